@@ -25,9 +25,6 @@ from infra.settings import Settings, get_settings, reset_settings_cache
 
 log = logging.getLogger(__name__)
 
-EMBEDDED_REDIS_PORT = 16379
-
-
 class ServiceUnavailable(RuntimeError):
     """A required server is unreachable and no fallback may be started."""
 
@@ -71,7 +68,7 @@ def start_embedded_postgres(data_dir: Path) -> tuple[str, int]:
     return socket_dir, int(info.port)
 
 
-def start_embedded_redis(data_dir: Path, port: int = EMBEDDED_REDIS_PORT) -> str:
+def start_embedded_redis(data_dir: Path, port: int) -> str:
     """Start (or find running) the packaged Valkey server on 127.0.0.1:``port``; returns its URL.
 
     The binary is run as a daemon directly (not through ``ValkeyServer``, whose finalizer stops
@@ -102,6 +99,26 @@ def start_embedded_redis(data_dir: Path, port: int = EMBEDDED_REDIS_PORT) -> str
     return url
 
 
+def stop_embedded_services(settings: Settings | None = None) -> list[str]:
+    """Stop the embedded PostgreSQL and Valkey started under ``data_dir``; returns what stopped."""
+    settings = settings or get_settings()
+    stopped = []
+    pgdata = settings.data_dir / "services" / "postgres" / "pgdata"
+    if (pgdata / "postmaster.pid").exists():
+        import pgserver
+
+        pgserver.get_server(pgdata, cleanup_mode="stop").cleanup()
+        stopped.append("postgres")
+    url = f"redis://127.0.0.1:{settings.redis_embedded_port}/0"
+    if (settings.data_dir / "services" / "valkey" / "valkey.pid").exists() and redis_reachable(url):
+        try:
+            redis.Redis.from_url(url).shutdown(nosave=True)
+        except (redis.ConnectionError, OSError):
+            pass  # the server closes the connection while it shuts down
+        stopped.append("valkey")
+    return stopped
+
+
 def ensure_services(settings: Settings | None = None, *, need_redis: bool = True) -> Endpoints:
     """Make PostgreSQL (and Redis) reachable; export the endpoints for child processes."""
     settings = settings or get_settings()
@@ -124,7 +141,7 @@ def ensure_services(settings: Settings | None = None, *, need_redis: bool = True
         if not settings.redis_embedded_fallback:
             raise ServiceUnavailable(f"Redis at {_safe(redis_url)} is unreachable and NAVIYAM_REDIS_EMBEDDED_FALLBACK is false")
         log.warning("Redis at %s unreachable; starting the embedded Valkey", _safe(redis_url))
-        redis_url = start_embedded_redis(settings.data_dir / "services" / "valkey")
+        redis_url = start_embedded_redis(settings.data_dir / "services" / "valkey", settings.redis_embedded_port)
         os.environ["NAVIYAM_REDIS_URL"] = redis_url
         redis_embedded = True
 

@@ -50,6 +50,7 @@ class Settings(BaseSettings):
         default=True,
         description="Start an embedded Valkey server when the configured Redis is unreachable.",
     )
+    redis_embedded_port: int = Field(default=16379, description="TCP port of the embedded Valkey fallback.")
     redis_key_prefix: str = Field(default="naviyam:", description="Prefix of every Redis key.")
 
     # --- sample data ---------------------------------------------------------------------

@@ -1,0 +1,253 @@
+"""``naviyam``: the one command-line entry point of the project.
+
+Every command configures logging and makes sure PostgreSQL and Redis answer (starting the
+embedded ones when the configured ones don't) before it does its work. Heavy imports happen
+inside the commands, so ``naviyam --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from infra.settings import get_settings
+
+app = typer.Typer(
+    name="naviyam",
+    help="Naviyam (나비얌): meal-card chatbot platform — data, models and service.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+services_app = typer.Typer(help="PostgreSQL and Redis: check them, or start the embedded ones.", no_args_is_help=True)
+db_app = typer.Typer(help="Schema migrations and monthly partitions.", no_args_is_help=True)
+data_app = typer.Typer(help="Sample data: generate the workbook, ingest it, inspect the quarantine.", no_args_is_help=True)
+app.add_typer(services_app, name="services")
+app.add_typer(db_app, name="db")
+app.add_typer(data_app, name="data")
+
+log = logging.getLogger("naviyam")
+
+
+def _mount_optional(module: str, name: str, help_text: str) -> None:
+    """Mount a component's own Typer app when that component is installed in this checkout."""
+    try:
+        sub = __import__(module, fromlist=["app"]).app
+    except ImportError as exc:  # a component still under construction must not break the CLI
+        logging.getLogger(__name__).debug("%s not mounted: %s", name, exc)
+        return
+    app.add_typer(sub, name=name, help=help_text)
+
+
+def bootstrap(need_redis: bool = True):
+    from infra.logs import configure_logging
+    from infra.services import ServiceUnavailable, ensure_services
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        return ensure_services(need_redis=need_redis)
+    except ServiceUnavailable as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+
+
+def _step(message: str) -> None:
+    typer.secho(f"==> {message}", fg=typer.colors.CYAN, err=True)
+
+
+# ---- config --------------------------------------------------------------------------------
+
+
+@app.command("config")
+def config(markdown: Annotated[bool, typer.Option(help="Print the defaults as the README's settings table.")] = False) -> None:
+    """Show every setting: its environment variable, value (secrets masked) and meaning."""
+    from infra.settings import PROJECT_ROOT, Settings
+
+    def shown(value: object) -> str:
+        if "Secret" in type(value).__name__:
+            return "***"
+        return str(value).replace(str(PROJECT_ROOT), "<project>")
+
+    settings = get_settings()
+    if markdown:
+        typer.echo("| variable | default | meaning |\n|---|---|---|")
+    for name, field in Settings.model_fields.items():
+        env = f"NAVIYAM_{name.upper()}"
+        if markdown:
+            typer.echo(f"| `{env}` | `{shown(field.default)}` | {field.description or ''} |")
+        else:
+            typer.echo(f"{env:<34} {shown(getattr(settings, name)):<45} {field.description or ''}")
+
+
+# ---- services ------------------------------------------------------------------------------
+
+
+@services_app.command("up")
+def services_up() -> None:
+    """Make PostgreSQL and Redis reachable (embedded fallbacks when needed) and print them."""
+    endpoints = bootstrap()
+    typer.echo(json.dumps(vars(endpoints), indent=2))
+
+
+@services_app.command("down")
+def services_down() -> None:
+    """Stop the embedded PostgreSQL and Valkey that `services up` started under the data folder."""
+    from infra.services import stop_embedded_services
+
+    typer.echo(json.dumps({"stopped": stop_embedded_services()}))
+
+
+@services_app.command("status")
+def services_status() -> None:
+    """Say whether the configured PostgreSQL and Redis answer, without starting anything."""
+    from infra.services import postgres_reachable, redis_reachable
+
+    settings = get_settings()
+    status = {
+        "postgres": f"{settings.pg_host}:{settings.pg_port}",
+        "postgres_up": postgres_reachable(settings),
+        "redis": settings.redis_url,
+        "redis_up": redis_reachable(settings.redis_url),
+    }
+    typer.echo(json.dumps(status, indent=2))
+    if not (status["postgres_up"] and status["redis_up"]):
+        raise typer.Exit(1)
+
+
+# ---- db ------------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database if missing, migrate it to the newest schema, prepare partitions."""
+    bootstrap(need_redis=False)
+    from infra.db import get_engine
+    from infra.schema import create_database, prepare
+
+    settings = get_settings()
+    if create_database(settings):
+        _step(f"created database {settings.pg_database}")
+    created = prepare(get_engine(), settings)
+    _step(f"schema at head; {len(created)} new monthly partitions")
+
+
+@db_app.command("partitions")
+def db_partitions(
+    months_back: Annotated[int, typer.Option(help="Months before today to keep prepared.")] = 13,
+    months_ahead: Annotated[int, typer.Option(help="Months after today to create ahead.")] = 3,
+) -> None:
+    """Create the monthly partitions of the log tables around today (the maintenance routine)."""
+    bootstrap(need_redis=False)
+    from datetime import datetime
+
+    from infra.db import get_engine
+    from infra.partitions import ensure_partitions
+
+    settings = get_settings()
+    created = ensure_partitions(get_engine(), datetime.now(settings.tz).date(), months_back, months_ahead)
+    typer.echo(json.dumps({"created": created}, ensure_ascii=False))
+
+
+# ---- data ----------------------------------------------------------------------------------
+
+
+@data_app.command("generate")
+def data_generate(
+    scale: Annotated[Optional[float], typer.Option(help="Size multiplier: 1 ≈ 2.5k shops, 10 is benchmark size.")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed; the same seed gives the same data.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Output folder (default: <data_dir>/sample).")] = None,
+) -> None:
+    """Generate sample_data.xlsx and the hidden-truth file (deterministic for a seed)."""
+    from infra.logs import configure_logging
+    from infra.sample_data.generator import generate
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    started = time.perf_counter()
+    summary = generate(
+        seed=settings.sample_seed if seed is None else seed,
+        scale=settings.sample_scale if scale is None else scale,
+        out_dir=out or settings.sample_dir,
+    )
+    _step(f"generated in {time.perf_counter() - started:.1f}s")
+    typer.echo(json.dumps(_jsonable(summary), ensure_ascii=False, indent=2, default=str))
+
+
+@data_app.command("ingest")
+def data_ingest(
+    file: Annotated[Optional[Path], typer.Argument(help="Workbook to load (default: <data_dir>/sample/sample_data.xlsx).")] = None,
+) -> None:
+    """Validate and load the workbook: good rows upserted, bad rows quarantined with reasons."""
+    bootstrap(need_redis=False)
+    from infra.db import get_engine
+    from infra.ingest.load import IngestError, ingest_workbook
+
+    try:
+        report = ingest_workbook(get_engine(), file, progress=_step)
+    except IngestError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+    _step(f"{report.rows} rows in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s), {report.quarantined} quarantined")
+    typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+
+
+@data_app.command("quarantine")
+def data_quarantine(
+    limit: Annotated[int, typer.Option(help="How many rows to show.")] = 20,
+    sheet: Annotated[Optional[str], typer.Option(help="Only this sheet.")] = None,
+) -> None:
+    """Show quarantined rows and why they were refused (newest first)."""
+    bootstrap(need_redis=False)
+    from sqlalchemy import text
+
+    from infra.db import get_engine
+
+    query = (
+        "SELECT sheet, row_number, reasons, source_row FROM ingest_quarantine "
+        + ("WHERE sheet = :sheet " if sheet else "")
+        + "ORDER BY id DESC LIMIT :limit"
+    )
+    with get_engine().connect() as conn:
+        rows = conn.execute(text(query), {"sheet": sheet, "limit": limit}).mappings().all()
+    for row in rows:
+        typer.echo(json.dumps(dict(row), ensure_ascii=False))
+
+
+def _jsonable(value: object) -> object:
+    if hasattr(value, "__dataclass_fields__"):
+        return {k: _jsonable(v) for k, v in vars(value).items()}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+# ---- the main job --------------------------------------------------------------------------
+
+
+@app.command("demo")
+def demo(
+    scale: Annotated[Optional[float], typer.Option(help="Sample-data size multiplier.")] = None,
+    regenerate: Annotated[bool, typer.Option(help="Regenerate the workbook even if it exists.")] = False,
+) -> None:
+    """Run the main job end to end: services, schema, sample data, ingest, and every later stage."""
+    from infra.pipeline import run_demo
+
+    bootstrap()
+    run_demo(scale=scale, regenerate=regenerate, say=_step)
+
+
+_mount_optional("models.nlu.cli", "nlu", "Korean NLU: parse, predict, evaluate, train.")
+_mount_optional("models.retrieval.cli", "retrieval", "Korean hybrid retrieval: index, search, benchmark.")
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,60 @@
+"""The main job, end to end, as ``naviyam demo`` runs it.
+
+Each stage is idempotent, so running the demo twice is safe: the schema migrates to head, the
+workbook is generated once per seed and scale, and the ingest upserts changed rows only.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from infra.settings import get_settings
+
+Say = Callable[[str], None]
+
+
+def run_demo(scale: float | None = None, regenerate: bool = False, say: Say = print) -> dict:
+    from infra.db import get_engine
+    from infra.ingest.load import ingest_workbook
+    from infra.sample_data.generator import generate
+    from infra.schema import create_database, prepare
+
+    settings = get_settings()
+    timings: dict[str, float] = {}
+    summary: dict[str, object] = {}
+
+    def timed(name: str, fn: Callable[[], object]) -> object:
+        started = time.perf_counter()
+        result = fn()
+        timings[name] = round(time.perf_counter() - started, 2)
+        return result
+
+    say("schema: create database and migrate")
+    timed("schema", lambda: (create_database(settings), prepare(get_engine(), settings)))
+
+    scale = settings.sample_scale if scale is None else scale
+    marker = settings.sample_dir / "generated.json"
+    wanted = {"seed": settings.sample_seed, "scale": scale}
+    if regenerate or not settings.sample_workbook.exists() or _read(marker) != wanted:
+        say(f"sample data: generating (seed={settings.sample_seed}, scale={scale})")
+        timed("generate", lambda: generate(seed=settings.sample_seed, scale=scale, out_dir=settings.sample_dir))
+        marker.write_text(json.dumps(wanted))
+    else:
+        say("sample data: workbook already generated for this seed and scale")
+
+    say("ingest: validate and load the workbook")
+    report = timed("ingest", lambda: ingest_workbook(get_engine(), settings.sample_workbook, settings, progress=say))
+    summary["ingest"] = report.as_dict()
+
+    summary["timings_s"] = timings
+    say("summary:\n" + json.dumps(summary, ensure_ascii=False, indent=2))
+    return summary
+
+
+def _read(path) -> object:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
