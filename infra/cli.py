@@ -246,6 +246,7 @@ def demo(
     run_demo(scale=scale, regenerate=regenerate, say=_step)
 
 
+_mount_optional("orchestration.cli", "assets", "Dagster assets: materialize, list, the 5-minute batch, retention.")
 _mount_optional("models.nlu.cli", "nlu", "Korean NLU: parse, predict, evaluate, train.")
 _mount_optional("models.retrieval.cli", "retrieval", "Korean hybrid retrieval: index, search, benchmark.")
 

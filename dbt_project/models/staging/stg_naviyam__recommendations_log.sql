@@ -1,0 +1,15 @@
+select
+    id as recommendation_log_id,
+    "timestamp" as recommended_at,
+    user_id as platform_user_id,
+    {{ platform_to_user_id('user_id') }} as user_id,
+    session_id,
+    request_intent,
+    recommendations,
+    recommendation_count,
+    recommendation_method,
+    coalesce(user_viewed_details, '[]'::jsonb) as user_viewed_details,
+    user_final_selection,
+    time_to_decision_ms,
+    model_variant
+from {{ source('naviyam', 'recommendations_log') }}

@@ -1,0 +1,17 @@
+select
+    id as interaction_id,
+    "timestamp" as occurred_at,
+    user_id as platform_user_id,
+    {{ platform_to_user_id('user_id') }} as user_id,
+    session_id,
+    interaction_type,
+    intent,
+    {{ json_int("user_selection->>'shop_id'") }} as selected_shop_id,
+    {{ json_int("user_selection->>'selection_time_ms'") }} as selection_time_ms,
+    food_preference_extracted,
+    budget_pattern_extracted,
+    companion_pattern_extracted,
+    coupon_usage,
+    satisfaction_score,
+    decision_confidence::numeric as decision_confidence
+from {{ source('naviyam', 'user_interactions') }}

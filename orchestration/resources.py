@@ -1,0 +1,53 @@
+"""Resources built from ``infra.settings``: PostgreSQL (for SQL assets) and dbt.
+
+dbt reads its connection from environment variables (``dbt_project/profiles.yml``);
+``PostgresResource.export_dbt_env`` sets them from the settings right before dbt runs, so the
+embedded PostgreSQL fallback (a Unix-socket directory as host) reaches dbt exactly as it
+reaches SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from sqlalchemy import Engine
+
+from infra.settings import Settings, get_settings
+
+
+def dbt_env(settings: Settings, database: str | None = None) -> dict[str, str]:
+    """The NAVIYAM_DBT_* variables profiles.yml reads, for ``database`` (default: the project's)."""
+    return {
+        "NAVIYAM_DBT_HOST": settings.pg_host,
+        "NAVIYAM_DBT_PORT": str(settings.pg_port),
+        "NAVIYAM_DBT_USER": settings.pg_user,
+        "NAVIYAM_DBT_PASSWORD": settings.pg_password.get_secret_value(),
+        "NAVIYAM_DBT_DBNAME": database or settings.pg_database,
+        # dbt's own sessions speak local time too, like infra.db's engines
+        "PGTZ": settings.timezone,
+    }
+
+
+class PostgresResource(dg.ConfigurableResource):
+    """The project database. ``database`` overrides the configured name (tests, benchmarks)."""
+
+    database: str | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return get_settings()
+
+    @property
+    def database_name(self) -> str:
+        return self.database or self.settings.pg_database
+
+    def engine(self) -> Engine:
+        from infra.db import get_engine
+
+        return get_engine(self.settings.sqlalchemy_url(self.database_name))
+
+    def export_dbt_env(self) -> dict[str, str]:
+        env = dbt_env(self.settings, self.database_name)
+        os.environ.update(env)
+        return env

@@ -1,0 +1,106 @@
+"""The Dagster graph: it loads whole, and it materializes the sample end to end with checks."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+pytestmark = pytest.mark.integration
+
+SPEC_TABLES = {
+    "shops", "menus", "coupons", "users", "foodcard_users", "product_orders", "user_coupon_wallet",
+    "conversations", "conversation_contexts", "user_interactions", "recommendations_log",
+    "performance_logs", "rag_query_cache", "embedding_cache", "feature_vectors",
+    "recommendation_features", "nlu_training_data", "model_training_logs",
+    "user_journey_analytics", "user_profiles",
+}
+MARTS = {"shops", "menus", "users", "foodcard_users", "coupons", "product_orders", "user_coupon_wallet",
+         "user_features", "shop_features", "user_shop_features", "user_profiles", "user_journey_analytics",
+         "monitoring_5min"}
+MONITORING_CHECKS = {"response_time_under_500ms", "cache_hit_rate_at_least_70pct",
+                     "nlu_accuracy_at_least_85pct", "recommendation_ctr_at_least_25pct"}
+
+
+@pytest.fixture(scope="module")
+def defs():
+    from orchestration.warehouse.project import prepare_manifest
+
+    prepare_manifest()
+    from orchestration.definitions import defs
+
+    return defs
+
+
+def test_one_definitions_with_the_whole_graph(defs):
+    import dagster as dg
+
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {f"raw/{t}" for t in SPEC_TABLES} <= keys
+    assert {f"analytics/{m}" for m in MARTS} <= keys
+    assert {"sample_workbook", "database_schema", "retention_sweep", "cache_cleanup", "training_batch",
+            "log_partitions", "operational/shops", "operational/feature_vectors"} <= keys
+    # the ingest feeds the dbt sources: raw/shops is materializable and upstream of the marts
+    assert graph.get(dg.AssetKey(["raw", "shops"])).is_materializable
+    assert dg.AssetKey(["raw", "shops"]) in graph.get(dg.AssetKey(["staging", "stg_naviyam__shops"])).parent_keys
+    checks = {k.name for k in graph.asset_check_keys}
+    assert MONITORING_CHECKS <= checks
+    assert {"gx_shops_suite", "gx_users_suite"} <= checks
+    assert any(name.startswith("not_null_shops_") for name in checks)  # dbt tests as checks
+    assert {j.name for j in defs.resolve_all_job_defs()} >= {"batch_5min", "daily_maintenance", "daily_refresh"}
+    crons = {s.job_name: s.cron_schedule for s in defs.schedules}
+    assert crons["batch_5min"] == "*/5 * * * *"
+
+
+def test_translator_keys_and_groups():
+    from orchestration.warehouse.assets import NaviyamDbtTranslator
+
+    t = NaviyamDbtTranslator()
+    assert t.get_asset_key({"resource_type": "source", "name": "shops"}).path == ["raw", "shops"]
+    model = {"resource_type": "model", "name": "shops", "fqn": ["naviyam", "marts", "core", "shops"]}
+    assert t.get_asset_key(model).path == ["analytics", "shops"]
+    assert t.get_group_name(model) == "marts_core"
+    staging = {"resource_type": "model", "name": "stg_x", "fqn": ["naviyam", "staging", "stg_x"]}
+    assert t.get_asset_key(staging).path == ["staging", "stg_x"]
+
+
+@pytest.mark.slow
+def test_materialize_sample_then_batch(migrated_engine, monkeypatch):
+    from orchestration.run import materialize_all, run_batch
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)  # ephemeral instance
+    database = migrated_engine.url.database
+    said: list[str] = []
+    summary = materialize_all(said.append, database=database, scale=0.05)
+    assert summary["success"], said
+    assert list(summary["stages"]) == ["ingest", "warehouse", "write-back", "maintenance"]
+    warehouse = summary["stages"]["warehouse"]
+    assert warehouse["checks_passed"] > 150 and not warehouse["checks_failed"] and not warehouse["warnings"]
+    assert any(line.startswith("warehouse: ok") for line in said)
+
+    with migrated_engine.connect() as conn:
+        shops = conn.execute(text(
+            "SELECT count(*) AS n, count(*) FILTER (WHERE current_status <> 'UNKNOWN') AS known, "
+            "max(click_through_rate) AS ctr, count(*) FILTER (WHERE total_orders_served > 0) AS served FROM shops")).mappings().one()
+        assert shops["n"] > 50 and shops["known"] > 0 and shops["served"] > 0
+        assert shops["ctr"] == 0  # empty chat logs: zero impressions, CTR 0
+        users = conn.execute(text("SELECT count(*) FILTER (WHERE age_group IS NULL) AS missing FROM users")).scalar()
+        assert users == 0
+        assert conn.execute(text("SELECT count(*) FROM user_profiles")).scalar() > 0
+        assert conn.execute(text("SELECT count(*) FROM feature_vectors WHERE entity_type = 'user'")).scalar() > 0
+
+    # a bad five minutes: slow, cache-missing, NLU-wrong and unclicked -> four WARN checks
+    now = datetime.now().astimezone()
+    with migrated_engine.begin() as conn:
+        conn.execute(text("INSERT INTO performance_logs (\"timestamp\", operation_type, total_time_ms, cache_hit_rate) "
+                          "VALUES (:t, 'recommendation', 900, 0.2), (:t, 'recommendation', 700, 0.4)"), {"t": now - timedelta(minutes=2)})
+        conn.execute(text("INSERT INTO nlu_training_data (input_text, predicted_intent, true_intent, created_at) VALUES "
+                          "('a', 'general_chat', 'food_request', :t), ('b', 'food_request', 'food_request', :t)"),
+                     {"t": now - timedelta(minutes=2)})
+        conn.execute(text("INSERT INTO recommendations_log (user_id, \"timestamp\", recommendations, recommendation_count) "
+                          "VALUES ('1', :t, '[{\"shop_id\": 1}, {\"shop_id\": 2}]', 2)"), {"t": now - timedelta(minutes=2)})
+    report = run_batch(said.append, database=database)
+    assert report["success"], said
+    assert {label.rsplit(":", 1)[1] for label in report["warnings"]} == MONITORING_CHECKS
+    with migrated_engine.connect() as conn:
+        assert conn.execute(text("SELECT recommendation_count FROM shops WHERE id = 1")).scalar() == 1
