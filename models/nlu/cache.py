@@ -1,0 +1,124 @@
+"""The NLU result cache: exact normalized text → frame.
+
+L1 is an in-process TTL LRU; L2 is Redis (5-minute TTL). Keys carry the model version, so a new
+model never serves an old model's answers. Redis failures degrade to a miss (and the level is
+skipped for a cool-down instead of timing out on every request); they never raise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import OrderedDict
+
+log = logging.getLogger(__name__)
+
+TTL_SECONDS = 300
+
+
+class Breaker:
+    """Skip a failing backend for ``cooldown`` seconds after an error."""
+
+    def __init__(self, cooldown: float = 30.0):
+        self.cooldown = cooldown
+        self._open_until = 0.0
+
+    def available(self) -> bool:
+        return time.monotonic() >= self._open_until
+
+    def trip(self, what: str, exc: BaseException) -> None:
+        if self.available():
+            log.warning("%s unavailable (%s); skipping it for %.0fs", what, exc, self.cooldown)
+        self._open_until = time.monotonic() + self.cooldown
+
+
+class TTLCache:
+    """A small thread-safe LRU with per-entry expiry."""
+
+    def __init__(self, maxsize: int = 10_000, ttl: float = TTL_SECONDS):
+        self.maxsize, self.ttl = maxsize, ttl
+        self._data: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            expires, value = item
+            if expires < time.monotonic():
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return value
+
+    def set(self, key: str, value: dict) -> None:
+        with self._lock:
+            self._data[key] = (time.monotonic() + self.ttl, value)
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+def text_key(normalized: str, model_version: str) -> str:
+    digest = hashlib.sha1(normalized.encode("utf-8")).hexdigest()
+    return f"{model_version}:{digest}"
+
+
+class RedisCache:
+    """L2: JSON frames in Redis under ``naviyam:nlu:<model_version>:<sha1>`` with a TTL."""
+
+    def __init__(self, client=None, ttl: int = TTL_SECONDS):
+        self._client = client
+        self.ttl = ttl
+        self.breaker = Breaker()
+
+    @property
+    def client(self):
+        if self._client is None:
+            from infra.redis_client import get_redis  # noqa: PLC0415
+
+            self._client = get_redis()
+        return self._client
+
+    def _errors(self):
+        from infra.redis_client import redis_errors  # noqa: PLC0415
+
+        return redis_errors
+
+    def get(self, key: str) -> dict | None:
+        if not self.breaker.available():
+            return None
+        from infra.redis_client import key as rkey  # noqa: PLC0415
+
+        try:
+            raw = self.client.get(rkey("nlu", key))
+        except self._errors() as exc:
+            self.breaker.trip("redis", exc)
+            return None
+        if raw is None:
+            return None
+        try:
+            return json.loads(raw)
+        except (ValueError, TypeError):
+            return None
+
+    def set(self, key: str, value: dict) -> None:
+        if not self.breaker.available():
+            return
+        from infra.redis_client import key as rkey  # noqa: PLC0415
+
+        try:
+            self.client.set(rkey("nlu", key), json.dumps(value, ensure_ascii=False), ex=self.ttl)
+        except self._errors() as exc:
+            self.breaker.trip("redis", exc)

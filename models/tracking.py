@@ -1,0 +1,246 @@
+"""Experiment tracking for every model Naviyam trains: MLflow runs plus the spec's
+``model_training_logs`` table (naviyam_db_guide_v2.md §7).
+
+Generic on purpose (the NLU classifier, its LoRA adapter and the ranking model all use it)::
+
+    with start_run("nlu-intent", model_type="intent_classifier", params={"C": 8}) as run:
+        ...train...
+        run.log_metrics({"train_loss": 0.3}, step=10)
+        run.log_training(training_samples_count=6000, evaluation_metrics={"accuracy": 0.93})
+
+``start_run`` opens an MLflow run (tracking URI and artifact root from the settings, directories
+created) and inserts a ``model_training_logs`` row with ``deployment_status='training'``; on exit
+the row is completed (or marked ``failed`` with the run when the block raises). The database is
+optional: when it cannot be reached the MLflow run still happens and a warning is logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from infra.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+# columns of model_training_logs that log_training() may set (spec §7 + hyperparameters, mlflow_run_id)
+TRAINING_LOG_COLUMNS: frozenset[str] = frozenset({
+    "model_type", "training_start_time", "training_end_time", "model_name", "lora_rank", "lora_alpha",
+    "lora_dropout", "learning_rate", "batch_size", "epochs", "current_epoch", "current_step", "total_steps",
+    "training_loss", "validation_loss", "best_validation_loss", "training_samples_count",
+    "validation_samples_count", "data_quality_score", "class_balance", "final_model_path", "checkpoint_paths",
+    "evaluation_metrics", "deployment_status", "deployment_timestamp", "gpu_hours", "peak_memory_gb",
+    "hyperparameters", "mlflow_run_id",
+})
+JSON_COLUMNS: frozenset[str] = frozenset({"class_balance", "checkpoint_paths", "evaluation_metrics", "hyperparameters"})
+
+
+def configure_mlflow() -> str:
+    """Point MLflow at the project's tracking store; create its directories. Returns the URI."""
+    import mlflow  # noqa: PLC0415
+
+    settings = get_settings()
+    uri = settings.mlflow_uri
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    settings.mlflow_artifact_root.mkdir(parents=True, exist_ok=True)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    return uri
+
+
+def _experiment_id(name: str) -> str:
+    import mlflow  # noqa: PLC0415
+
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = (get_settings().mlflow_artifact_root / name).resolve().as_uri()
+    return mlflow.create_experiment(name, artifact_location=location)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def insert_training_log(engine, session_id: str, fields: dict) -> int | None:
+    """Insert one model_training_logs row; returns its id (None when the database is unavailable)."""
+    from sqlalchemy import text  # noqa: PLC0415
+
+    unknown = set(fields) - TRAINING_LOG_COLUMNS
+    if unknown:
+        raise ValueError(f"not columns of model_training_logs: {sorted(unknown)}")
+    columns = ["training_session_id", *fields]
+    values = [f"CAST(:{c} AS jsonb)" if c in JSON_COLUMNS else f":{c}" for c in columns]
+    params = {"training_session_id": session_id}
+    params.update({c: json.dumps(_jsonable(v), ensure_ascii=False) if c in JSON_COLUMNS and v is not None
+                   else _jsonable(v) for c, v in fields.items()})
+    sql = f"INSERT INTO model_training_logs ({', '.join(columns)}) VALUES ({', '.join(values)}) RETURNING id"
+    with engine.begin() as conn:
+        return int(conn.execute(text(sql), params).scalar_one())
+
+
+def update_training_log(engine, row_id: int, fields: dict) -> None:
+    from sqlalchemy import text  # noqa: PLC0415
+
+    if not fields:
+        return
+    unknown = set(fields) - TRAINING_LOG_COLUMNS
+    if unknown:
+        raise ValueError(f"not columns of model_training_logs: {sorted(unknown)}")
+    sets = [f"{c} = CAST(:{c} AS jsonb)" if c in JSON_COLUMNS else f"{c} = :{c}" for c in fields]
+    params = {c: json.dumps(_jsonable(v), ensure_ascii=False) if c in JSON_COLUMNS and v is not None
+              else _jsonable(v) for c, v in fields.items()}
+    params["_id"] = row_id
+    with engine.begin() as conn:
+        conn.execute(text(f"UPDATE model_training_logs SET {', '.join(sets)} WHERE id = :_id"), params)
+
+
+@dataclass
+class TrainingRun:
+    """An open MLflow run and its model_training_logs row."""
+
+    experiment: str
+    model_type: str
+    params: dict
+    session_id: str
+    run_id: str
+    started_at: datetime
+    engine: Any = None
+    log_row_id: int | None = None
+    fields: dict = field(default_factory=dict)
+
+    def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        import mlflow  # noqa: PLC0415
+
+        clean = {k: float(v) for k, v in metrics.items() if v is not None}
+        mlflow.log_metrics(clean, step=step)
+
+    def log_artifact(self, path: Path | str, artifact_path: str | None = None) -> None:
+        import mlflow  # noqa: PLC0415
+
+        path = Path(path)
+        if path.is_dir():
+            mlflow.log_artifacts(str(path), artifact_path=artifact_path or path.name)
+        else:
+            mlflow.log_artifact(str(path), artifact_path=artifact_path)
+
+    def log_dict(self, data: dict, artifact_file: str) -> None:
+        import mlflow  # noqa: PLC0415
+
+        mlflow.log_dict(_jsonable(data), artifact_file)
+
+    def log_training(self, **fields: Any) -> None:
+        """Record columns of this run's model_training_logs row (kept and written on exit too)."""
+        self.fields.update(fields)
+        if self.engine is not None and self.log_row_id is not None:
+            try:
+                update_training_log(self.engine, self.log_row_id, fields)
+            except Exception as exc:  # noqa: BLE001 - tracking must never fail training
+                log.warning("model_training_logs update failed: %s", exc)
+
+
+def _default_engine():
+    try:
+        from infra.db import get_engine  # noqa: PLC0415
+
+        return get_engine()
+    except Exception as exc:  # noqa: BLE001
+        log.warning("no database for model_training_logs: %s", exc)
+        return None
+
+
+@contextmanager
+def start_run(experiment: str, model_type: str, params: dict | None = None, *, model_name: str | None = None,
+              run_name: str | None = None, engine: Any = "default", tags: dict | None = None) -> Iterator[TrainingRun]:
+    """Open an MLflow run + a model_training_logs row; complete or fail both on exit."""
+    import mlflow  # noqa: PLC0415
+
+    configure_mlflow()
+    params = dict(params or {})
+    started = datetime.now(timezone.utc)
+    session_id = f"{model_type}-{started:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    if engine == "default":
+        engine = _default_engine()
+    with mlflow.start_run(experiment_id=_experiment_id(experiment), run_name=run_name or session_id) as active:
+        mlflow.set_tags({"model_type": model_type, "training_session_id": session_id, **(tags or {})})
+        if params:
+            mlflow.log_params({k: (json.dumps(_jsonable(v)) if isinstance(v, dict | list) else v)
+                               for k, v in params.items()})
+        run = TrainingRun(experiment, model_type, params, session_id, active.info.run_id, started, engine)
+        if engine is not None:
+            try:
+                run.log_row_id = insert_training_log(engine, session_id, {
+                    "model_type": model_type, "model_name": model_name, "training_start_time": started,
+                    "deployment_status": "training", "hyperparameters": params, "mlflow_run_id": run.run_id,
+                })
+            except Exception as exc:  # noqa: BLE001
+                log.warning("model_training_logs insert failed (%s); MLflow only", exc)
+                run.engine = None
+        t0 = time.perf_counter()
+        try:
+            yield run
+        except BaseException:
+            run.log_training(training_end_time=datetime.now(timezone.utc), deployment_status="failed")
+            raise
+        else:
+            final = {"training_end_time": datetime.now(timezone.utc)}
+            if "deployment_status" not in run.fields or run.fields["deployment_status"] == "training":
+                final["deployment_status"] = "completed"
+            run.log_training(**final)
+            mlflow.log_metric("wall_seconds", time.perf_counter() - t0)
+
+
+def log_training(engine, session_id: str, **fields: Any) -> int | None:
+    """Write a standalone model_training_logs row (for jobs that track outside ``start_run``)."""
+    try:
+        return insert_training_log(engine, session_id, fields)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("model_training_logs insert failed: %s", exc)
+        return None
+
+
+def register_model(model_uri: str, name: str, *, alias: str | None = None, tags: dict | None = None) -> str:
+    """Register ``model_uri`` under ``name`` (MLflow registry); set ``alias`` on the new version."""
+    import mlflow  # noqa: PLC0415
+    from mlflow import MlflowClient  # noqa: PLC0415
+
+    configure_mlflow()
+    version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in (tags or {}).items()})
+    if alias:
+        MlflowClient().set_registered_model_alias(name, alias, version.version)
+    return str(version.version)
+
+
+def set_alias(name: str, alias: str, version: str) -> None:
+    from mlflow import MlflowClient  # noqa: PLC0415
+
+    configure_mlflow()
+    MlflowClient().set_registered_model_alias(name, alias, version)
+
+
+def get_alias(name: str, alias: str):
+    """The model version behind ``alias`` (None when the model or alias does not exist)."""
+    from mlflow import MlflowClient  # noqa: PLC0415
+
+    configure_mlflow()
+    try:
+        return MlflowClient().get_model_version_by_alias(name, alias)
+    except Exception:  # noqa: BLE001 - RestException when absent
+        return None

@@ -1,0 +1,73 @@
+"""Training with real tracking: MLflow runs, model_training_logs rows, the registry's champion."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from models.nlu import store
+from models.nlu.normalize import normalize
+from models.tracking import start_run
+
+pytestmark = pytest.mark.integration
+
+
+def _log_rows(engine, model_type):
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT * FROM model_training_logs WHERE model_type = :t ORDER BY id"),
+                            {"t": model_type}).mappings().all()
+
+
+def test_start_run_writes_and_completes_a_row(migrated_engine):
+    with start_run("naviyam-test", model_type="wide_deep", params={"lr": 0.01, "layers": [64, 32]},
+                   model_name="unit", engine=migrated_engine) as run:
+        run.log_metrics({"loss": 0.5}, step=1)
+        run.log_training(training_samples_count=10, evaluation_metrics={"accuracy": 0.9}, class_balance={"a": 1})
+    row = _log_rows(migrated_engine, "wide_deep")[-1]
+    assert row["deployment_status"] == "completed" and row["mlflow_run_id"] == run.run_id
+    assert row["training_samples_count"] == 10 and row["evaluation_metrics"] == {"accuracy": 0.9}
+    assert row["hyperparameters"] == {"lr": 0.01, "layers": [64, 32]}
+    assert row["training_end_time"] >= row["training_start_time"]
+
+
+def test_start_run_marks_failures(migrated_engine):
+    with pytest.raises(RuntimeError):
+        with start_run("naviyam-test", model_type="embeddings", params={}, engine=migrated_engine):
+            raise RuntimeError("boom")
+    assert _log_rows(migrated_engine, "embeddings")[-1]["deployment_status"] == "failed"
+
+
+@pytest.mark.slow
+def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_path):
+    from models.nlu.registry import champion_info
+    from models.nlu.train import train_intent_classifier
+
+    row_id = store.record_correction(migrated_engine, "반 애들 다 같이 먹을 데", normalize("반 애들 다 같이 먹을 데"),
+                                     "group_dining")
+    model, summary = train_intent_classifier(n_synthetic=1200, engine=migrated_engine, dev_path=tmp_path / "none.jsonl",
+                                             save_path=tmp_path / "clf.joblib")
+    assert summary["train_size"] >= 1000  # grammar rows + the correction
+    row = _log_rows(migrated_engine, "intent_classifier")[-1]
+    assert row["mlflow_run_id"] == summary["mlflow_run_id"] and row["class_balance"]["group_dining"] > 0
+    assert row["deployment_status"] in ("completed", "deployed")
+    info = champion_info()
+    assert info is not None and info["kind"] == "char_ngram_lr"
+    with migrated_engine.connect() as conn:
+        assert conn.execute(text("SELECT used_for_training FROM nlu_training_data WHERE id=:i"), {"i": row_id}).scalar()
+
+
+@pytest.mark.slow
+def test_lora_two_steps(migrated_engine, tmp_path):
+    from models.nlu.lora import LoraConfigArgs, LoraIntentClassifier, train_lora_adapter
+
+    summary = train_lora_adapter(LoraConfigArgs(max_steps=2, n_synthetic=300, val_size=32, batch_size=8),
+                                 engine=migrated_engine, dev_path=tmp_path / "none.jsonl", out_dir=tmp_path / "lora",
+                                 register=True)
+    assert summary["steps"] == 2 and summary["registered_version"]
+    row = _log_rows(migrated_engine, "lora_adapter")[-1]
+    assert (row["lora_rank"], row["lora_alpha"], float(row["lora_dropout"])) == (8, 16, 0.05)
+    assert float(row["learning_rate"]) == pytest.approx(5e-4)
+    assert row["training_loss"] is not None and row["validation_loss"] is not None
+    assert row["class_balance"] and "holdout_intent_accuracy" in row["evaluation_metrics"]
+    model = LoraIntentClassifier.load(tmp_path / "lora")
+    assert model.predict_proba(["치킨 먹고 싶어"]).shape == (1, 9)
