@@ -54,6 +54,12 @@ def run_demo(scale: float | None = None, regenerate: bool = False, say: Say = pr
     # the ingest above already loaded the workbook; the graph's own ingest asset would repeat it
     summary["assets"] = timed("assets", lambda: materialize_all(say, include_ingest=False))
 
+    from models.nlu.train import train_intent_classifier
+
+    say("nlu: train the intent classifier on the project's Korean grammar (MLflow + model_training_logs)")
+    _, nlu = timed("nlu", lambda: train_intent_classifier())
+    summary["nlu"] = {"version": nlu["version"], "metrics": nlu["metrics"]}
+
     summary["timings_s"] = timings
     say("summary:\n" + json.dumps(summary, ensure_ascii=False, indent=2))
     return summary
