@@ -248,6 +248,8 @@ def demo(
 
 _mount_optional("orchestration.cli", "assets", "Dagster assets: materialize, list, the 5-minute batch, retention.")
 _mount_optional("models.nlu.cli", "nlu", "Korean NLU: parse, predict, evaluate, train.")
+_mount_optional("models.ranking.cli", "rank", "Wide&Deep ranking: train, features, benchmark.")
+_mount_optional("serving.cli", "service", "The BentoML chat service: serve, chat, benchmark.")
 _mount_optional("models.retrieval.cli", "retrieval", "Korean hybrid retrieval: index, search, benchmark.")
 
 if __name__ == "__main__":

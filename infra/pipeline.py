@@ -50,15 +50,15 @@ def run_demo(scale: float | None = None, regenerate: bool = False, say: Say = pr
 
     from orchestration.run import materialize_all
 
-    say("assets: dbt warehouse, checks, write-back of derived fields (Dagster)")
+    say("assets: warehouse, checks, write-back, feature store, training (Dagster)")
     # the ingest above already loaded the workbook; the graph's own ingest asset would repeat it
     summary["assets"] = timed("assets", lambda: materialize_all(say, include_ingest=False))
 
-    from models.nlu.train import train_intent_classifier
+    from serving.cli import demo_chats
 
-    say("nlu: train the intent classifier on the project's Korean grammar (MLflow + model_training_logs)")
-    _, nlu = timed("nlu", lambda: train_intent_classifier())
-    summary["nlu"] = {"version": nlu["version"], "metrics": nlu["metrics"]}
+    say("service: start the BentoML chat service and answer sample chats")
+    chats = timed("chats", lambda: demo_chats(say))
+    summary["chats"] = len(chats)
 
     summary["timings_s"] = timings
     say("summary:\n" + json.dumps(summary, ensure_ascii=False, indent=2))

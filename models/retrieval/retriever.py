@@ -1,0 +1,250 @@
+"""The search entry point the chat service calls.
+
+    retriever = get_retriever()                  # one per process (loads Kiwi, the embedder, the shard)
+    hits = retriever.search("떡볶이 먹고 싶어", {"max_price": 5000, "food_card_only": True}, limit=10)
+
+``search`` normalises the query (``EmptyQueryError`` for an empty one; longer than 256 characters is
+cut), then: result cache (L1 → Redis → ``rag_query_cache``) → query embedding (the caller's
+``query_vector`` if given, else L1 → Redis → ``embedding_cache`` → the embedder) → a hybrid Qdrant
+query (dense + Korean-morpheme sparse, RRF fusion, filters inside the search) → results cached.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from sqlalchemy import Engine
+
+from models.embedding import TextEmbedder, get_embedder
+from models.retrieval import sparse as sparse_mod
+from models.retrieval.cache import DbLevel, QueryEmbeddingCache, RedisLevel, ResultCache
+from models.retrieval.documents import MENU_CONTENT, QUERY_CONTENT, SHOP_CONTENT, content_hash
+from models.retrieval.filters import SearchFilters
+from models.retrieval.store import Mode, VectorStore, make_store
+from models.retrieval.text import EmptyQueryError, canonical_json, normalize_query, sha256_hex
+
+log = logging.getLogger(__name__)
+
+Target = Literal["menus", "shops"]
+MAX_LIMIT = 100
+_UNSET: Any = object()
+
+
+@dataclass
+class Hit:
+    """One search result. ``id`` is the menu id (kind ``menu``) or the shop id (kind ``shop``)."""
+
+    kind: str
+    id: int
+    shop_id: int
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def doc_id(self) -> str:
+        return f"{self.kind}_{self.id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["doc_id"] = self.doc_id
+        d["type"] = MENU_CONTENT if self.kind == "menu" else SHOP_CONTENT
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Hit":
+        return cls(kind=d["kind"], id=int(d["id"]), shop_id=int(d["shop_id"]), score=float(d["score"]),
+                   payload=dict(d.get("payload") or {}))
+
+
+@dataclass
+class SearchTrace:
+    """How the last search was served (for performance_logs and the benchmark)."""
+
+    result_cache: str = ""  # l1/l2/l3/miss/off
+    embedding: str = ""  # given/l1/l2/l3/miss/-
+    embed_ms: float = 0.0
+    search_ms: float = 0.0
+    total_ms: float = 0.0
+    normalized_query: str = ""
+    truncated: bool = False
+
+
+_PAYLOAD_DROP = {"content_hash", "payload_hash", "sparse_hash", "avgdl"}
+
+
+class Retriever:
+    def __init__(
+        self,
+        *,
+        store: VectorStore | None = None,
+        embedder: TextEmbedder | None = None,
+        engine: Engine | None | Any = _UNSET,
+        redis_factory: Any = _UNSET,
+        tz=None,
+        use_result_cache: bool = True,
+        result_ttl_s: int = 3600,
+        fusion_weights: tuple[float, float] = (1.0, 1.0),
+    ) -> None:
+        from infra.settings import get_settings
+
+        settings = get_settings()
+        self.tz = tz or settings.tz
+        self.store = store or make_store(settings)
+        self.embedder = embedder or get_embedder()
+        if engine is _UNSET:
+            from infra.db import get_engine
+
+            engine = get_engine()
+        if redis_factory is _UNSET:
+            from infra.redis_client import get_redis
+
+            redis_factory = get_redis
+        self.redis = RedisLevel(redis_factory)
+        self.db = DbLevel(engine)
+        self.embeddings = QueryEmbeddingCache(model_name=self.embedder.name, dim=self.embedder.dim,
+                                              redis=self.redis, db=self.db)
+        self.results = ResultCache(redis=self.redis, db=self.db, ttl_s=result_ttl_s)
+        self.use_result_cache = use_result_cache
+        self.fusion_weights = tuple(float(w) for w in fusion_weights)  # RRF (dense, sparse)
+        self._local = threading.local()
+        sparse_mod.warm_up()
+
+    # --- public API -----------------------------------------------------------------------------
+    def embed_query(self, query_text: str) -> np.ndarray:
+        """The query's embedding through the cache levels (the service may share it with the NLU)."""
+        normalized = normalize_query(query_text)
+        vec, _ = self._query_vector(normalized)
+        return vec
+
+    def search(
+        self,
+        query_text: str,
+        filters: SearchFilters | dict[str, Any] | None = None,
+        limit: int = 10,
+        query_vector: Sequence[float] | np.ndarray | None = None,
+        *,
+        target: Target = "menus",
+        mode: Mode = "hybrid",
+        use_cache: bool = True,
+    ) -> list[Hit]:
+        """Search ``target`` ("menus" or "shops") for ``query_text`` under ``filters``.
+
+        ``query_vector``: an embedding of the same text from ``embed_query`` (or the same embedder),
+        computed once per request and shared with the NLU; None computes or fetches it here.
+        ``mode``: "hybrid" (default), "dense" or "sparse". Raises ``EmptyQueryError`` (a
+        ``ValueError``) for an empty query and ``ValueError`` for bad arguments."""
+        started = time.perf_counter()
+        trace = SearchTrace()
+        original = query_text if query_text is not None else ""
+        normalized = normalize_query(query_text)
+        trace.normalized_query = normalized
+        trace.truncated = len(" ".join(str(original).split())) > len(normalized)
+        if target not in ("menus", "shops"):
+            raise ValueError(f"target must be 'menus' or 'shops', not {target!r}")
+        if mode not in ("hybrid", "dense", "sparse"):
+            raise ValueError(f"mode must be hybrid, dense or sparse, not {mode!r}")
+        limit = int(limit)
+        if not 1 <= limit <= MAX_LIMIT:
+            raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
+        flt = SearchFilters.from_dict(filters)
+        if query_vector is not None:
+            query_vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+            if query_vector.shape[0] != self.embedder.dim:
+                raise ValueError(f"query_vector has {query_vector.shape[0]} dims, the index {self.embedder.dim}")
+
+        cache_on = use_cache and self.use_result_cache
+        qhash = ""
+        if cache_on:
+            qhash = self.result_key(normalized, flt, limit, target, mode)
+            cached, level = self.results.get(qhash)
+            trace.result_cache = level
+            if cached is not None:
+                trace.total_ms = (time.perf_counter() - started) * 1000
+                self._local.trace = trace
+                return [Hit.from_dict(d) for d in cached]
+        else:
+            trace.result_cache = "off"
+
+        t0 = time.perf_counter()
+        dense = None
+        if mode != "sparse":
+            if query_vector is not None:
+                dense, trace.embedding = query_vector, "given"
+            else:
+                dense, trace.embedding = self._query_vector(normalized)
+        else:
+            trace.embedding = "-"
+        trace.embed_ms = (time.perf_counter() - t0) * 1000
+
+        t1 = time.perf_counter()
+        sparse = sparse_mod.encode_query(normalized) if mode != "dense" else None
+        condition = flt.to_condition(target, self.tz)
+        weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
+        raw = self.store.search(target, dense=dense, sparse=sparse, condition=condition, limit=limit, mode=mode,
+                                weights=weights)
+        kind = "menu" if target == "menus" else "shop"
+        hits = [Hit(kind, h.id, int(h.payload.get("shop_id", h.id)), h.score,
+                    {k: v for k, v in h.payload.items() if k not in _PAYLOAD_DROP}) for h in raw]
+        trace.search_ms = (time.perf_counter() - t1) * 1000
+        trace.total_ms = (time.perf_counter() - started) * 1000
+        if cache_on:
+            self.results.put(qhash, original_query=str(original)[:2000], normalized_query=normalized,
+                             hits=[h.to_dict() for h in hits], search_ms=trace.search_ms,
+                             total_ms=trace.total_ms, documents_searched=None)
+        self._local.trace = trace
+        return hits
+
+    @property
+    def last_trace(self) -> SearchTrace | None:
+        return getattr(self._local, "trace", None)
+
+    def result_key(self, normalized: str, flt: SearchFilters, limit: int, target: str, mode: str) -> str:
+        """SHA-256 of the normalised query plus its filters (and what else changes the answer)."""
+        return sha256_hex(canonical_json({
+            "q": normalized, "f": flt.cache_key(self.tz), "t": target, "m": mode, "n": limit,
+            "e": self.embedder.name, "g": self.store.generation, "w": self.fusion_weights,
+        }))
+
+    def flush(self) -> None:
+        """Write pending cache rows and statistics to PostgreSQL now."""
+        self.db.writer.flush()
+
+    def close(self) -> None:
+        self.db.writer.close()
+        self.store.close()
+
+    # --- internals ------------------------------------------------------------------------------
+    def _query_vector(self, normalized: str) -> tuple[np.ndarray, str]:
+        h = content_hash(self.embedder.name, QUERY_CONTENT, normalized)
+        vec, level = self.embeddings.get(h)
+        if vec is not None:
+            return vec, level
+        start = time.perf_counter()
+        vec = self.embedder.embed_query(normalized)
+        self.embeddings.put(h, normalized, vec, (time.perf_counter() - start) * 1000)
+        return vec, "miss"
+
+
+_default: Retriever | None = None
+_default_lock = threading.Lock()
+
+
+def get_retriever() -> Retriever:
+    """The process-wide retriever built from the settings."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            import atexit
+
+            _default = Retriever()
+            atexit.register(_default.flush)  # pending cache rows reach PostgreSQL at exit
+        return _default
+
+
+__all__ = ["Retriever", "Hit", "SearchTrace", "get_retriever", "EmptyQueryError", "SearchFilters"]

@@ -1,0 +1,47 @@
+"""Feast: publish the point-in-time feature history, `feast apply`, materialize into Redis,
+and mirror what the online store serves into public.feature_vectors (feature_version rank-v1)."""
+
+import dagster as dg
+
+from orchestration.resources import PostgresResource
+
+
+@dg.asset(
+    key=["feature_store", "online_features"],
+    deps=[
+        dg.AssetKey(["analytics", "user_features"]),
+        dg.AssetKey(["analytics", "shop_features"]),
+        dg.AssetKey(["analytics", "user_shop_features"]),
+    ],
+    group_name="feature_store",
+    kinds={"feast", "redis", "postgres"},
+    description="Feast feature views (PostgreSQL offline, Redis online) applied and materialized "
+    "incrementally up to now; feature_vectors kept in step with what the online store serves.",
+)
+def online_features(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
+    from feature_repo.store import refresh_feature_store
+
+    summary = refresh_feature_store(postgres.settings, database=postgres.database)
+    context.log.info(f"feature store refreshed: {summary}")
+    _announce_new_features(summary["materialized_until"], context)
+    return dg.MaterializeResult(
+        metadata={
+            "materialized_until": summary["materialized_until"],
+            "published": dg.MetadataValue.json(summary["published"]),
+            "feature_vectors": dg.MetadataValue.json(summary["feature_vectors"]),
+        }
+    )
+
+
+def _announce_new_features(version: str, context: dg.AssetExecutionContext) -> None:
+    """Bump the key the chat service watches, so it reloads its in-memory shop features now."""
+    from infra.redis_client import get_redis, key, redis_errors
+    from serving.features import FEATURE_VERSION_KEY
+
+    try:
+        get_redis().set(key(*FEATURE_VERSION_KEY), version)
+    except redis_errors as exc:  # the service also reloads on its own every 5 minutes
+        context.log.warning(f"could not announce the new feature version: {exc}")
+
+
+defs = dg.Definitions(assets=[online_features])

@@ -1,0 +1,27 @@
+"""A/B assignment of ranking variants (spec scenario 3).
+
+A user's variant is a stable hash of the user id (salted per experiment): the same user always sees
+the same model within an experiment, and a new salt re-draws everyone for the next one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+DEFAULT_SALT = "ranking-ab-1"
+DEFAULT_CHALLENGER_SHARE = 0.5
+
+
+def bucket(user_id: str, salt: str = DEFAULT_SALT, buckets: int = 10_000) -> int:
+    digest = hashlib.sha256(f"{salt}:{user_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % buckets
+
+
+def assign_variant(user_id: str, *, challenger_share: float = DEFAULT_CHALLENGER_SHARE,
+                   salt: str = DEFAULT_SALT, challenger_available: bool = True) -> str:
+    """``champion`` or ``challenger`` for this user; champion whenever no challenger is registered."""
+    if not challenger_available or challenger_share <= 0:
+        return CHAMPION
+    return CHALLENGER if bucket(user_id, salt) < challenger_share * 10_000 else CHAMPION

@@ -1,0 +1,305 @@
+"""Features for ranking: shop features held in memory, user features read once per request, and the
+spec's ``recommendation_features`` columns computed per candidate (§7, §11).
+
+* Shop features: every shop's row (``public.shops`` derived columns, joined with the dbt mart
+  ``analytics.shop_features`` when it exists) is loaded into memory at start-up and reloaded when
+  materialization runs (it bumps the Redis key ``naviyam:features:version``) or every
+  ``refresh_s`` seconds, so 100 candidates never mean 100 reads.
+* User features: one query per user (``analytics.user_features`` when present, else an aggregate of
+  ``product_orders``), kept in a small TTL cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Engine, text
+
+log = logging.getLogger(__name__)
+
+FEATURE_VERSION_KEY = ("features", "version")
+
+SHOPS_SQL = text("""
+    SELECT s.id AS shop_id, s.category, s.latitude::float8 AS lat, s.longitude::float8 AS lon, s.is_food_card_shop,
+           s.is_good_influence_shop, s.current_status, s.popularity_score, s.quality_score,
+           s.user_satisfaction_avg, s.click_through_rate, s.conversion_rate, s.total_orders_served,
+           (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY m.price) FROM menus m
+             WHERE m.shop_id = s.id AND m.category IN ('메인메뉴', '세트메뉴')) AS median_price
+    FROM shops s
+""")
+#: the ranker's shop features as the online store serves them after materialization (Feast's source)
+RANKER_SHOPS_SQL = text("""
+    SELECT DISTINCT ON (shop_id) * FROM features.shop_features_daily ORDER BY shop_id, event_timestamp DESC
+""")
+RANKER_USER_SQL = text("""
+    SELECT * FROM features.user_features_daily WHERE user_id = :user_id ORDER BY event_timestamp DESC LIMIT 1
+""")
+RANKER_VISITS_SQL = text("""
+    SELECT DISTINCT ON (shop_id) shop_id, visit_count FROM features.user_shop_features_daily
+    WHERE user_id = :user_id ORDER BY shop_id, event_timestamp DESC
+""")
+TAKES_CARD = {"Y": 1.0, "P": 0.6, "U": 0.3, "N": 0.0}
+MART_SHOPS_SQL = text("""
+    SELECT shop_id, overall_popularity, repeat_customer_rate, avg_rating, total_orders, customers
+    FROM analytics.shop_features
+""")
+MART_USER_SQL = text("SELECT * FROM analytics.user_features WHERE user_id = :user_id LIMIT 1")
+ORDERS_USER_SQL = text("""
+    WITH o AS (
+        SELECT o.price, m.shop_id, s.category
+        FROM product_orders o JOIN menus m ON m.id = o.product_id JOIN shops s ON s.id = m.shop_id
+        WHERE o.user_id = :user_id
+    )
+    SELECT (SELECT count(*) FROM o) AS total_orders,
+           (SELECT coalesce(avg(price), 0) FROM o) AS avg_order_value,
+           (SELECT coalesce(jsonb_object_agg(category, n), '{}'::jsonb)
+              FROM (SELECT category, count(*) AS n FROM o GROUP BY category) c) AS category_counts,
+           (SELECT coalesce(jsonb_agg(DISTINCT shop_id), '[]'::jsonb) FROM o) AS shop_ids
+""")
+
+
+def _f(value: Any, default: float = 0.0) -> float:
+    try:
+        if value is None:
+            return default
+        v = float(value)
+        return v if math.isfinite(v) else default
+    except (TypeError, ValueError):
+        return default
+
+
+class ShopFeatureCache:
+    def __init__(self, engine: Engine, *, redis_factory=None, refresh_s: float = 300.0, check_s: float = 5.0) -> None:
+        self.engine = engine
+        self.redis_factory = redis_factory
+        self.refresh_s = refresh_s
+        self.check_s = check_s
+        self._shops: dict[int, dict[str, Any]] = {}
+        self._loaded_at = 0.0
+        self._version: bytes | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self.source = "none"
+        self.loads = 0
+
+    def load(self) -> int:
+        shops: dict[int, dict[str, Any]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(SHOPS_SQL).mappings():
+                shops[int(r["shop_id"])] = dict(r)
+            for s in shops.values():  # the ranker's static columns, for shops the feature tables lack
+                s.setdefault("takes_food_card", TAKES_CARD.get(s.get("is_food_card_shop") or "U", 0.3))
+                s.setdefault("is_good_influence", 1.0 if s.get("is_good_influence_shop") else 0.0)
+                s["median_price"] = float(s["median_price"]) if s.get("median_price") is not None else 8000.0
+            sources = ["shops"]
+            for label, sql in (("analytics.shop_features", MART_SHOPS_SQL), ("features.shop_features_daily", RANKER_SHOPS_SQL)):
+                try:  # both are optional (not materialized yet in a fresh checkout)
+                    with conn.begin_nested():
+                        for r in conn.execute(sql).mappings():
+                            row = shops.get(int(r["shop_id"]))
+                            if row is not None:
+                                row.update({k: v for k, v in r.items() if k not in ("shop_id", "event_timestamp")
+                                          and v is not None})
+                    sources.append(label)
+                except Exception:
+                    pass
+            source = "+".join(sources)
+        with self._lock:
+            self._shops = shops
+            self._loaded_at = time.monotonic()
+            self.source = source
+            self.loads += 1
+        return len(shops)
+
+    def _current_version(self) -> bytes | None:
+        if self.redis_factory is None:
+            return None
+        try:
+            from infra.redis_client import key
+
+            return self.redis_factory().get(key(*FEATURE_VERSION_KEY))
+        except Exception:
+            return None
+
+    def maybe_refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < self.check_s:
+            return
+        self._checked_at = now
+        version = self._current_version()
+        if version != self._version or now - self._loaded_at > self.refresh_s:
+            try:
+                self.load()
+                self._version = version
+            except Exception as exc:  # keep serving the loaded features
+                log.warning("shop features: reload failed (%s)", type(exc).__name__)
+
+    def get(self, shop_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+        self.maybe_refresh()
+        shops = self._shops
+        return {i: shops[i] for i in shop_ids if i in shops}
+
+    def __len__(self) -> int:
+        return len(self._shops)
+
+
+class UserFeatureCache:
+    def __init__(self, engine: Engine, *, ttl_s: float = 60.0, maxsize: int = 20_000) -> None:
+        self.engine = engine
+        self.ttl_s = ttl_s
+        self.maxsize = maxsize
+        self._cache: OrderedDict[str, tuple[float, dict[str, Any]]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._mart = True
+
+    def get(self, user_id: str) -> tuple[dict[str, Any], bool]:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(user_id)
+            if hit and now - hit[0] < self.ttl_s:
+                self._cache.move_to_end(user_id)
+                return hit[1], True
+        feats = self._read(user_id)
+        with self._lock:
+            self._cache[user_id] = (now, feats)
+            if len(self._cache) > self.maxsize:
+                self._cache.popitem(last=False)
+        return feats, False
+
+    def invalidate(self, user_id: str | None = None) -> None:
+        with self._lock:
+            if user_id is None:
+                self._cache.clear()
+            else:
+                self._cache.pop(user_id, None)
+
+    def _read(self, user_id: str) -> dict[str, Any]:
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+            return {"total_orders": 0}
+        uid = int(user_id)
+        with self.engine.connect() as conn:
+            if self._mart:  # the ranker's feature row (what Feast serves online) and the user's visits
+                try:
+                    with conn.begin_nested():
+                        r = conn.execute(RANKER_USER_SQL, {"user_id": uid}).mappings().first()
+                        visits = {int(v["shop_id"]): float(v["visit_count"] or 0)
+                                  for v in conn.execute(RANKER_VISITS_SQL, {"user_id": uid}).mappings()}
+                    if r is not None:
+                        out = {k: v for k, v in r.items() if k != "event_timestamp"}
+                        out["visit_counts"] = visits
+                        shares = out.get("category_share")
+                        if shares is not None and not isinstance(shares, dict):
+                            from models.nlu.labels import FOOD_CATEGORIES
+
+                            out["category_share_by_name"] = dict(zip(FOOD_CATEGORIES, [float(x) for x in shares]))
+                        return out
+                except Exception:
+                    self._mart = False
+            r = conn.execute(ORDERS_USER_SQL, {"user_id": uid}).mappings().first()
+        if r is None:
+            return {"total_orders": 0}
+        counts = dict(r["category_counts"] or {})
+        total = int(r["total_orders"] or 0)
+        return {"total_orders": total, "avg_order_value": _f(r["avg_order_value"]),
+                "category_share": {k: v / total for k, v in counts.items()} if total else {},
+                "recent_shop_ids": list(r["shop_ids"] or [])}
+
+
+# ---- per-candidate features ----------------------------------------------------------------------
+
+def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dphi, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 6371000.0 * 2 * math.asin(math.sqrt(min(1.0, max(0.0, a))))
+
+
+def _clip01(x: float) -> float:
+    return 0.0 if x < 0 else 1.0 if x > 1 else x
+
+
+def candidate_features(*, category: str, final_price: int, limit: int | None, distance_m: float | None,
+                       shop: Mapping[str, Any], user: Mapping[str, Any], liked: Sequence[str],
+                       retrieval_rank: int, n_candidates: int, open_now: bool, meal_card_usable: bool,
+                       minute_of_day: int) -> dict[str, float]:
+    """The spec's recommendation_features columns for one candidate, each in [0, 1]."""
+    avg_value = _f(user.get("avg_order_value"), 0.0) or 7000.0
+    budget = float(limit) if limit else avg_value
+    over = max(final_price - budget, 0.0) / budget
+    under = max(budget - final_price, 0.0) / budget
+    budget_fit = math.exp(-3.0 * over - 0.5 * under)
+    dist_pen = 1.0 - math.exp(-(distance_m / 1000.0)) if distance_m is not None else 0.5
+    shares = user.get("category_share_by_name") or user.get("category_share") or {}
+    if not isinstance(shares, Mapping):
+        shares = {}
+    max_share = max(shares.values()) if shares else 0.0
+    cat_match = (shares.get(category, 0.0) / max_share) if max_share > 0 else 0.0
+    if category in liked:
+        cat_match = max(cat_match, 1.0)
+    popularity = _f(shop.get("popularity_pct"), _f(shop.get("overall_popularity"), _f(shop.get("popularity_score"))))
+    rating = _f(shop.get("avg_rating")) / 5.0 if shop.get("avg_rating") is not None else _f(shop.get("quality_score"))
+    customers = _f(shop.get("customers"), _f(shop.get("total_orders_served")))
+    sid = int(shop.get("shop_id") or -1)
+    visited = float(sid in set(user.get("recent_shop_ids") or []) or (user.get("visit_counts") or {}).get(sid, 0) > 0)
+    content = 1.0 - retrieval_rank / max(1, n_candidates)
+    slot_hour = minute_of_day // 60
+    time_match = 0.7 if (11 <= slot_hour <= 14 or 17 <= slot_hour <= 20) else 0.5
+    total = _f(user.get("total_orders"))
+    f = {
+        "collaborative_score": _clip01(_f(shop.get("repeat_customer_rate")) * 0.5 + popularity * 0.5) if total else 0.0,
+        "content_score": _clip01(content),
+        "contextual_score": _clip01((budget_fit + (1 - dist_pen) + (1.0 if open_now else 0.0)) / 3.0),
+        "popularity_score": _clip01(popularity),
+        "category_preference_match": _clip01(cat_match),
+        "budget_compatibility": _clip01(budget_fit),
+        "distance_penalty": _clip01(dist_pen),
+        "time_preference_match": time_match,
+        "visited_before": visited,
+        "similar_user_liked": 0.0,
+        "user_avg_budget_normalized": _clip01(budget / 20000.0),
+        "user_favorite_count_normalized": _clip01(len(liked) / 10.0),
+        "shop_rating_normalized": _clip01(rating),
+        "shop_review_count_normalized": _clip01(math.log1p(customers) / math.log1p(200.0)),
+        "distance_normalized": _clip01((distance_m or 2000.0) / 5000.0),
+        "user_category_interaction": _clip01(cat_match * min(1.0, (total + len(liked)) / 10.0)),
+        "budget_time_interaction": _clip01(budget_fit * time_match),
+        "location_category_interaction": _clip01((1 - dist_pen) * cat_match),
+        "meal_card_usable": 1.0 if meal_card_usable else 0.0,
+        "good_influence": 1.0 if shop.get("is_good_influence_shop") else 0.0,
+    }
+    return f
+
+
+STORED = (
+    "collaborative_score", "content_score", "contextual_score", "popularity_score", "category_preference_match",
+    "budget_compatibility", "distance_penalty", "time_preference_match", "similar_user_liked",
+    "user_avg_budget_normalized", "user_favorite_count_normalized", "shop_rating_normalized",
+    "shop_review_count_normalized", "distance_normalized", "user_category_interaction", "budget_time_interaction",
+    "location_category_interaction",
+)
+
+
+def reason_breakdown(f: Mapping[str, float], open_now: bool) -> dict[str, float]:
+    return {
+        "budget_fit": round(_clip01(f.get("budget_compatibility", 0.0)), 3),
+        "distance_score": round(_clip01(1.0 - f.get("distance_penalty", 0.5)), 3),
+        "popularity": round(_clip01(f.get("popularity_score", 0.0)), 3),
+        "personal_preference": round(_clip01(f.get("category_preference_match", 0.0)), 3),
+        "good_influence": round(f.get("good_influence", 0.0), 3),
+        "open_now": 1.0 if open_now else 0.0,
+    }
+
+
+REASON_WORDS = {"budget_fit": "예산적합", "distance_score": "가까움", "popularity": "인기",
+                "personal_preference": "취향", "good_influence": "착한가게"}
+
+
+def reason_label(breakdown: Mapping[str, float]) -> str:
+    top = [k for k, v in sorted(breakdown.items(), key=lambda kv: -kv[1]) if k in REASON_WORDS and v >= 0.5][:3]
+    return "+".join(REASON_WORDS[k] for k in top) or "조건일치"

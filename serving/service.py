@@ -1,0 +1,269 @@
+"""The Naviyam chat service: one ``@bentoml.service`` class.
+
+    BENTOML_DO_NOT_TRACK=true bentoml serve serving.service:Naviyam --port 3000
+
+Endpoints: ``POST /chat``, ``POST /feedback``, ``POST /status`` (components and the event log),
+``GET /healthz`` (alive) and ``GET /readyz`` (models loaded; PostgreSQL, Redis and the Qdrant shard
+reachable), the OpenAPI document at ``/docs.json``. Every endpoint but the health probes needs the
+header ``X-API-Key`` (``settings.api_key``); bodies over 16 KiB are refused, malformed JSON is a 400,
+and errors never carry a stack trace.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
+
+import bentoml  # noqa: E402
+
+from serving.schemas import (  # noqa: E402
+    ChatRequest,
+    ChatResponse,
+    FeedbackRequest,
+    FeedbackResponse,
+    Location,
+    StatusResponse,
+)
+
+log = logging.getLogger("naviyam.serving")
+
+MAX_BODY_BYTES = 16 * 1024
+#: request threads of the one worker: enough to overlap I/O on a 2-core box, few enough that every
+#: per-thread resource (the NLU keeps one database connection per thread) fits its pool
+SERVICE_THREADS = 8
+PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+
+
+class GuardMiddleware:
+    """API key on every path but the health probes; body size limit; malformed JSON → 400."""
+
+    def __init__(self, app, api_key: str | None = None, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+        if api_key is None:
+            from infra.settings import get_settings
+
+            api_key = get_settings().api_key.get_secret_value()
+        self.api_key = api_key.encode()
+
+    async def _reply(self, send, status: int, body: dict) -> None:
+        payload = json.dumps(body, ensure_ascii=False).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path = scope.get("path", "")
+        if path in PUBLIC_PATHS:
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-api-key", b"")
+        if not given or not hmac.compare_digest(given, self.api_key):
+            return await self._reply(send, 401, {"error": "missing or invalid X-API-Key"})
+        if scope.get("method") != "POST":
+            return await self.app(scope, receive, send)
+        length = headers.get(b"content-length")
+        if length is not None:
+            try:
+                if int(length) > self.max_body:
+                    return await self._reply(send, 413, {"error": f"request body over {self.max_body} bytes"})
+            except ValueError:
+                return await self._reply(send, 400, {"error": "bad Content-Length"})
+        body = b""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_body:
+                return await self._reply(send, 413, {"error": f"request body over {self.max_body} bytes"})
+            if not message.get("more_body"):
+                break
+        ctype = headers.get(b"content-type", b"application/json").split(b";")[0].strip()
+        if ctype != b"application/json":
+            return await self._reply(send, 415, {"error": "Content-Type must be application/json"})
+        try:
+            parsed = json.loads(body or b"null")
+        except ValueError:
+            return await self._reply(send, 400, {"error": "malformed JSON body"})
+        if not isinstance(parsed, dict):
+            return await self._reply(send, 400, {"error": "the body must be a JSON object"})
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return await self.app(scope, replay, send)
+
+
+def build_pipeline(settings=None):
+    """Wire the pipeline to the real components (also used by the CLI in-process mode)."""
+    from sqlalchemy import create_engine
+
+    from infra.db import get_engine
+    from infra.redis_client import get_redis
+    from infra.settings import get_settings
+    from serving import adapters, coupon_wallet, features, scoring
+    from serving.event_log import EventLog
+    from serving.pipeline import ChatPipeline
+
+    settings = settings or get_settings()
+    engine = get_engine()
+    # the writer's own engine: short connect timeout, so an outage spools instead of hanging
+    writer_engine = create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, pool_size=2, max_overflow=2,
+                                  connect_args={"connect_timeout": 3, "options": f"-c timezone={settings.timezone}"})
+    status: dict[str, str] = {}
+    try:
+        coupon_wallet.ensure_emergency_coupon(engine)
+    except Exception as exc:  # the database may be down at start; issuing retries later
+        status["emergency_coupon"] = f"not ensured ({type(exc).__name__})"
+    # The NLU keeps one open connection per request thread for its cache lookups: give it its own pool,
+    # sized to the threads, so it can never starve the shared pool (retrieval caches, accounts, context).
+    from models.nlu.parser import NLUParser
+
+    nlu_engine = create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, pool_size=SERVICE_THREADS + 2,
+                               max_overflow=2, connect_args={"connect_timeout": 3,
+                                                             "options": f"-c timezone={settings.timezone}"})
+    nlu = adapters.ParserNlu(NLUParser(engine=nlu_engine))
+    status["nlu"] = f"models.nlu.parser ({nlu.version})"
+    retrieval = adapters.QdrantRetrieval()
+    status["retrieval"] = "models.retrieval.Retriever"
+    scorers, score_status = scoring.load_variants()
+    try:  # one request scores ~20 candidates: intra-op threads only fight the other requests for 2 cores
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    status.update({f"ranking.{k}": v for k, v in score_status.items()})
+    shops = features.ShopFeatureCache(engine, redis_factory=get_redis)
+    try:
+        n = shops.load()
+        status["shop_features"] = f"{n} shops from {shops.source}"
+    except Exception as exc:
+        status["shop_features"] = f"not loaded ({type(exc).__name__})"
+    users = features.UserFeatureCache(engine)
+    contexts = adapters.LayeredContextStore(engine, get_redis)
+    events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
+    pipeline = ChatPipeline(
+        nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
+        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz)
+    warm_up(pipeline, status)
+    return pipeline, status
+
+
+def warm_up(pipeline, status: dict[str, str]) -> None:
+    """Pay the one-off costs (tokenizer dictionaries, model pages, the shard) before the first child."""
+    started = time.perf_counter()
+    try:
+        pipeline.nlu.parse("배고픈데 5천원밖에 없어")
+        vec, _ = pipeline.retrieval.embed("떡볶이 먹고 싶어")
+        pipeline.retrieval.search("떡볶이 먹고 싶어", {"open_now": True}, 10, query_vector=vec)
+        status["warm_up"] = f"{(time.perf_counter() - started) * 1000:.0f} ms"
+    except Exception as exc:  # readiness reports what is missing
+        status["warm_up"] = f"failed ({type(exc).__name__})"
+
+
+@bentoml.service(
+    name="naviyam",
+    workers=1,
+    threads=SERVICE_THREADS,
+    traffic={"timeout": 30, "max_concurrency": 128},
+    logging={"access": {"enabled": False}},
+    metrics={"enabled": False},
+)
+class Naviyam:
+    """Naviyam chat: a child's words in, a meal they can pay for out."""
+
+    def __init__(self) -> None:
+        from infra.logs import configure_logging
+        from infra.settings import get_settings
+
+        settings = get_settings()
+        configure_logging(settings.log_level, settings.log_json)
+        import faulthandler
+        import signal
+
+        faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <worker>`: every thread's stack
+        self.settings = settings
+        self.pipeline, self.components = build_pipeline(settings)
+        self._ready_cache: tuple[float, bool, dict[str, str]] = (0.0, False, {})
+        self._ready_lock = threading.Lock()
+        log.info("naviyam service ready to load: %s", self.components)
+
+    # ---- probes ---------------------------------------------------------------------------
+    def _check(self) -> tuple[bool, dict[str, str]]:
+        now = time.monotonic()
+        with self._ready_lock:
+            at, ok, cached = self._ready_cache
+            if now - at < 1.0:
+                return ok, cached
+        detail: dict[str, str] = {}
+        try:
+            from sqlalchemy import text
+
+            with self.pipeline.accounts.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            detail["postgres"] = "ok"
+        except Exception as exc:
+            detail["postgres"] = f"down ({type(exc).__name__})"
+        detail["redis"] = "ok" if self.pipeline.contexts.ping() else "down"
+        detail["qdrant"] = "ok" if self.pipeline.retrieval.ready() else "down (no menus indexed)"
+        detail["models"] = "ok" if self.pipeline.nlu is not None and self.pipeline.scorers else "missing"
+        ok = all(v == "ok" for v in detail.values())
+        with self._ready_lock:
+            self._ready_cache = (now, ok, detail)
+        return ok, detail
+
+    def __is_ready__(self) -> bool:
+        return self._check()[0]
+
+    # ---- API ------------------------------------------------------------------------------
+    @bentoml.api(route="/chat", input_spec=ChatRequest, output_spec=ChatResponse)
+    def chat(self, user_id: str, session_id: str, text: str, location: Location | None = None,
+             max_results: int = 3) -> ChatResponse:
+        """Answer one child's message: intent, strategy, payable recommendations, Korean answer."""
+        req = ChatRequest.model_construct(user_id=user_id, session_id=session_id, text=text, location=location,
+                                          max_results=max_results)
+        return ChatResponse.model_validate(self.pipeline.chat(req))
+
+    @bentoml.api(route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
+    def feedback(self, ctx: bentoml.Context, user_id: str, session_id: str, recommendation_id: str, action: str,
+                 shop_id: int, menu_id: int | None = None, coupon_id: str | None = None,
+                 order_amount: int | None = None, satisfaction: int | None = None) -> FeedbackResponse:
+        """Record what the child did with a recommendation; coupon_use marks the coupon USED (409 if it is not ACTIVE)."""
+        req = FeedbackRequest.model_construct(
+            user_id=user_id, session_id=session_id, recommendation_id=recommendation_id, action=action,
+            shop_id=shop_id, menu_id=menu_id, coupon_id=coupon_id, order_amount=order_amount,
+            satisfaction=satisfaction)
+        body, code = self.pipeline.feedback(req)
+        ctx.response.status_code = code
+        return FeedbackResponse.model_validate(body)
+
+    @bentoml.api(route="/status", output_spec=StatusResponse)
+    def status(self) -> StatusResponse:
+        """Readiness of each dependency, the serving components, and the event log's counters."""
+        ok, detail = self._check()
+        ev = self.pipeline.events
+        return StatusResponse(ready=ok, components={**self.components, **detail},
+                              event_log={**ev.stats.as_dict(), "pending": ev.pending, "db_up": ev.db_up})
+
+    @bentoml.on_shutdown
+    def _close(self) -> None:
+        self.pipeline.events.close()
+
+
+Naviyam.add_asgi_middleware(GuardMiddleware)  # type: ignore[attr-defined]  # the decorator made a Service

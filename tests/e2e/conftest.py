@@ -1,0 +1,116 @@
+"""The real service over real HTTP, against real PostgreSQL, Redis and a Qdrant shard.
+
+One session-wide service: a fresh database migrated and seeded (``seed.py``), the retrieval index
+built into a private data folder, then ``bentoml serve serving.service:Naviyam`` started on a free
+loopback port in its own process group, and stopped (and the database dropped) at the end.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+API_KEY = "e2e-" + uuid.uuid4().hex
+
+
+@dataclass
+class Service:
+    url: str
+    api_key: str
+    engine: object
+    dbname: str
+    log_path: Path
+    data_dir: Path
+
+    def headers(self) -> dict:
+        return {"X-API-Key": self.api_key}
+
+    def chat(self, client: httpx.Client, text: str, user_id: str, session_id: str, **extra) -> httpx.Response:
+        body = {"user_id": user_id, "session_id": session_id, "text": text, **extra}
+        return client.post(self.url + "/chat", json=body, headers=self.headers(), timeout=30)
+
+    def ok_chat(self, client: httpx.Client, text: str, user_id: str, session_id: str, **extra) -> dict:
+        r = self.chat(client, text, user_id, session_id, **extra)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _register_tiny_rankers(settings) -> list:
+    """Two small Wide&Deep rankers in this session's MLflow registry: a champion and a challenger,
+    so the service serves the real model and the A/B split has two arms."""
+    import torch
+
+    from infra.sample_data.generator import build
+    from models.ranking.train import TrainConfig, train_ranker
+
+    torch.set_num_threads(1)
+    sample = build(20261125, 0.04)
+    reports = []
+    for promote, seed in (("auto", 0), ("challenger", 1)):
+        cfg = TrainConfig(n_impressions=400, list_size=10, max_epochs=2, seed=seed, promote=promote)
+        reports.append(train_ranker(settings, cfg, tables=sample.tables, truth=sample.truth, engine=None))
+    return reports
+
+
+@pytest.fixture(scope="session")
+def service(settings, tmp_path_factory) -> Service:
+    from infra.db import get_engine
+    from infra.schema import create_database, drop_database, prepare
+    from models.retrieval.store import EdgeStore
+    from serving.cli import start_service, stop_service, wait_ready
+
+    import e2e_seed as seed
+
+    dbname = f"naviyam_e2e_{uuid.uuid4().hex[:8]}"
+    create_database(settings, dbname)
+    engine = get_engine(settings.sqlalchemy_url(dbname))
+    prepare(engine, settings)
+    seed.seed(engine, settings.card_hash_key.get_secret_value())
+    data_dir = tmp_path_factory.mktemp("e2e-data")
+    from models.retrieval import build_index
+
+    store = EdgeStore(data_dir / "qdrant")
+    build_index(engine, store=store, full=True)
+    store.close()
+
+    rankers = _register_tiny_rankers(settings)
+
+    port = _free_port()
+    log_path = data_dir / "service.log"
+    env = {"NAVIYAM_DATA_DIR": str(data_dir), "NAVIYAM_PG_DATABASE": dbname, "NAVIYAM_API_KEY": API_KEY,
+           "NAVIYAM_PG_HOST": settings.pg_host, "NAVIYAM_PG_PORT": str(settings.pg_port),
+           "NAVIYAM_REDIS_URL": settings.redis_url, "BENTOML_DO_NOT_TRACK": "true",
+           "NAVIYAM_MLFLOW_TRACKING_URI": settings.mlflow_uri}
+    proc = start_service(port, env=env, log_path=log_path)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(url, timeout=240, proc=proc)
+    except Exception:
+        stop_service(proc)
+        print(log_path.read_text()[-4000:])
+        raise
+    yield Service(url=url, api_key=API_KEY, engine=engine, dbname=dbname, log_path=log_path, data_dir=data_dir)
+    stop_service(proc)
+    engine.dispose()
+    drop_database(settings, dbname)
+
+
+@pytest.fixture()
+def client():
+    with httpx.Client() as c:
+        yield c

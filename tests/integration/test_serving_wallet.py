@@ -1,0 +1,114 @@
+"""Wallet writes, session context levels and the shop-feature cache against real PostgreSQL and Redis."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import text
+
+from serving import coupon_wallet as cw
+from serving.adapters import LayeredContextStore, PgAccounts
+from serving.features import ShopFeatureCache
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def wallet_db(migrated_engine):
+    now = datetime.now(timezone.utc)
+    with migrated_engine.begin() as conn:
+        conn.execute(text("INSERT INTO shops (id, shop_name, category, is_food_card_shop, popularity_score) VALUES "
+                          "(1, '가게', '분식', 'Y', 0.4), (2, '식당', '한식', 'N', 0.9)"))
+        for uid in (1, 2, 3):
+            conn.execute(text("INSERT INTO users (id, nickname) VALUES (:u, 'kid')"), {"u": uid})
+            conn.execute(text("INSERT INTO foodcard_users (user_id, balance, status) VALUES (:u, 1500, 'ACTIVE')"), {"u": uid})
+        conn.execute(text("""INSERT INTO coupons (id, coupon_name, discount_amount, min_order_amount, usage_type, is_active)
+                             VALUES ('A1000', 'a', 1000, 0, 'ALL', true), ('OFF', 'off', 500, 0, 'ALL', false)"""))
+        for cid, status, expiry in (("A1000", "ACTIVE", now + timedelta(days=1)), ("OFF", "ACTIVE", now + timedelta(days=1))):
+            conn.execute(text("INSERT INTO user_coupon_wallet (user_id, coupon_id, expiry_date, status) VALUES (1, :c, :e, :s)"),
+                         {"c": cid, "e": expiry, "s": status})
+        conn.execute(text("INSERT INTO user_coupon_wallet (user_id, coupon_id, expiry_date, status) "
+                          "VALUES (2, 'A1000', :e, 'ACTIVE')"), {"e": now - timedelta(hours=1)})  # expired copy
+    cw.ensure_emergency_coupon(migrated_engine)
+    cw.ensure_emergency_coupon(migrated_engine)  # idempotent
+    return migrated_engine
+
+
+def test_wallet_reads_only_live_copies(wallet_db):
+    acct = PgAccounts(wallet_db).load("1")
+    assert acct.card.balance == 1500 and acct.card.emergency_coupon_eligible
+    live = cw.live_coupons(acct.coupons, datetime.now(timezone.utc))
+    assert [c.coupon_id for c in live] == ["A1000"]  # the inactive coupon is read but never applies
+    assert PgAccounts(wallet_db).load("2").coupons == []  # expired
+    assert PgAccounts(wallet_db).load("kakao_x").user_key is None
+
+
+def test_emergency_coupon_issued_exactly_once_under_concurrency(wallet_db):
+    with cf.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: cw.issue_emergency_coupon(wallet_db, user_id=3, context={"why": "test"}), range(8)))
+    assert sum(r is not None for r in results) == 1
+    with wallet_db.connect() as conn:
+        rows = conn.execute(text("SELECT acquisition_source, status FROM user_coupon_wallet "
+                                 "WHERE user_id = 3 AND coupon_id = 'EMERGENCY_ASSIST'")).all()
+        eligible = conn.execute(text("SELECT emergency_coupon_eligible FROM foodcard_users WHERE user_id = 3")).scalar()
+        issued = conn.execute(text("SELECT total_issued FROM coupons WHERE id = 'EMERGENCY_ASSIST'")).scalar()
+    assert [tuple(r) for r in rows] == [("emergency_assist", "ACTIVE")]
+    assert eligible is False and issued == 1
+    assert cw.issue_emergency_coupon(wallet_db, user_id=3) is None
+
+
+def test_concurrent_use_of_one_coupon_succeeds_once(wallet_db):
+    with cf.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: cw.use_coupon(wallet_db, user_id=1, coupon_id="A1000", shop_id=1, menu_id=None,
+                                                        order_amount=4000, discount=1000), range(8)))
+    assert sum(r is not None for r in results) == 1
+    with wallet_db.connect() as conn:
+        row = conn.execute(text("SELECT status, used_shop_id, discount_applied, usage_date IS NOT NULL FROM user_coupon_wallet "
+                                "WHERE user_id = 1 AND coupon_id = 'A1000'")).one()
+        used = conn.execute(text("SELECT total_used FROM coupons WHERE id = 'A1000'")).scalar()
+    assert tuple(row) == ("USED", 1, 1000, True) and used == 1
+    # expired copies cannot be used either
+    assert cw.use_coupon(wallet_db, user_id=2, coupon_id="A1000", shop_id=1, menu_id=None, order_amount=1, discount=0) is None
+
+
+def test_context_levels_l1_redis_postgres(wallet_db, redis_client):
+    from infra.redis_client import get_redis
+
+    session = "ctx-" + uuid.uuid4().hex[:8]
+    state = {"session_id": session, "user_id": "u1", "turn": 2, "user_turns": 5, "frame": {"budget": 5000}}
+    store = LayeredContextStore(wallet_db, get_redis)
+    store.save(state)
+    got, level, turns = store.load(session, "u1")
+    assert level == "l1" and got["frame"] == {"budget": 5000} and turns == 5
+    got, level, turns = LayeredContextStore(wallet_db, get_redis).load(session, "u1")
+    assert level == "redis" and got["turn"] == 2
+    assert LayeredContextStore(wallet_db, get_redis).load(session, "someone_else")[0] is None
+    # Redis lost it: PostgreSQL is the record
+    redis_client.delete(store._key("ctx", session))
+    with wallet_db.begin() as conn:
+        conn.execute(text("INSERT INTO conversation_contexts (session_id, user_id, conversation_turn, context_data, expires_at) "
+                          "VALUES (:s, 'u1', 2, CAST(:d AS jsonb), now() + interval '1 day')"),
+                     {"s": session, "d": json.dumps(state)})
+    got, level, _ = LayeredContextStore(wallet_db, get_redis).load(session, "u1")
+    assert level == "postgres" and got["frame"] == {"budget": 5000}
+
+
+def test_shop_features_load_once_and_refresh_on_materialization(wallet_db, redis_client):
+    from infra.redis_client import get_redis, key
+
+    cache = ShopFeatureCache(wallet_db, redis_factory=get_redis, check_s=0.0)
+    cache.maybe_refresh()
+    loads = cache.loads
+    assert cache.get([1, 2, 99]).keys() == {1, 2}
+    for _ in range(100):
+        cache.get([1, 2])  # 100 candidates, no reads while nothing changed
+    assert cache.loads == loads
+    with wallet_db.begin() as conn:
+        conn.execute(text("UPDATE shops SET popularity_score = 0.77 WHERE id = 1"))
+    redis_client.set(key("features", "version"), uuid.uuid4().hex)  # what the materialization job does
+    assert float(cache.get([1])[1]["popularity_score"]) == pytest.approx(0.77)
+    assert cache.loads == loads + 1

@@ -1,0 +1,49 @@
+"""Incremental index builds on the edge shard (no PostgreSQL: every text is re-embedded, but
+only changed points are written)."""
+
+from __future__ import annotations
+
+import copy
+
+from models.retrieval import demo_data
+from models.retrieval.index import build_index
+from models.retrieval.store import EdgeStore
+
+
+def test_incremental_build_writes_only_changes(tmp_path, embedder):
+    store = EdgeStore(tmp_path, reload_interval_s=0)
+    shops, menus = demo_data.shop_rows(), demo_data.menu_rows()
+    first = build_index(None, store=store, embedder=embedder, shops=shops, menus=menus)
+    assert first.shops.upserted == 16 and first.menus.upserted == len(menus)
+    gen1 = store.generation
+
+    again = build_index(None, store=store, embedder=embedder, shops=shops, menus=menus)
+    assert again.shops.upserted == again.menus.upserted == 0
+    assert again.shops.payload_updated == again.menus.payload_updated == 0
+    assert store.generation == gen1  # nothing changed: nothing published
+
+    shops2, menus2 = copy.deepcopy(shops), copy.deepcopy(menus)
+    menus2[0]["description"] = "국물이 자작한 옛날 떡볶이"  # text change of menu 1
+    shops2[5]["current_status"] = "CLOSED"  # payload-only change of shop 6 (and its menus)
+    removed = menus2.pop()  # a deleted menu
+    third = build_index(None, store=store, embedder=embedder, shops=shops2, menus=menus2)
+    assert third.menus.upserted == 1
+    assert third.menus.deleted == 1
+    assert third.menus.payload_updated == 3  # the three menus of shop 6
+    assert third.shops.payload_updated >= 1
+    assert store.generation != gen1
+    assert store.count("menus") == len(menus2)
+    assert removed["id"] not in store.fingerprints("menus")
+    store.close()
+
+
+def test_a_second_process_style_reader_sees_published_generations(tmp_path, embedder):
+    writer = EdgeStore(tmp_path, reload_interval_s=0)
+    reader = EdgeStore(tmp_path, reload_interval_s=0)
+    shops, menus = demo_data.shop_rows()[:3], [m for m in demo_data.menu_rows() if m["shop_id"] <= 3]
+    build_index(None, store=writer, embedder=embedder, shops=shops, menus=menus)
+    assert reader.count("menus") == len(menus)
+    build_index(None, store=writer, embedder=embedder, shops=shops, menus=menus[:-2])
+    assert reader.count("menus") == len(menus) - 2
+    writer.close()
+    reader.close()

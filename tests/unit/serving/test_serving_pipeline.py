@@ -1,0 +1,212 @@
+"""The chat pipeline with in-repo fakes behind its ports (no database, no models)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from serving import coupon_wallet as cw
+from serving.meal_card import MealCard
+from serving.pipeline import ChatPipeline
+from serving.ports import Account, Candidate, NluFrame, SearchOutcome
+from serving.schemas import ChatRequest, FeedbackRequest
+from serving.scoring import LinearFallbackScorer
+
+NOW = datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc)  # 12:00 in Seoul, not month end
+HOME = {"lat": 37.556, "lon": 126.905}
+
+FRAMES = {
+    "배고픈데 5천원밖에 없어": ("budget_inquiry", {"budget": 5000, "urgency": "high"}),
+    "떡볶이 먹고 싶어": ("food_request", {"food_type": "분식"}),
+    "매운 거 빼고": ("menu_option", {"dietary_restrictions": ["no_spicy"]}),
+    "천원으로 먹을 거": ("budget_inquiry", {"budget": 1000}),
+    "안녕": ("general_chat", {}),
+}
+MENUS = [
+    Candidate(1, 11, "먼 분식", "떡볶이", 4500, "분식", "Y", 37.570, 126.905, dietary_tags=("spicy",)),
+    Candidate(2, 21, "가까운 김밥", "김밥", 3000, "분식", "Y", 37.5562, 126.9052),
+    Candidate(3, 31, "비싼 한식", "불고기", 9000, "한식", "Y", 37.5565, 126.9050),
+    Candidate(4, 41, "카드 안 되는 곳", "라면", 3500, "분식", "N", 37.5561, 126.9051),
+    Candidate(5, 51, "쿠폰 분식", "우동", 5500, "분식", "Y", 37.5570, 126.9060),
+]
+
+
+class FakeNlu:
+    version, wants_embedding = "fake", False
+
+    def parse(self, text, *, user_id=None, embedding=None):
+        intent, ents = FRAMES.get(text, ("general_chat", {}))
+        return NluFrame(intent=intent, confidence=0.9, entities=dict(ents), normalized_text=text, source="model")
+
+    def party_size(self, text):
+        return None
+
+    def food_matches(self, text):
+        return []
+
+
+class FakeRetrieval:
+    def __init__(self):
+        self.calls = []
+
+    def embed(self, text):
+        return [0.0], "miss"
+
+    def search(self, query_text, filters, limit, query_vector=None):
+        self.calls.append(dict(filters))
+        out = []
+        for c in MENUS:
+            if filters.get("categories") and c.category not in filters["categories"]:
+                continue
+            if filters.get("max_price") is not None and c.price > filters["max_price"]:
+                continue
+            if filters.get("food_card_only") and c.food_card_flag not in ("Y", "P"):
+                continue
+            if "no_spicy" in (filters.get("dietary") or []) and "spicy" in c.dietary_tags:
+                continue
+            out.append(c)
+        return SearchOutcome(out[:limit], cache="miss", embedding="miss")
+
+    def ready(self):
+        return True
+
+
+class FakeAccounts:
+    def __init__(self, balance=20000, coupons=(), fail=False):
+        self.balance, self.coupons, self.fail = balance, list(coupons), fail
+        self.used = []
+
+    def load(self, user_id):
+        if self.fail:
+            raise ConnectionError("database down")
+        return Account(user_key=1, card=MealCard(1, self.balance), coupons=self.coupons)
+
+    def issue_emergency_coupon(self, user_key, context):
+        return False
+
+    def use_coupon(self, user_key, coupon_id, shop_id, menu_id, order_amount, discount):
+        if coupon_id in self.used:
+            return False
+        self.used.append(coupon_id)
+        return True
+
+
+class FakeShops:
+    def get(self, ids):
+        return {i: {"shop_id": i, "popularity_score": 0.5} for i in ids}
+
+
+class FakeUsers:
+    def get(self, user_id):
+        return {"total_orders": 0}, True
+
+
+class FakeContexts:
+    def __init__(self):
+        self.data = {}
+
+    def load(self, session_id, user_id):
+        s = self.data.get(session_id)
+        return (dict(s), "l1", s["user_turns"]) if s else (None, "none", 0)
+
+    def save(self, state):
+        self.data[state["session_id"]] = dict(state)
+
+
+class FakeEvents:
+    def __init__(self):
+        self.events = []
+
+    def emit_many(self, events):
+        self.events.extend(events)
+
+
+def make(accounts=None):
+    events = FakeEvents()
+    p = ChatPipeline(nlu=FakeNlu(), retrieval=FakeRetrieval(), accounts=accounts or FakeAccounts(),
+                     shop_features=FakeShops(), user_features=FakeUsers(), contexts=FakeContexts(), events=events,
+                     scorers={"champion": LinearFallbackScorer(), "challenger": LinearFallbackScorer("lin-b")},
+                     clock=lambda: NOW)
+    return p, events
+
+
+def chat(p, text, session="s1", user="1", location=HOME):
+    return p.chat(ChatRequest.model_validate({"user_id": user, "session_id": session, "text": text, "location": location}))
+
+
+def test_urgent_budget_recommends_only_payable_meal_card_shops_nearest_first():
+    p, events = make()
+    r = chat(p, "배고픈데 5천원밖에 없어")
+    assert r["strategy"] == "urgent"
+    assert r["recommendations"]
+    assert all(x["final_price"] <= 5000 and x["meal_card_usable"] for x in r["recommendations"])
+    assert r["recommendations"][0]["shop_name"] == "가까운 김밥"
+    assert p.retrieval.calls[0]["food_card_only"] and p.retrieval.calls[0]["open_now"]
+    tables = {t for t, _ in events.events}
+    assert tables == {"conversations", "conversation_contexts", "user_interactions", "nlu_training_data",
+                      "recommendations_log", "recommendation_features", "performance_logs"}
+    rec_log = next(row for t, row in events.events if t == "recommendations_log")
+    assert rec_log["model_variant"] in ("champion", "challenger") and rec_log["event_id"] == r["event_id"]
+    perf = next(row for t, row in events.events if t == "performance_logs")
+    assert perf["success"] and perf["bottleneck_component"] and perf["operation_type"] == "emergency_recommendation"
+
+
+def test_coupon_brings_a_menu_within_the_balance():
+    coupon = cw.WalletCoupon("BUNSIK1000", "분식 천원 할인", "CATEGORY", discount_amount=1000, min_order_amount=4000,
+                             target_categories=("분식",), expiry=NOW + timedelta(days=1))
+    p, _ = make(FakeAccounts(balance=4500, coupons=[coupon]))
+    r = chat(p, "떡볶이 먹고 싶어")
+    assert r["meal_card"]["spend_limit"] == 4500
+    by_shop = {x["shop_name"]: x for x in r["recommendations"]}
+    assert by_shop["쿠폰 분식"]["final_price"] == 4500 and by_shop["쿠폰 분식"]["coupon"]["coupon_id"] == "BUNSIK1000"
+    assert all(x["final_price"] <= 4500 for x in r["recommendations"])
+    assert p.retrieval.calls[0]["max_price"] == 5500  # looks above the limit by the largest discount
+
+
+def test_nothing_fits_gives_alternatives_not_recommendations():
+    p, _ = make()
+    r = chat(p, "천원으로 먹을 거")
+    assert r["recommendations"] == [] and r["alternatives"]
+    assert all(not a["affordable"] for a in r["alternatives"])
+    assert "1,000원" in r["answer"]
+
+
+def test_refinement_reuses_the_previous_request():
+    p, _ = make()
+    chat(p, "떡볶이 먹고 싶어", session="r1")
+    r = chat(p, "매운 거 빼고", session="r1")
+    assert r["refinement"] and r["entities"]["food_type"] == "분식"
+    assert all(x["menu_name"] != "떡볶이" for x in r["recommendations"])
+    assert p.retrieval.calls[-1]["dietary"] == ["no_spicy"]
+
+
+def test_database_down_still_answers_and_says_the_balance_is_unknown():
+    p, events = make(FakeAccounts(fail=True))
+    r = chat(p, "떡볶이 먹고 싶어")
+    assert r["meal_card"]["balance_checked"] is False and "잔액" in r["answer"]
+
+
+def test_general_chat_in_onboarding_asks_preferences_without_searching():
+    p, _ = make()
+    r = chat(p, "안녕", session="g1", user="new-kid")
+    assert r["strategy"] == "onboarding" and r["recommendations"] == [] and p.retrieval.calls == []
+    assert "좋아" in r["answer"]
+
+
+def test_feedback_coupon_use_twice_conflicts():
+    coupon = cw.WalletCoupon("C1", "c", "ALL", discount_amount=500, expiry=NOW + timedelta(days=1))
+    p, events = make(FakeAccounts(coupons=[coupon]))
+    req = FeedbackRequest.model_validate({"user_id": "1", "session_id": "s", "recommendation_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
+                                          "action": "coupon_use", "shop_id": 2, "coupon_id": "C1", "order_amount": 3000})
+    assert p.feedback(req)[1] == 200
+    body, code = p.feedback(req)
+    assert code == 409 and body["status"] == "coupon_unavailable"
+    assert [row["interaction_type"] for t, row in events.events if t == "user_interactions"] == ["coupon_use"] * 2
+
+
+@pytest.mark.parametrize("bad", [{"user_id": "1", "session_id": "s", "text": ""}, {"user_id": 1, "session_id": "s", "text": "a"},
+                                 {"user_id": "1", "session_id": "s", "text": "가" * 501}])
+def test_request_validation(bad):
+    with pytest.raises(ValueError):
+        ChatRequest.model_validate(bad)
