@@ -16,6 +16,15 @@ from infra.settings import PROJECT_ROOT, Settings, get_settings
 
 log = logging.getLogger(__name__)
 
+#: The 20 tables of the spec (naviyam_db_guide_v2.md §4–§8).
+SPEC_TABLES = frozenset({
+    "shops", "menus", "coupons", "users", "foodcard_users", "product_orders", "user_coupon_wallet",
+    "conversations", "conversation_contexts", "user_interactions", "recommendations_log",
+    "performance_logs", "rag_query_cache", "embedding_cache", "feature_vectors",
+    "recommendation_features", "nlu_training_data", "model_training_logs",
+    "user_journey_analytics", "user_profiles",
+})
+
 
 def alembic_config(url: str | None = None) -> Config:
     config = Config(str(PROJECT_ROOT / "alembic.ini"))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import threading
 import time
-from collections import OrderedDict
+
+from infra.memory_cache import LRUCache
 
 log = logging.getLogger(__name__)
 
@@ -35,39 +35,11 @@ class Breaker:
         self._open_until = time.monotonic() + self.cooldown
 
 
-class TTLCache:
-    """A small thread-safe LRU with per-entry expiry."""
+class TTLCache(LRUCache):
+    """L1 of the NLU cache: the shared in-process LRU, with the NLU's 5-minute default TTL."""
 
     def __init__(self, maxsize: int = 10_000, ttl: float = TTL_SECONDS):
-        self.maxsize, self.ttl = maxsize, ttl
-        self._data: OrderedDict[str, tuple[float, dict]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> dict | None:
-        with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                return None
-            expires, value = item
-            if expires < time.monotonic():
-                del self._data[key]
-                return None
-            self._data.move_to_end(key)
-            return value
-
-    def set(self, key: str, value: dict) -> None:
-        with self._lock:
-            self._data[key] = (time.monotonic() + self.ttl, value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
+        super().__init__(maxsize=maxsize, ttl_s=ttl)
 
 
 def text_key(normalized: str, model_version: str) -> str:

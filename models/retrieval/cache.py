@@ -22,7 +22,6 @@ import logging
 import queue
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -32,6 +31,7 @@ import numpy as np
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from infra.memory_cache import LRUCache
 from infra.redis_client import redis_errors
 
 log = logging.getLogger(__name__)
@@ -41,44 +41,6 @@ RESULT_TTL_S = 3600
 
 
 # --- L1 -------------------------------------------------------------------------------------------
-class LRUCache:
-    """A thread-safe LRU with an optional per-entry TTL."""
-
-    def __init__(self, maxsize: int = 10_000, ttl_s: float | None = None) -> None:
-        self.maxsize = maxsize
-        self.ttl_s = ttl_s
-        self._data: OrderedDict[str, tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> Any | None:
-        with self._lock:
-            item = self._data.get(key)
-            if item is None:
-                return None
-            expires, value = item
-            if expires and expires < time.monotonic():
-                del self._data[key]
-                return None
-            self._data.move_to_end(key)
-            return value
-
-    def set(self, key: str, value: Any, ttl_s: float | None = None) -> None:
-        ttl = ttl_s if ttl_s is not None else self.ttl_s
-        expires = time.monotonic() + ttl if ttl else 0.0
-        with self._lock:
-            self._data[key] = (expires, value)
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._data.clear()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-
 # --- circuit breaker ------------------------------------------------------------------------------
 class Breaker:
     def __init__(self, name: str, retry_after_s: float = 5.0) -> None:

@@ -5,15 +5,10 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import text
 
+from infra.schema import SPEC_TABLES
+
 pytestmark = pytest.mark.integration
 
-SPEC_TABLES = {
-    "shops", "menus", "coupons", "users", "foodcard_users", "product_orders", "user_coupon_wallet",
-    "conversations", "conversation_contexts", "user_interactions", "recommendations_log",
-    "performance_logs", "rag_query_cache", "embedding_cache", "feature_vectors",
-    "recommendation_features", "nlu_training_data", "model_training_logs",
-    "user_journey_analytics", "user_profiles",
-}
 MARTS = {"shops", "menus", "users", "foodcard_users", "coupons", "product_orders", "user_coupon_wallet",
          "user_features", "shop_features", "user_shop_features", "user_profiles", "user_journey_analytics",
          "monitoring_5min"}

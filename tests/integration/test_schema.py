@@ -8,17 +8,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from infra.partitions import drop_partitions_before, ensure_partitions, existing_partitions
-from infra.schema import alembic_config, table_names
+from infra.schema import SPEC_TABLES, alembic_config, table_names
 
 pytestmark = pytest.mark.integration
 
-SPEC_TABLES = {
-    "shops", "menus", "coupons", "users", "foodcard_users", "product_orders", "user_coupon_wallet",
-    "conversations", "conversation_contexts", "user_interactions", "recommendations_log",
-    "performance_logs", "rag_query_cache", "embedding_cache", "feature_vectors",
-    "recommendation_features", "nlu_training_data", "model_training_logs",
-    "user_journey_analytics", "user_profiles",
-}
 SEOUL = ZoneInfo("Asia/Seoul")
 
 
