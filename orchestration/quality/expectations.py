@@ -40,7 +40,7 @@ def _suites() -> dict[str, list]:
             unit("churn_probability"),
             unit("personalization_completeness"),
             E.ExpectColumnValuesToBeBetween(column="lifetime_value_score", min_value=0, max_value=9999.99),
-            E.ExpectColumnValuesToMatchRegex(column="age_group", regex=r"^(10대 미만|\d+대)$", mostly=1.0),
+            E.ExpectColumnValuesToMatchRegex(column="age_group", regex=r"^(?:10대 미만|\d+대)$", mostly=1.0),
         ],
         "user_features": [
             E.ExpectColumnValuesToBeUnique(column="user_id"),
