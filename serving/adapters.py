@@ -104,6 +104,10 @@ class QdrantRetrieval:
         return SearchOutcome(candidates=cands, cache=getattr(trace, "result_cache", ""),
                              embedding=getattr(trace, "embedding", ""), embed_ms=getattr(trace, "embed_ms", 0.0))
 
+    def flush(self) -> None:
+        """Pending cache rows and hit counts to PostgreSQL (at shutdown)."""
+        self.retriever.flush()
+
     def ready(self) -> bool:
         try:
             return self.retriever.store.count("menus") > 0

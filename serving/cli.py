@@ -137,7 +137,7 @@ def chat(text: Annotated[str, typer.Argument(help="What the child says.")],
         if location:
             body["location"] = location
         result = pipeline.chat(ChatRequest.model_validate(body))
-        pipeline.events.close()
+        pipeline.close()
     else:
         result = post_chat(url, text, user_id, session_id, location)
     if full:

@@ -97,6 +97,13 @@ class ChatPipeline:
         except Exception:  # pragma: no cover
             self._proc = None
 
+    def close(self) -> None:
+        """Drain the event log and the retrieval cache writer (service shutdown, CLI exit)."""
+        self.events.close()
+        flush = getattr(self.retrieval, "flush", None)
+        if flush is not None:
+            flush()
+
     # ------------------------------------------------------------------------------------
     def chat(self, req: ChatRequest) -> dict[str, Any]:
         sw = Stopwatch()

@@ -139,7 +139,11 @@ def build_pipeline(settings=None):
                                                              "options": f"-c timezone={settings.timezone}"})
     nlu = adapters.ParserNlu(NLUParser(engine=nlu_engine))
     status["nlu"] = f"models.nlu.parser ({nlu.version})"
-    retrieval = adapters.QdrantRetrieval()
+    from models.embedding import make_embedder
+    from models.retrieval.retriever import Retriever
+
+    embedder = make_embedder(settings.embedder, settings.embedder_model_path, settings.serving_embedder_threads)
+    retrieval = adapters.QdrantRetrieval(Retriever(embedder=embedder))
     status["retrieval"] = "models.retrieval.Retriever"
     scorers, score_status = scoring.load_variants()
     try:  # one request scores ~20 candidates: intra-op threads only fight the other requests for 2 cores
@@ -263,7 +267,7 @@ class Naviyam:
 
     @bentoml.on_shutdown
     def _close(self) -> None:
-        self.pipeline.events.close()
+        self.pipeline.close()
 
 
 Naviyam.add_asgi_middleware(GuardMiddleware)  # type: ignore[attr-defined]  # the decorator made a Service

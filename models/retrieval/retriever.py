@@ -15,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -51,10 +51,11 @@ class Hit:
         return f"{self.kind}_{self.id}"
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["doc_id"] = self.doc_id
-        d["type"] = MENU_CONTENT if self.kind == "menu" else SHOP_CONTENT
-        return d
+        # Not dataclasses.asdict: its recursive deep copy of 40 payloads cost ~5 ms per search.
+        # The payload dict is shared, not copied; nobody mutates a hit's payload.
+        return {"kind": self.kind, "id": self.id, "shop_id": self.shop_id, "score": self.score,
+                "payload": self.payload, "doc_id": self.doc_id,
+                "type": MENU_CONTENT if self.kind == "menu" else SHOP_CONTENT}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Hit":
