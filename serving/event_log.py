@@ -124,6 +124,33 @@ TABLES: dict[str, TableSpec] = {
 }
 
 
+#: Changes a later record makes to an earlier one, applied after the batch's inserts (so a log row
+#: and a reaction to it in the same batch meet in order). Each is idempotent, so a replayed spool
+#: segment applies it again harmlessly. A reaction to a recommendation nobody logged updates nothing
+#: (its user_interactions row is still the record).
+UPDATES: dict[str, tuple[tuple[str, ...], str]] = {
+    # /feedback → the recommendation's log row: which shops the child opened, which one they chose,
+    # and how long that took (what the warehouse's click-through and conversion rates count)
+    "recommendation_reactions": (
+        ("recommendation_id", "viewed_shop_id", "selected_shop_id", "at"),
+        """
+        UPDATE recommendations_log SET
+            user_viewed_details = CASE WHEN CAST(:viewed_shop_id AS int) IS NULL THEN user_viewed_details
+                ELSE (SELECT jsonb_agg(DISTINCT v ORDER BY v) FROM jsonb_array_elements(
+                          COALESCE(user_viewed_details, '[]'::jsonb) || to_jsonb(CAST(:viewed_shop_id AS int))) AS v)
+                END,
+            user_final_selection = COALESCE(CAST(:selected_shop_id AS int), user_final_selection),
+            time_to_decision_ms = CASE
+                WHEN CAST(:selected_shop_id AS int) IS NOT NULL AND time_to_decision_ms IS NULL
+                THEN GREATEST(0, ROUND(EXTRACT(EPOCH FROM (CAST(:at AS timestamptz) - "timestamp")) * 1000))::int
+                ELSE time_to_decision_ms END
+        WHERE event_id = CAST(:recommendation_id AS uuid)
+          AND "timestamp" <= CAST(:at AS timestamptz) AND "timestamp" > CAST(:at AS timestamptz) - interval '7 days'
+        """,
+    ),
+}
+
+
 def insert_sql(table: str) -> str:
     spec = TABLES[table]
     cols = ", ".join(_q(c) for c in spec.columns)
@@ -137,7 +164,8 @@ def insert_sql(table: str) -> str:
     return f"INSERT INTO {table} ({cols}) SELECT {values} WHERE NOT EXISTS (SELECT 1 FROM {table} WHERE {key})"
 
 
-_SQL = {t: text(insert_sql(t)) for t in TABLES}
+_SQL = {t: text(insert_sql(t)) for t in TABLES} | {t: text(sql) for t, (_, sql) in UPDATES.items()}
+RECORD_KINDS = frozenset(TABLES) | frozenset(UPDATES)
 
 
 def _jsonable(value: Any) -> Any:
@@ -152,6 +180,12 @@ def _jsonable(value: Any) -> Any:
 
 def encode_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """The row as JSON-native parameters: every column present, documents JSON-encoded."""
+    if table in UPDATES:
+        params = UPDATES[table][0]
+        unknown = set(row) - set(params)
+        if unknown:
+            raise ValueError(f"{table}: unknown field(s) {sorted(unknown)}")
+        return {p: _jsonable(row.get(p)) for p in params}
     spec = TABLES[table]
     unknown = set(row) - set(spec.columns)
     if unknown:
@@ -262,7 +296,7 @@ def read_segment(fh) -> list[tuple[str, dict]]:
         except ValueError:  # a line torn by a crash mid-write: its records never were acknowledged
             log.warning("spool: skipping a torn line")
             continue
-        if d.get("t") in TABLES:
+        if d.get("t") in RECORD_KINDS:
             events.append((d["t"], d["r"]))
     return events
 
@@ -414,7 +448,9 @@ class EventLog:
         for table, row in batch:
             by_table.setdefault(table, []).append(row)
         with self.engine.begin() as conn:
-            for table in TABLES:  # a fixed order: parents before children, no deadlocks between writers
+            # a fixed order: parents before children, updates after the rows they change; no
+            # deadlocks between writers
+            for table in (*TABLES, *UPDATES):
                 rows = by_table.get(table)
                 if rows:
                     conn.execute(_SQL[table], rows)

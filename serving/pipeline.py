@@ -30,6 +30,8 @@ MAX_SCORED_SHOPS = 20
 NEARBY_RADIUS_M = 3000.0
 URGENT_RADIUS_M = 2000.0
 CONTEXT_TTL = timedelta(hours=24)
+#: actions that mean the child picked this shop (recommendations_log.user_final_selection)
+CHOOSING_ACTIONS = frozenset({"selection", "order", "coupon_use"})
 INTERACTION_TYPES = {"detail_view": "detail_view", "selection": "selection", "coupon_use": "coupon_use",
                      "order": "order", "satisfaction": "feedback"}
 
@@ -540,13 +542,18 @@ class ChatPipeline:
         selection = {"shop_id": req.shop_id, "menu_ids": [req.menu_id] if req.menu_id else [],
                      "coupon_id": req.coupon_id, "final_price": req.order_amount,
                      "recommendation_id": req.recommendation_id, "action": req.action}
+        chose = req.action in CHOOSING_ACTIONS and (req.action != "coupon_use" or code == 200)
         self.events.emit_many([("user_interactions", {
             "user_id": req.user_id, "session_id": req.session_id, "timestamp": now,
             "interaction_type": INTERACTION_TYPES[req.action], "user_selection": selection,
             "coupon_usage": ({"coupon_id": req.coupon_id, "result": status, "discount": discount}
                              if req.action == "coupon_use" else None),
             "satisfaction_score": req.satisfaction, "interaction_sequence_pattern": req.action,
-            "event_id": event_id})])
+            "event_id": event_id}),
+            ("recommendation_reactions", {
+                "recommendation_id": req.recommendation_id, "at": now,
+                "viewed_shop_id": req.shop_id if req.action != "satisfaction" else None,
+                "selected_shop_id": req.shop_id if chose else None})])
         return {"ok": code == 200, "status": status, "event_id": event_id}, code
 
 

@@ -211,6 +211,10 @@ def test_feedback_records_and_concurrent_coupon_use_succeeds_once(service, clien
     n = wait_rows(service.engine, "SELECT count(*) FROM user_interactions WHERE user_id = '5' AND interaction_type <> 'text_input'",
                   {}, 5)
     assert n == 5
+    # the reactions reached the recommendation's own log row (what click-through and conversion count)
+    assert wait_rows(service.engine, "SELECT count(*) FROM recommendations_log WHERE event_id = CAST(:e AS uuid) "
+                     "AND user_final_selection = 101 AND user_viewed_details @> '[101]' AND time_to_decision_ms >= 0",
+                     {"e": rec_id}, 1) == 1
 
 
 def test_emergency_coupon_issued_exactly_once(service, client):

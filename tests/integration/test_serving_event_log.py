@@ -128,3 +128,43 @@ def test_database_outage_mid_load_loses_nothing_and_doubles_nothing(migrated_eng
     assert counts["nlu_training_data"] == (total, total)
     assert not list((tmp_path / "spool").glob("seg-*.jsonl"))
     log.close()
+
+
+def test_reactions_fold_into_the_recommendation_row_once(migrated_engine, tmp_path):
+    """/feedback's reactions land on the logged recommendation, in order, and replay harmlessly."""
+    from serving.event_log import encode_row
+
+    log = EventLog(migrated_engine, tmp_path / "spool", flush_interval_s=0.05)
+    shown = datetime.now(timezone.utc) - timedelta(seconds=30)
+    rec_id = new_event_id()
+    recs = [{"shop_id": 11, "ranking": 1}, {"shop_id": 22, "ranking": 2}]
+    # the log row and the first reaction in one batch: the insert must come first
+    log.emit_many([
+        ("recommendations_log", {"user_id": "77", "session_id": "s-react", "timestamp": shown,
+                                 "request_intent": "food_request", "recommendations": recs,
+                                 "recommendation_count": 2, "event_id": rec_id}),
+        ("recommendation_reactions", {"recommendation_id": rec_id, "viewed_shop_id": 22, "selected_shop_id": None,
+                                      "at": shown + timedelta(seconds=4)}),
+    ])
+    assert log.flush(10)
+    chose = {"recommendation_id": rec_id, "viewed_shop_id": 11, "selected_shop_id": 11,
+             "at": shown + timedelta(seconds=9)}
+    log.emit("recommendation_reactions", chose)
+    # a reaction to a recommendation nobody logged changes nothing and fails nothing
+    log.emit("recommendation_reactions", {"recommendation_id": new_event_id(), "viewed_shop_id": 5,
+                                          "selected_shop_id": 5, "at": shown})
+    assert log.flush(10)
+    log.spool.append([("recommendation_reactions", encode_row("recommendation_reactions", chose))])  # a replay
+    log.spool.rotate()
+    assert log.flush(10, require_db=True)
+    with migrated_engine.connect() as conn:
+        viewed, final, decision_ms = conn.execute(text(
+            "SELECT user_viewed_details, user_final_selection, time_to_decision_ms FROM recommendations_log "
+            "WHERE event_id = CAST(:e AS uuid)"), {"e": rec_id}).one()
+    assert viewed == [11, 22]
+    assert final == 11
+    assert 8_900 <= decision_ms <= 9_100
+    assert log.stats.rejected == 0
+    log.close()
+    with pytest.raises(ValueError, match="unknown field"):
+        encode_row("recommendation_reactions", {"recommendation_id": rec_id, "shop": 1})
