@@ -1,10 +1,11 @@
 """Feast objects of the ranking features: entities, PostgreSQL sources, feature views, a service.
 
-The sources are the time-stamped feature history tables in schema ``features`` (one row per
-entity per night its features changed; see ``models.ranking.raw_features`` for their meaning and
-``feature_repo.store.publish_feature_tables`` for how they are written). Feature view names
-and feature names are the contract ``models.ranking.training_set`` reads
-(``<view>__<feature>`` with full feature names).
+The sources are the dbt marts of the feature history, ``analytics.user_features_daily``,
+``analytics.shop_features_daily`` and ``analytics.user_shop_features_daily`` (one row per
+entity per night its features changed; built by ``dbt_project/models/marts/features/*_daily.sql``,
+whose reference implementation is ``models.ranking.raw_features``). Feature view names and
+feature names are the contract ``models.ranking.training_set`` reads (``<view>__<feature>``
+with full feature names).
 
 ``ttl=0`` means a row stays valid until a newer one replaces it: shops that nobody ordered
 from for months must still be scorable.
@@ -18,8 +19,8 @@ from feast import Entity, FeatureService, FeatureView, Field, ValueType
 from feast.infra.offline_stores.contrib.postgres_offline_store.postgres_source import PostgreSQLSource
 from feast.types import Array, Float64, Int64, String
 
-SOURCE_SCHEMA = "features"
-SOURCE_TABLES = {
+SOURCE_SCHEMA = "analytics"  # where dbt builds the marts (dbt_project/profiles.yml)
+SOURCE_TABLES = {  # feature view -> dbt mart
     "user_features": "user_features_daily",
     "shop_features": "shop_features_daily",
     "user_shop_features": "user_shop_features_daily",

@@ -1,13 +1,17 @@
 """The Feast feature store of the ranker, configured from the project settings.
 
-What the Dagster assets call, in order, after the nightly dbt run:
+The nightly path: dbt builds the feature history (``analytics.*_features_daily``, the offline
+store's sources) with the rest of the warehouse, then the Dagster asset
+``feature_store/online_features`` calls ``refresh_feature_store``, which runs, in order:
 
-* ``publish_feature_tables(settings)`` — recompute the time-stamped feature history from the raw
-  tables into ``features.*_daily`` (the offline store's sources);
 * ``apply_feature_store(settings)`` — register entities / views / service (``feast apply``);
 * ``materialize_incremental(settings, end)`` — load new rows into the Redis online store;
 * ``sync_feature_vectors(settings)`` — mirror what the online store now serves into the spec's
   ``feature_vectors`` table, readable by a person.
+
+Outside the graph (``naviyam rank features``, ``naviyam rank train --features feast``),
+``build_feature_history`` runs that dbt build first. ``load_feature_history`` writes given
+snapshots into the same relations instead, for tests that need a hand-made history.
 
 Training reads ``historical_features(store, events)`` (point-in-time join in PostgreSQL);
 serving reads ``online_features(store, user_id, shop_ids)`` (two batched Redis reads).
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -75,6 +79,7 @@ def config_dict(settings: Any = None, project: str = PROJECT, database: str | No
         "registry": {"registry_type": "file", "path": str(registry), "cache_ttl_seconds": 60},
         "offline_store": {
             "type": "postgres", "host": s.pg_host, "port": int(s.pg_port), "database": database or s.pg_database,
+            # the search path of Feast's own connections: its temporary entity tables land here
             "db_schema": SOURCE_SCHEMA, "user": s.pg_user, "password": s.pg_password.get_secret_value(),
             "sslmode": "disable",
         },
@@ -103,14 +108,48 @@ def get_feature_store(settings: Any = None, project: str = PROJECT, database: st
     return FeatureStore(config=cfg)
 
 
-# ---- offline sources ---------------------------------------------------------------------------
+# ---- offline sources: the dbt marts of the feature history --------------------------------------
+HISTORY_MODELS: tuple[str, ...] = tuple(SOURCE_TABLES.values())
 _ARRAY_DOUBLE = {"category_share", "slot_share", "customer_taste"}
 _ARRAY_BIGINT = {"recent_shop_ids"}
 _TEXT = {"segment", "category"}
 _BIGINT = {"user_id", "shop_id", "category_idx"}
 
 
-def _ddl(table: str, columns: Sequence[str]) -> str:
+class FeatureHistoryError(RuntimeError):
+    """dbt could not build or test the feature history."""
+
+
+def build_feature_history(settings: Any = None, database: str | None = None) -> dict[str, int]:
+    """``dbt build`` of the feature-history marts and everything upstream of them, with their
+    tests; returns the rows of each view's source. The Dagster graph builds them with the rest
+    of the warehouse; this is the same build for the CLI and for tests that start from raw rows."""
+    from orchestration.warehouse.project import run_dbt
+
+    s = _settings(settings)
+    selection = [f"+{model}" for model in HISTORY_MODELS]
+    # cautious: a test that also reads a model outside the selection (a relationships test of
+    # another mart over the same staging view) belongs to the full warehouse build
+    result = run_dbt(["build", "--select", *selection, "--indirect-selection", "cautious"], database=database)
+    if result.returncode != 0:
+        raise FeatureHistoryError(f"dbt build of the feature history failed:\n{result.stdout[-4000:]}")
+    counts = history_row_counts(s, database)
+    log.info("feature history built %s", counts)
+    return counts
+
+
+def history_row_counts(settings: Any = None, database: str | None = None) -> dict[str, int]:
+    import psycopg
+
+    s = _settings(settings)
+    with psycopg.connect(s.libpq_dsn(database)) as conn:
+        return {view: conn.execute(f"SELECT count(*) FROM {SOURCE_SCHEMA}.{table}").fetchone()[0]
+                for view, table in SOURCE_TABLES.items()}
+
+
+def source_column_types(view: str) -> dict[str, str]:
+    """Column → PostgreSQL type (``format_type`` spelling) of a view's source, as the dbt mart
+    builds it; tests/integration/test_feature_history_parity.py holds the two together."""
     def pg_type(col: str) -> str:
         if col in _ARRAY_DOUBLE:
             return "double precision[]"
@@ -121,11 +160,10 @@ def _ddl(table: str, columns: Sequence[str]) -> str:
         if col in _BIGINT:
             return "bigint"
         if col in ("event_timestamp", "created_at"):
-            return "timestamptz"
+            return "timestamp with time zone"
         return "double precision"
 
-    cols = ", ".join(f'"{c}" {pg_type(c)}' for c in columns)
-    return f"CREATE TABLE {SOURCE_SCHEMA}.{table} ({cols})"
+    return {col: pg_type(col) for col in _view_columns(view)}
 
 
 def _view_columns(view: str) -> list[str]:
@@ -148,14 +186,16 @@ def _cell(value: Any) -> Any:
 
 
 def write_source_table(conn: Any, view: str, frame: pd.DataFrame) -> int:
-    """Replace ``features.<view>_daily`` with ``frame`` (COPY; one transaction with the caller)."""
+    """Replace a view's source relation with ``frame`` (COPY; one transaction with the caller)."""
     table = SOURCE_TABLES[view]
-    columns = _view_columns(view)
+    types = source_column_types(view)
+    columns = list(types)
     frame = frame.copy()
     frame["created_at"] = datetime.now(timezone.utc)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SOURCE_SCHEMA}")
     conn.execute(f"DROP TABLE IF EXISTS {SOURCE_SCHEMA}.{table}")
-    conn.execute(_ddl(table, columns))
+    definition = ", ".join(f'"{c}" {t}' for c, t in types.items())
+    conn.execute(f"CREATE TABLE {SOURCE_SCHEMA}.{table} ({definition})")
     quoted = ", ".join(f'"{c}"' for c in columns)
     with conn.cursor().copy(f"COPY {SOURCE_SCHEMA}.{table} ({quoted}) FROM STDIN") as copy:
         for row in frame[columns].itertuples(index=False, name=None):
@@ -165,31 +205,19 @@ def write_source_table(conn: Any, view: str, frame: pd.DataFrame) -> int:
     return len(frame)
 
 
-def publish_feature_tables(settings: Any = None, tables: Mapping[str, pd.DataFrame] | None = None,
-                           snapshots: Any = None, database: str | None = None) -> dict[str, int]:
-    """Recompute the feature history from the raw tables and write the offline sources."""
+def load_feature_history(settings: Any, snapshots: Any, database: str | None = None) -> dict[str, int]:
+    """Write given ``FeatureSnapshots`` into the relations the views read, in place of the dbt
+    build: for tests with a hand-made history, or the in-memory reference's own output
+    (``models.ranking.raw_features.build_snapshots``). The next dbt build replaces them."""
     import psycopg
 
-    from models.ranking.raw_features import build_snapshots
-
     s = _settings(settings)
-    if snapshots is None:
-        if tables is None:
-            from models.ranking.train import RAW_TABLES
-            from sqlalchemy import create_engine
-
-            engine = create_engine(s.sqlalchemy_url(database))
-            try:
-                tables = {t: pd.read_sql_table(t, engine) for t in RAW_TABLES}
-            finally:
-                engine.dispose()
-        snapshots = build_snapshots(dict(tables))
     counts = {}
     with psycopg.connect(s.libpq_dsn(database)) as conn:
         for view, frame in (("user_features", snapshots.user), ("shop_features", snapshots.shop),
                             ("user_shop_features", snapshots.user_shop)):
             counts[view] = write_source_table(conn, view, frame)
-    log.info("published feature tables %s", counts)
+    log.info("loaded feature history %s", counts)
     return counts
 
 
@@ -349,12 +377,13 @@ def _embeddings(scorer: Any) -> dict[tuple[str, int], list[float]]:
 
 
 def refresh_feature_store(settings: Any = None, end: datetime | None = None, database: str | None = None,
-                          with_scorer: bool = True) -> dict[str, Any]:
-    """The whole nightly step after dbt, for one Dagster asset: publish → apply → materialize →
-    feature_vectors (with the champion's embeddings and importance when one is registered)."""
+                          with_scorer: bool = True, build_history: bool = False) -> dict[str, Any]:
+    """The whole nightly step after dbt, for one Dagster asset: apply → materialize →
+    feature_vectors (with the champion's embeddings and importance when one is registered).
+    ``build_history`` runs the dbt build of the history first, for callers outside the graph."""
     s = _settings(settings)
     end = end or datetime.now(timezone.utc)
-    published = publish_feature_tables(s, database=database)
+    history = build_feature_history(s, database) if build_history else history_row_counts(s, database)
     store = apply_feature_store(s, database=database)
     materialize_incremental(s, end, store=store)
     scorer = None
@@ -366,5 +395,5 @@ def refresh_feature_store(settings: Any = None, end: datetime | None = None, dat
         except Exception as exc:  # noqa: BLE001 - no champion yet: mirror without embeddings
             log.info("no champion ranker (%s); feature_vectors without embeddings", exc)
     synced = sync_feature_vectors(s, as_of=end, database=database, scorer=scorer)
-    return {"published": published, "feature_vectors": synced, "materialized_until": end.isoformat(),
+    return {"history_rows": history, "feature_vectors": synced, "materialized_until": end.isoformat(),
             "feature_store_yaml": str(write_feature_store_yaml(s))}

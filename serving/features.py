@@ -35,13 +35,13 @@ SHOPS_SQL = text("""
 """)
 #: the ranker's shop features as the online store serves them after materialization (Feast's source)
 RANKER_SHOPS_SQL = text("""
-    SELECT DISTINCT ON (shop_id) * FROM features.shop_features_daily ORDER BY shop_id, event_timestamp DESC
+    SELECT DISTINCT ON (shop_id) * FROM analytics.shop_features_daily ORDER BY shop_id, event_timestamp DESC
 """)
 RANKER_USER_SQL = text("""
-    SELECT * FROM features.user_features_daily WHERE user_id = :user_id ORDER BY event_timestamp DESC LIMIT 1
+    SELECT * FROM analytics.user_features_daily WHERE user_id = :user_id ORDER BY event_timestamp DESC LIMIT 1
 """)
 RANKER_VISITS_SQL = text("""
-    SELECT DISTINCT ON (shop_id) shop_id, visit_count FROM features.user_shop_features_daily
+    SELECT DISTINCT ON (shop_id) shop_id, visit_count FROM analytics.user_shop_features_daily
     WHERE user_id = :user_id ORDER BY shop_id, event_timestamp DESC
 """)
 TAKES_CARD = {"Y": 1.0, "P": 0.6, "U": 0.3, "N": 0.0}

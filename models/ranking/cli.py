@@ -44,9 +44,9 @@ def train(
 
     settings = get_settings()
     if features == "feast":
-        from feature_repo.store import apply_feature_store, publish_feature_tables
+        from feature_repo.store import apply_feature_store, build_feature_history
 
-        publish_feature_tables(settings)
+        build_feature_history(settings)
         apply_feature_store(settings)
     cfg = TrainConfig(n_impressions=impressions, max_epochs=epochs, feature_source=features,  # type: ignore[arg-type]
                       data_source=data, promote=promote, with_deep_only=deep_only, seed=seed,
@@ -62,13 +62,13 @@ def train(
 def refresh_features(
     end: Annotated[Optional[str], typer.Option(help="materialize up to this ISO time (default: now)")] = None,
 ) -> None:
-    """Publish the feature history, apply the Feast repo, materialize to Redis, sync feature_vectors."""
+    """Build the feature history (dbt), apply the Feast repo, materialize to Redis, sync feature_vectors."""
     _bootstrap()
     from feature_repo.store import refresh_feature_store
     from infra.settings import get_settings
 
     end_at = datetime.fromisoformat(end) if end else datetime.now(timezone.utc)
-    typer.echo(json.dumps(refresh_feature_store(get_settings(), end_at), indent=2, default=str))
+    typer.echo(json.dumps(refresh_feature_store(get_settings(), end_at, build_history=True), indent=2, default=str))
 
 
 @app.command("bench")

@@ -3,7 +3,8 @@
 Three kinds of rows meet here:
 
 * user features (one row per user, as of some time): order history aggregates, from the dbt mart
-  ``analytics.user_features`` via Feast (or ``models.ranking.raw_features`` while it is missing);
+  ``analytics.user_features_daily`` via Feast (or the same history in memory,
+  ``models.ranking.raw_features``);
 * shop features (one row per shop, as of some time): popularity, price, location, category;
 * the request context: when (→ meal slot), where the user is, the budget the NLU read, the
   conversation strategy (``urgent`` reweights, spec §12 scenario 1).

@@ -1,16 +1,23 @@
-"""User, shop and user×shop feature snapshots computed straight from the raw tables.
+"""User, shop and user×shop feature history computed in memory from the raw tables: the reference.
 
-This is the stand-in for the dbt marts ``analytics.user_features`` / ``analytics.shop_features`` /
-``analytics.user_shop_features`` while they do not exist (and the reference the marts are
-checked against): the same columns, computed with pandas from ``shops``, ``menus``,
-``product_orders``, ``users`` and ``foodcard_users``.
+The production history is built by dbt (``dbt_project/models/marts/features/*_daily.sql``,
+``analytics.user_features_daily`` / ``shop_features_daily`` / ``user_shop_features_daily``),
+and the Feast feature views read it. This module is the reference implementation those models
+are checked against (``tests/integration/test_feature_history_parity.py``: same rows, same
+values), and what training's default ``feature_source="memory"`` path and the unit tests use,
+with no database. The same columns, computed with pandas from ``shops``, ``menus``,
+``product_orders``, ``users`` and ``foodcard_users``; change the two together.
 
 Time semantics (what makes training sets point-in-time correct): the warehouse is rebuilt
 nightly, so every order placed on local day D is reflected in a feature row stamped
 ``event_timestamp = D+1 00:00`` (local time, stored in UTC). A row is written for an entity only
 on days its features changed; a point-in-time join takes the latest row at or before the event.
 Shop rows also carry ``popularity_pct``, the shop's order-count percentile among all shops that
-night.
+night, and every shop has a row at the epoch (``static_shop_rows``) so shops never ordered from
+are scorable.
+
+The constants below have twins in ``dbt_project/dbt_project.yml`` (the ``ranking_*`` vars);
+``tests/unit/orchestration/test_dbt_project_files.py`` keeps them equal.
 """
 
 from __future__ import annotations
@@ -27,7 +34,10 @@ from models.ranking.features import CATEGORIES, CATEGORY_INDEX, SLOTS, slot_of_m
 LOCAL_TZ = "Asia/Seoul"
 BASKET_WINDOW = "30min"  # order lines of one user at one shop within this window are one visit
 RECENT_SHOPS = 10
-MAIN_ROLES = ("메인메뉴", "세트메뉴")
+MAIN_ROLES = ("메인메뉴", "세트메뉴")  # menu roles whose prices make a shop's median_price
+DEFAULT_MEDIAN_PRICE = 8000.0  # a shop without menus
+FOOD_CARD_WEIGHTS = {"Y": 1.0, "P": 0.6, "U": 0.3, "N": 0.0}  # takes_food_card; other values weigh like "U"
+EPOCH = pd.Timestamp("2000-01-01", tz="UTC")  # event_timestamp of the rows of shops with no orders yet
 
 
 @dataclass(frozen=True)
@@ -70,10 +80,10 @@ def shop_static(shops: pd.DataFrame, menus: pd.DataFrame) -> pd.DataFrame:
         "category": shops["category"].astype(str),
         "lat": shops["latitude"].astype(float),
         "lon": shops["longitude"].astype(float),
-        "takes_food_card": shops["is_food_card_shop"].map({"Y": 1.0, "P": 0.6, "U": 0.3, "N": 0.0}).fillna(0.3),
+        "takes_food_card": shops["is_food_card_shop"].map(FOOD_CARD_WEIGHTS).fillna(FOOD_CARD_WEIGHTS["U"]),
         "is_good_influence": shops["is_good_influence_shop"].astype(bool).astype(float),
     })
-    out["median_price"] = out["shop_id"].map(main).fillna(out["shop_id"].map(every)).fillna(8000.0).astype(float)
+    out["median_price"] = out["shop_id"].map(main).fillna(out["shop_id"].map(every)).fillna(DEFAULT_MEDIAN_PRICE).astype(float)
     out["category_idx"] = out["category"].map(CATEGORY_INDEX).fillna(0).astype("int64")
     return out
 
@@ -213,9 +223,10 @@ def cold_user_row(user_id: int, segment: str = "unknown", is_foodcard: float = 0
 
 
 def static_shop_rows(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Shop rows for shops never ordered from (all counts zero), stamped at the epoch."""
+    """A row for every shop with all counts zero, stamped at the epoch: what a shop never ordered
+    from serves, and what an ordered shop served before its first order."""
     base = shop_static(tables["shops"], tables["menus"])
-    base["event_timestamp"] = pd.Timestamp("2000-01-01", tz="UTC")
+    base["event_timestamp"] = EPOCH
     for col in ("order_count", "order_count_30d", "distinct_customers", "repeat_customer_rate", "popularity_pct"):
         base[col] = 0.0
     base["slot_share"] = [np.full(len(SLOTS), 1 / len(SLOTS)).round(4)] * len(base)

@@ -257,7 +257,8 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
     """Train, evaluate, log, register and (maybe) promote one ranker; see the module doc.
 
     ``feature_store``: the Feast store for ``feature_source="feast"`` (default: the settings'
-    store; its offline sources must have been published, see ``feature_repo.store``).
+    store; its offline sources, the dbt feature-history marts, must have been built, see
+    ``feature_repo.store``).
     """
     import mlflow
 
@@ -267,7 +268,7 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
         tables, truth = load_raw_tables(settings, cfg.data_source)
     historical = None
     if cfg.feature_source == "feast":
-        # the production path: the offline store's point-in-time join over the published tables
+        # the production path: the offline store's point-in-time join over the dbt history marts
         from feature_repo.store import get_feature_store, historical_features
 
         store = feature_store or get_feature_store(settings)

@@ -1,5 +1,6 @@
-"""Feast: publish the point-in-time feature history, `feast apply`, materialize into Redis,
-and mirror what the online store serves into public.feature_vectors (feature_version rank-v1)."""
+"""Feast over the feature history dbt builds (analytics.*_features_daily): `feast apply`,
+materialize into Redis, and mirror what the online store serves into public.feature_vectors
+(feature_version rank-v1)."""
 
 import dagster as dg
 
@@ -8,15 +9,17 @@ from orchestration.resources import PostgresResource
 
 @dg.asset(
     key=["feature_store", "online_features"],
+    # the sources of the feature views (feature_repo.definitions.SOURCE_TABLES), built by dbt
     deps=[
-        dg.AssetKey(["analytics", "user_features"]),
-        dg.AssetKey(["analytics", "shop_features"]),
-        dg.AssetKey(["analytics", "user_shop_features"]),
+        dg.AssetKey(["analytics", "user_features_daily"]),
+        dg.AssetKey(["analytics", "shop_features_daily"]),
+        dg.AssetKey(["analytics", "user_shop_features_daily"]),
     ],
     group_name="feature_store",
     kinds={"feast", "redis", "postgres"},
-    description="Feast feature views (PostgreSQL offline, Redis online) applied and materialized "
-    "incrementally up to now; feature_vectors kept in step with what the online store serves.",
+    description="Feast feature views over the dbt feature-history marts (PostgreSQL offline, Redis "
+    "online), applied and materialized incrementally up to now; feature_vectors kept in step with "
+    "what the online store serves.",
 )
 def online_features(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
     from feature_repo.store import refresh_feature_store
@@ -27,7 +30,7 @@ def online_features(context: dg.AssetExecutionContext, postgres: PostgresResourc
     return dg.MaterializeResult(
         metadata={
             "materialized_until": summary["materialized_until"],
-            "published": dg.MetadataValue.json(summary["published"]),
+            "history_rows": dg.MetadataValue.json(summary["history_rows"]),
             "feature_vectors": dg.MetadataValue.json(summary["feature_vectors"]),
         }
     )

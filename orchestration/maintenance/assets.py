@@ -5,7 +5,8 @@
   rows, expired-cache cleanup, the NLU training batch; the §13 monitoring checks run with it.
 * ``daily_maintenance``: monthly partitions ahead, then the retention policy.
 * ``daily_refresh``: every warehouse model and write-back (age groups, churn and other
-  date-dependent values move with the calendar even without new data).
+  date-dependent values move with the calendar even without new data), then the feature store
+  reads the feature history dbt just built (``feast apply``, materialize into Redis).
 """
 
 
@@ -86,9 +87,10 @@ daily_maintenance_job = dg.define_asset_job(
 daily_refresh_job = dg.define_asset_job(
     "daily_refresh",
     selection=dg.AssetSelection.groups(
-        "warehouse_staging", "warehouse_intermediate", "marts_core", "features", "analytics", "monitoring", "operational"
+        "warehouse_staging", "warehouse_intermediate", "marts_core", "features", "analytics", "monitoring",
+        "operational", "feature_store",
     ),
-    description="Every warehouse model and write-back.",
+    description="Every warehouse model and write-back, then the feature store over the new feature history.",
 )
 
 TZ = "Asia/Seoul"

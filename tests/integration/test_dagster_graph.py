@@ -11,7 +11,7 @@ pytestmark = pytest.mark.integration
 
 MARTS = {"shops", "menus", "users", "foodcard_users", "coupons", "product_orders", "user_coupon_wallet",
          "user_features", "shop_features", "user_shop_features", "user_profiles", "user_journey_analytics",
-         "monitoring_5min"}
+         "monitoring_5min", "user_features_daily", "shop_features_daily", "user_shop_features_daily"}
 MONITORING_CHECKS = {"response_time_under_500ms", "cache_hit_rate_at_least_70pct",
                      "nlu_accuracy_at_least_85pct", "recommendation_ctr_at_least_25pct"}
 
@@ -39,6 +39,12 @@ def test_one_definitions_with_the_whole_graph(defs):
     # the ingest feeds the dbt sources: raw/shops is materializable and upstream of the marts
     assert graph.get(dg.AssetKey(["raw", "shops"])).is_materializable
     assert dg.AssetKey(["raw", "shops"]) in graph.get(dg.AssetKey(["staging", "stg_naviyam__shops"])).parent_keys
+    # the feature store runs after dbt built the relations its feature views read
+    from feature_repo.definitions import SOURCE_SCHEMA, SOURCE_TABLES
+
+    assert SOURCE_SCHEMA == "analytics"
+    assert graph.get(dg.AssetKey(["feature_store", "online_features"])).parent_keys == {
+        dg.AssetKey(["analytics", table]) for table in SOURCE_TABLES.values()}
     checks = {k.name for k in graph.asset_check_keys}
     assert MONITORING_CHECKS <= checks
     assert {"gx_shops_suite", "gx_users_suite"} <= checks

@@ -1,5 +1,10 @@
 """Feast against the real PostgreSQL (offline) and Redis (online): point-in-time correctness,
-materialization, batched online reads and the feature_vectors mirror."""
+materialization, batched online reads and the feature_vectors mirror.
+
+The history here is hand-made, loaded into the very relations the views read (the dbt marts
+``analytics.*_features_daily``), so each test knows exactly which row was valid when. That dbt
+builds the same history as the reference is tests/integration/test_feature_history_parity.py.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ def _user_row(ts: pd.Timestamp, total: float, share_top: int) -> dict:
 
 @pytest.fixture(scope="module")
 def feast_env(settings, migrated_engine, tmp_path_factory):
-    from feature_repo.store import apply_feature_store, get_feature_store, publish_feature_tables
+    from feature_repo.store import apply_feature_store, get_feature_store, load_feature_history
 
     tables = {
         "shops": pd.DataFrame({"id": [1, 2], "category": ["분식", "치킨"], "is_food_card_shop": ["Y", "N"],
@@ -49,7 +54,7 @@ def feast_env(settings, migrated_engine, tmp_path_factory):
         visits=pd.DataFrame(),
     )
     database = migrated_engine.url.database
-    publish_feature_tables(settings, snapshots=snaps, database=database)
+    load_feature_history(settings, snaps, database=database)
     project = f"t_{uuid.uuid4().hex[:10]}"
     store = get_feature_store(settings, project=project, database=database,
                               registry_path=tmp_path_factory.mktemp("feast") / "registry.db")
@@ -117,17 +122,17 @@ def test_materialized_online_store_serves_the_latest_rows_in_one_batch(feast_env
         assert conn.execute(text("SELECT count(*) FROM feature_vectors")).scalar_one() == 3
 
 
-def test_publish_from_raw_tables_round_trips(settings, migrated_engine):
-    """The real snapshot builder's frames survive the COPY into the offline source tables."""
-    from feature_repo.store import publish_feature_tables
+def test_loading_the_reference_history_round_trips(settings, migrated_engine):
+    """The reference builder's frames survive the COPY into the offline sources."""
+    from feature_repo.store import load_feature_history
     from infra.sample_data.generator import build
 
     data = build(20261125, 0.02)
     snaps = build_snapshots(data.tables)
     database = migrated_engine.url.database
-    counts = publish_feature_tables(settings, snapshots=snaps, database=database)
+    counts = load_feature_history(settings, snaps, database=database)
     assert counts["user_features"] == len(snaps.user)
     with migrated_engine.connect() as conn:
-        n = conn.execute(text("SELECT count(*) FROM features.user_features_daily")).scalar_one()
-        arr = conn.execute(text("SELECT category_share FROM features.user_features_daily LIMIT 1")).scalar_one()
+        n = conn.execute(text("SELECT count(*) FROM analytics.user_features_daily")).scalar_one()
+        arr = conn.execute(text("SELECT category_share FROM analytics.user_features_daily LIMIT 1")).scalar_one()
     assert n == len(snaps.user) and len(arr) == 13

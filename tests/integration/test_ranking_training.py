@@ -30,12 +30,17 @@ def model_name() -> str:
 
 @pytest.fixture(scope="module")
 def first_run(settings, migrated_engine, tiny, model_name, tmp_path_factory):
-    """A first model trained from the Feast training set: it becomes champion (there is none)."""
-    from feature_repo.store import apply_feature_store, get_feature_store, publish_feature_tables
+    """A first model trained from the Feast training set: it becomes champion (there is none).
+
+    The tiny tables live in memory, not in the database dbt reads, so the views' sources get the
+    reference history of those tables (what dbt builds from them:
+    tests/integration/test_feature_history_parity.py)."""
+    from feature_repo.store import apply_feature_store, get_feature_store, load_feature_history
+    from models.ranking.raw_features import build_snapshots
     from models.ranking.train import TrainConfig, train_ranker
 
     database = migrated_engine.url.database
-    publish_feature_tables(settings, tables=tiny.tables, database=database)
+    load_feature_history(settings, build_snapshots(tiny.tables), database=database)
     store = get_feature_store(settings, project=f"t_{uuid.uuid4().hex[:10]}", database=database,
                               registry_path=tmp_path_factory.mktemp("feast") / "registry.db")
     apply_feature_store(store=store)

@@ -50,3 +50,27 @@ def test_write_backs_only_use_documented_mart_columns():
 
 def test_rule_based_models_say_so():
     assert "RULE-BASED" in MODELS["menus"]["description"]
+
+
+def test_ranking_vars_are_the_python_feature_contract():
+    """The feature-history marts take the ranker's constants from dbt vars; they must be the
+    Python ones (models.ranking), in the same order, since an array position is an index."""
+    import pandas as pd
+
+    from models.ranking import raw_features
+    from models.ranking.features import CATEGORIES, SLOTS, slot_of_minute
+
+    dbt_vars = yaml.safe_load((DBT / "dbt_project.yml").read_text())["vars"]
+    assert tuple(dbt_vars["ranking_categories"]) == CATEGORIES
+    assert tuple(dbt_vars["ranking_slots"]) == SLOTS
+    assert dbt_vars["ranking_basket_minutes"] * 60 == pd.Timedelta(raw_features.BASKET_WINDOW).total_seconds()
+    assert dbt_vars["ranking_recent_shops"] == raw_features.RECENT_SHOPS
+    assert tuple(dbt_vars["ranking_main_menu_roles"]) == raw_features.MAIN_ROLES
+    assert dbt_vars["ranking_default_median_price"] == raw_features.DEFAULT_MEDIAN_PRICE
+    assert dbt_vars["ranking_food_card_weights"] == raw_features.FOOD_CARD_WEIGHTS
+
+    # slot i starts at ranking_slot_starts[i]; the last runs past midnight to the first
+    slots = slot_of_minute(list(range(24 * 60)))
+    starts = dbt_vars["ranking_slot_starts"]
+    assert [m for m in range(24 * 60) if slots[m] != slots[m - 1]] == starts
+    assert [int(slots[m]) for m in starts] == list(range(len(SLOTS)))
