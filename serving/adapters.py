@@ -174,14 +174,16 @@ USER_TURNS_TTL_S = 30 * 24 * 3600
 class LayeredContextStore:
     """conversation_contexts with L1 (5 min) → Redis (24 h) → PostgreSQL (the record).
 
-    Saves go to L1 and Redis at once; the PostgreSQL row is written by the event log."""
+    Saves go to L1 and Redis at once; the PostgreSQL row is written by the event log.
+    ``l1=False`` when several service processes share the sessions: a session's turns may land on
+    different processes, and one process's L1 would then answer with a turn another has replaced."""
 
-    def __init__(self, engine: Engine, redis_factory, *, l1_size: int = 20_000) -> None:
+    def __init__(self, engine: Engine, redis_factory, *, l1_size: int = 20_000, l1: bool = True) -> None:
         self.engine = engine
         self.redis_factory = redis_factory
         self._l1: OrderedDict[str, tuple[float, dict]] = OrderedDict()
         self._lock = threading.Lock()
-        self.l1_size = l1_size
+        self.l1_size = l1_size if l1 else 0
         self._redis_down_until = 0.0
 
     def _key(self, *parts: object) -> str:
@@ -235,11 +237,12 @@ class LayeredContextStore:
 
     def save(self, state: Mapping[str, Any]) -> None:
         state = dict(state)
-        with self._lock:
-            self._l1[state["session_id"]] = (time.monotonic(), state)
-            self._l1.move_to_end(state["session_id"])
-            if len(self._l1) > self.l1_size:
-                self._l1.popitem(last=False)
+        if self.l1_size:
+            with self._lock:
+                self._l1[state["session_id"]] = (time.monotonic(), state)
+                self._l1.move_to_end(state["session_id"])
+                if len(self._l1) > self.l1_size:
+                    self._l1.popitem(last=False)
         from infra.redis_client import redis_errors
 
         client = self._redis()

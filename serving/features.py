@@ -5,8 +5,9 @@ spec's ``recommendation_features`` columns computed per candidate (§7, §11).
   ``analytics.shop_features`` when it exists) is loaded into memory at start-up and reloaded when
   materialization runs (it bumps the Redis key ``naviyam:features:version``) or every
   ``refresh_s`` seconds, so 100 candidates never mean 100 reads.
-* User features: one query per user (``analytics.user_features`` when present, else an aggregate of
-  ``product_orders``), kept in a small TTL cache.
+* User features: the Feast online store (``serving.online_features``) when it is set up; else this
+  module's ``UserFeatureCache``: one query per user (the feature history's latest row, else an
+  aggregate of ``product_orders``), kept in a small TTL cache.
 """
 
 from __future__ import annotations
@@ -98,7 +99,7 @@ class ShopFeatureCache:
                 s.setdefault("is_good_influence", 1.0 if s.get("is_good_influence_shop") else 0.0)
                 s["median_price"] = float(s["median_price"]) if s.get("median_price") is not None else 8000.0
             sources = ["shops"]
-            for label, sql in (("analytics.shop_features", MART_SHOPS_SQL), ("features.shop_features_daily", RANKER_SHOPS_SQL)):
+            for label, sql in (("analytics.shop_features", MART_SHOPS_SQL), ("analytics.shop_features_daily", RANKER_SHOPS_SQL)):
                 try:  # both are optional (not materialized yet in a fresh checkout)
                     with conn.begin_nested():
                         for r in conn.execute(sql).mappings():
@@ -158,19 +159,21 @@ class UserFeatureCache:
         self._lock = threading.Lock()
         self._mart = True
 
-    def get(self, user_id: str) -> tuple[dict[str, Any], bool]:
+    def get(self, user_id: str, shop_ids: Sequence[int] = ()) -> tuple[dict[str, Any], str]:
+        """(features, ``"l1"`` or ``"miss"``); the user's visits to every shop come with them, so
+        ``shop_ids`` is not needed here (it is for ``serving.online_features.FeastUserFeatures``)."""
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(user_id)
             if hit and now - hit[0] < self.ttl_s:
                 self._cache.move_to_end(user_id)
-                return hit[1], True
+                return hit[1], "l1"
         feats = self._read(user_id)
         with self._lock:
             self._cache[user_id] = (now, feats)
             if len(self._cache) > self.maxsize:
                 self._cache.popitem(last=False)
-        return feats, False
+        return feats, "miss"
 
     def invalidate(self, user_id: str | None = None) -> None:
         with self._lock:

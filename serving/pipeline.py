@@ -287,13 +287,13 @@ class ChatPipeline:
         scorer = self.scorers[variant]
         if fitting:
             with sw.stage("features"):
+                shop_ids = [p.cand.shop_id for p in fitting]
                 try:
-                    user_f, user_hit = self.user_features.get(req.user_id)
-                except Exception as exc:
+                    user_f, caches["user_features"] = self.user_features.get(req.user_id, shop_ids)
+                except Exception as exc:  # answer with cold-start features rather than not at all
                     log.warning("user features unavailable (%s)", type(exc).__name__)
-                    user_f, user_hit = {}, False
-                caches["user_features"] = "l1" if user_hit else "miss"
-                shops = self.shop_features.get([p.cand.shop_id for p in fitting])
+                    user_f, caches["user_features"] = {}, "unavailable"
+                shops = self.shop_features.get(shop_ids)
                 self._featurize(fitting, shops, user_f, state, turn, limit, minute)
             with sw.stage("ranking"):
                 self._score(scorer, fitting, shops, user_f, req, limit, strategy, minute)
@@ -420,7 +420,9 @@ class ChatPipeline:
     def _perf_row(self, req, now, sw_stages, total, caches, *, success, error_type=None, confidence=None,
                   operation="chat", variant=None, model=None) -> dict[str, Any]:
         stages = dict(sw_stages)
-        hits = [v for k, v in caches.items() if k in ("context", "nlu", "embedding", "retrieval", "user_features")]
+        # the cache levels this turn went through (user features read from Feast are a store, not a cache)
+        hits = [v for k, v in caches.items() if k in ("context", "nlu", "embedding", "retrieval")
+                or (k == "user_features" and v in ("l1", "miss"))]
         hit_levels = {"l1", "l2", "l3", "redis", "postgres", "given", "cache_l1", "cache_redis", "cache_db"}
         rate = (sum(1 for v in hits if v in hit_levels) / len(hits)) if hits else None
         measured = {k: v for k, v in stages.items() if k != "logging"}

@@ -159,8 +159,16 @@ def build_pipeline(settings=None):
         status["shop_features"] = f"{n} shops from {shops.source}"
     except Exception as exc:
         status["shop_features"] = f"not loaded ({type(exc).__name__})"
-    users = features.UserFeatureCache(engine)
-    contexts = adapters.LayeredContextStore(engine, get_redis)
+    from serving.online_features import FeastUserFeatures
+
+    users = FeastUserFeatures.open(settings) if settings.serving_user_features == "feast" else None
+    if users is not None:
+        status["user_features"] = "feast online store (redis)"
+    else:
+        users = features.UserFeatureCache(engine)
+        status["user_features"] = "postgres (feature history; Feast online store not set up)" \
+            if settings.serving_user_features == "feast" else "postgres (feature history)"
+    contexts = adapters.LayeredContextStore(engine, get_redis, l1=settings.serving_workers == 1)
     events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
@@ -181,9 +189,15 @@ def warm_up(pipeline, status: dict[str, str]) -> None:
         status["warm_up"] = f"failed ({type(exc).__name__})"
 
 
+def _workers() -> int:
+    from infra.settings import get_settings
+
+    return get_settings().serving_workers
+
+
 @bentoml.service(
     name="naviyam",
-    workers=1,
+    workers=_workers(),
     threads=SERVICE_THREADS,
     traffic={"timeout": 30, "max_concurrency": 128},
     logging={"access": {"enabled": False}},

@@ -112,3 +112,17 @@ def test_shop_features_load_once_and_refresh_on_materialization(wallet_db, redis
     redis_client.set(key("features", "version"), uuid.uuid4().hex)  # what the materialization job does
     assert float(cache.get([1])[1]["popularity_score"]) == pytest.approx(0.77)
     assert cache.loads == loads + 1
+
+
+def test_context_without_l1_always_reads_the_shared_copy(wallet_db):
+    """Several service processes: a turn saved by one must be what the next process loads."""
+    from infra.redis_client import get_redis
+    from serving.adapters import LayeredContextStore
+
+    session = f"multi-{uuid.uuid4().hex[:8]}"
+    a = LayeredContextStore(wallet_db, get_redis, l1=False)
+    b = LayeredContextStore(wallet_db, get_redis, l1=False)
+    a.save({"session_id": session, "user_id": "u1", "turn": 1, "user_turns": 1})
+    b.save({"session_id": session, "user_id": "u1", "turn": 2, "user_turns": 2})
+    got, level, turns = a.load(session, "u1")
+    assert (got["turn"], level, turns) == (2, "redis", 2)

@@ -98,8 +98,12 @@ class FakeShops:
 
 
 class FakeUsers:
-    def get(self, user_id):
-        return {"total_orders": 0}, True
+    def __init__(self):
+        self.asked: list[tuple[str, list[int]]] = []
+
+    def get(self, user_id, shop_ids=()):
+        self.asked.append((user_id, list(shop_ids)))
+        return {"total_orders": 0}, "l1"
 
 
 class FakeContexts:
@@ -150,6 +154,11 @@ def test_urgent_budget_recommends_only_payable_meal_card_shops_nearest_first():
     assert rec_log["model_variant"] in ("champion", "challenger") and rec_log["event_id"] == r["event_id"]
     perf = next(row for t, row in events.events if t == "performance_logs")
     assert perf["success"] and perf["bottleneck_component"] and perf["operation_type"] == "emergency_recommendation"
+    # user features: one read per turn, for the shops being scored (not one per candidate)
+    assert len(p.user_features.asked) == 1
+    user, shops = p.user_features.asked[0]
+    assert user == "1" and {x["shop_id"] for x in r["recommendations"]} <= set(shops)
+    assert r["cache"]["user_features"] == "l1"
 
 
 def test_coupon_brings_a_menu_within_the_balance():

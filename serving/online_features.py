@@ -1,0 +1,112 @@
+"""User features from the Feast online store (Redis), one read per chat turn.
+
+The ranker trained on Feast's point-in-time history; serving reads the same feature views from the
+online store that ``materialize_incremental`` fills, so training and serving see one definition of
+each feature. Two ``get_online_features`` calls per turn fetch the user's row and the user×shop
+visit counts of the turn's candidate shops (entity rows ``(user_id, shop_id)``): under 1 ms for 20
+candidates here (``python -m serving.online_features --bench``), not one read per candidate.
+
+Shop features do not come from here: every shop's row is held in memory by
+``serving.features.ShopFeatureCache`` and reloaded when materialization announces a new version.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+USER_VIEW = "user_features"
+VISIT_VIEW = "user_shop_features"
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and math.isnan(value))
+
+
+class FeastUserFeatures:
+    """``get(user_id, shop_ids)`` → (the user's feature dict, ``"feast"``), shaped as
+    ``serving.features.UserFeatureCache`` shapes it (``visit_counts``, ``category_share_by_name``)."""
+
+    source = "feast"
+
+    def __init__(self, store: Any) -> None:
+        from feature_repo.definitions import feature_refs
+
+        self.store = store
+        self._user_refs = feature_refs(USER_VIEW)
+        self._visit_refs = feature_refs(VISIT_VIEW)
+        self._lock = threading.Lock()  # FeatureStore's registry cache refresh is not thread-safe
+
+    @classmethod
+    def open(cls, settings: Any = None) -> "FeastUserFeatures | None":
+        """The reader when the feature store is set up and materialized; None otherwise (a fresh
+        checkout before ``naviyam demo``), so the service falls back to PostgreSQL."""
+        try:
+            from feature_repo.store import get_feature_store
+
+            reader = cls(get_feature_store(settings))
+            reader.store.get_feature_view(USER_VIEW)  # registered (feast apply ran)?
+            return reader
+        except Exception as exc:
+            log.info("Feast online store not available (%s: %s)", type(exc).__name__, str(exc)[:200])
+            return None
+
+    def get(self, user_id: str, shop_ids: Sequence[int] = ()) -> tuple[dict[str, Any], str]:
+        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+            return {"total_orders": 0}, "none"  # not a platform user: nothing to look up
+        uid = int(user_id)
+        shops = list(dict.fromkeys(int(s) for s in shop_ids))
+        with self._lock:
+            # two reads, not one over (user, shop) rows: that one decodes the user's 13 features
+            # once per candidate (1.3 ms for 20 candidates against 0.8 ms for the pair)
+            data = self.store.get_online_features(features=self._user_refs, entity_rows=[{"user_id": uid}]).to_dict()
+            if shops:
+                data.update(self.store.get_online_features(
+                    features=self._visit_refs, entity_rows=[{"user_id": uid, "shop_id": s} for s in shops]).to_dict())
+        user = {k: v[0] for k, v in data.items() if k not in ("shop_id", "visit_count", "user_id")}
+        user["user_id"] = uid
+        if not _present(user.get("total_orders")):
+            return {"total_orders": 0, "visit_counts": {}}, "feast"  # no row online: a new user
+        visits = {s: float(c) for s, c in zip(data.get("shop_id", []), data.get("visit_count", [])) if _present(c)}
+        user["visit_counts"] = {s: c for s, c in visits.items() if c > 0}
+        shares = user.get("category_share")
+        if shares is not None and not isinstance(shares, dict):
+            from models.nlu.labels import FOOD_CATEGORIES
+
+            user["category_share_by_name"] = dict(zip(FOOD_CATEGORIES, [float(x) for x in shares]))
+        return user, "feast"
+
+
+def _bench(n: int = 200, candidates: int = 20) -> None:  # pragma: no cover - a measuring command
+    import random
+
+    reader = FeastUserFeatures.open()
+    if reader is None:
+        raise SystemExit("the Feast online store is not set up: run `naviyam demo` first")
+    rng = random.Random(7)
+    reader.get("1", [1, 2, 3])
+    times = []
+    for _ in range(n):
+        uid, shops = rng.randint(1, 1000), rng.sample(range(1, 2000), candidates)
+        t = time.perf_counter()
+        reader.get(str(uid), shops)
+        times.append((time.perf_counter() - t) * 1000)
+    times.sort()
+    print(f"feast online read, user + {candidates} user×shop rows: p50 {times[n // 2]:.2f} ms, "
+          f"p99 {times[int(n * 0.99) - 1]:.2f} ms over {n} reads")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    if "--bench" in sys.argv:
+        logging.disable(logging.INFO)
+        _bench()
+    else:
+        print(__doc__)
