@@ -70,3 +70,12 @@
                    and extract(day from {{ born }}) > extract(day from {{ reference }}))
           then 1 else 0 end)
 {%- endmacro %}
+
+{#- int[] of n running counts: element i counts the rows of `window` so far whose `column` = i -#}
+{% macro running_counts_by_index(column, n, window) -%}
+array[
+{%- for i in range(n) -%}
+    count(*) filter (where {{ column }} = {{ i }}) over {{ window }}{{ ", " if not loop.last }}
+{%- endfor -%}
+]::int[]
+{%- endmacro %}

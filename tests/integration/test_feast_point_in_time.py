@@ -8,13 +8,13 @@ builds the same history as the reference is tests/integration/test_feature_histo
 
 from __future__ import annotations
 
-import uuid
 
 import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import text
 
+from feast_history import applied_store, two_shops, user_row
 from models.ranking.raw_features import FeatureSnapshots, build_snapshots, static_shop_rows
 
 pytestmark = pytest.mark.integration
@@ -24,41 +24,20 @@ T_EVENT = pd.Timestamp("2026-10-05 03:00", tz="UTC")  # a recommendation shown
 T2 = pd.Timestamp("2026-10-08 15:00", tz="UTC")  # the feature changed after the event
 
 
-def _user_row(ts: pd.Timestamp, total: float, share_top: int) -> dict:
-    share = np.zeros(13)
-    share[share_top] = 1.0
-    return {"user_id": 7, "event_timestamp": ts, "total_orders": total, "avg_order_value": 6000.0,
-            "order_frequency": 4.0, "favorite_count": 1.0, "category_diversity": 0.0, "shop_loyalty": 0.5,
-            "loc_lat": 37.5, "loc_lon": 127.0, "is_foodcard": 1.0, "segment": "teen",
-            "category_share": share, "slot_share": np.array([0.0, 1.0, 0.0, 0.0]), "recent_shop_ids": [1]}
-
-
 @pytest.fixture(scope="module")
 def feast_env(settings, migrated_engine, tmp_path_factory):
-    from feature_repo.store import apply_feature_store, get_feature_store, load_feature_history
-
-    tables = {
-        "shops": pd.DataFrame({"id": [1, 2], "category": ["분식", "치킨"], "is_food_card_shop": ["Y", "N"],
-                               "is_good_influence_shop": [False, True], "latitude": [37.5, 37.51],
-                               "longitude": [127.0, 127.01]}),
-        "menus": pd.DataFrame({"id": [11, 21], "shop_id": [1, 2], "price": [5000, 18000],
-                               "category": ["메인메뉴"] * 2}),
-    }
+    tables = two_shops()
     shops = static_shop_rows(tables)
     later = shops.iloc[[0]].assign(event_timestamp=T2, order_count=9.0, popularity_pct=1.0)
     snaps = FeatureSnapshots(
-        user=pd.DataFrame([_user_row(T0, 1.0, 1), _user_row(T2, 5.0, 5)]),
+        user=pd.DataFrame([user_row(T0, 1.0, 1), user_row(T2, 5.0, 5)]),
         shop=pd.concat([shops, later], ignore_index=True),
         user_shop=pd.DataFrame({"user_id": [7, 7], "shop_id": [1, 1], "event_timestamp": [T0, T2],
                                 "visit_count": [1.0, 4.0]}),
         visits=pd.DataFrame(),
     )
     database = migrated_engine.url.database
-    load_feature_history(settings, snaps, database=database)
-    project = f"t_{uuid.uuid4().hex[:10]}"
-    store = get_feature_store(settings, project=project, database=database,
-                              registry_path=tmp_path_factory.mktemp("feast") / "registry.db")
-    apply_feature_store(store=store)
+    store = applied_store(settings, snaps, database, tmp_path_factory.mktemp("feast"))
     yield store, database, snaps
     store.teardown()
 

@@ -19,16 +19,8 @@ user_running as (
         count(*) filter (where user_shop_visit_seq = 2) over user_history as user_repeat_shops,
         sum(shop_lat) over user_history as user_lat_sum,
         sum(shop_lon) over user_history as user_lon_sum,
-        array[
-        {%- for i in range(n_categories) -%}
-            count(*) filter (where category_idx = {{ i }}) over user_history{{ ", " if not loop.last }}
-        {%- endfor -%}
-        ]::int[] as user_category_counts,
-        array[
-        {%- for i in range(n_slots) -%}
-            count(*) filter (where slot_idx = {{ i }}) over user_history{{ ", " if not loop.last }}
-        {%- endfor -%}
-        ]::int[] as user_slot_counts
+        {{ running_counts_by_index('category_idx', n_categories, 'user_history') }} as user_category_counts,
+        {{ running_counts_by_index('slot_idx', n_slots, 'user_history') }} as user_slot_counts
     from visits
     window user_history as (partition by user_id order by user_visit_seq rows between unbounded preceding and current row)
 )
@@ -37,11 +29,7 @@ select
     user_running.*,
     count(*) filter (where user_shop_visit_seq = 1) over shop_history as shop_customers,
     count(*) filter (where user_shop_visit_seq = 2) over shop_history as shop_repeat_customers,
-    array[
-    {%- for i in range(n_slots) -%}
-        count(*) filter (where slot_idx = {{ i }}) over shop_history{{ ", " if not loop.last }}
-    {%- endfor -%}
-    ]::int[] as shop_slot_counts,
+    {{ running_counts_by_index('slot_idx', n_slots, 'shop_history') }} as shop_slot_counts,
     -- in numeric, close to exact: the reference's cumsum is compensated (Kahan), so a plain
     -- float sum would land on the other side of a rounding tie more often than it does
     array[
