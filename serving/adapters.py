@@ -87,15 +87,10 @@ class QdrantRetrieval:
 
             retriever = get_retriever()
         self.retriever = retriever
-        from models.retrieval.text import normalize_query
-
-        self._normalize = normalize_query
 
     def embed(self, text: str) -> tuple[Any, str]:
-        qv = getattr(self.retriever, "_query_vector", None)
-        if qv is not None:  # tells which cache level served the vector
-            return qv(self._normalize(text))
-        return self.retriever.embed_query(text), "?"
+        """(the query vector ``search`` would compute for ``text``, the cache level that served it)."""
+        return self.retriever.query_vector(text)
 
     def search(self, query_text: str, filters: Mapping[str, Any], limit: int, query_vector: Any = None) -> SearchOutcome:
         hits = self.retriever.search(query_text, dict(filters), limit=limit, query_vector=query_vector)

@@ -4,7 +4,8 @@
     hits = retriever.search("떡볶이 먹고 싶어", {"max_price": 5000, "food_card_only": True}, limit=10)
 
 ``search`` normalises the query (``EmptyQueryError`` for an empty one; longer than 256 characters is
-cut), then: result cache (L1 → Redis → ``rag_query_cache``) → query embedding (the caller's
+cut) and takes its content words for the dense side (``sparse.dense_query``: "떡볶이 먹고 싶어" →
+"떡볶이"), then: result cache (L1 → Redis → ``rag_query_cache``) → query embedding (the caller's
 ``query_vector`` if given, else L1 → Redis → ``embedding_cache`` → the embedder) → a hybrid Qdrant
 query (dense + Korean-morpheme sparse, RRF fusion, filters inside the search) → results cached.
 """
@@ -73,6 +74,7 @@ class SearchTrace:
     search_ms: float = 0.0
     total_ms: float = 0.0
     normalized_query: str = ""
+    dense_text: str = ""  # what the dense vector embeds (sparse.dense_query)
     truncated: bool = False
 
 
@@ -118,10 +120,14 @@ class Retriever:
 
     # --- public API -----------------------------------------------------------------------------
     def embed_query(self, query_text: str) -> np.ndarray:
-        """The query's embedding through the cache levels (the service may share it with the NLU)."""
-        normalized = normalize_query(query_text)
-        vec, _ = self._query_vector(normalized)
+        """The query's embedding through the cache levels (the service may share it with the NLU).
+        What is embedded is ``sparse.dense_query`` of the normalised text, as in ``search``."""
+        vec, _ = self.query_vector(query_text)
         return vec
+
+    def query_vector(self, query_text: str) -> tuple[np.ndarray, str]:
+        """(``embed_query``'s vector, the cache level that served it: l1/l2/l3/miss)."""
+        return self._query_vector(sparse_mod.dense_query(normalize_query(query_text)))
 
     def search(
         self,
@@ -144,7 +150,8 @@ class Retriever:
         trace = SearchTrace()
         original = query_text if query_text is not None else ""
         normalized = normalize_query(query_text)
-        trace.normalized_query = normalized
+        dense_text = sparse_mod.dense_query(normalized) if mode != "sparse" else normalized
+        trace.normalized_query, trace.dense_text = normalized, dense_text
         trace.truncated = len(" ".join(str(original).split())) > len(normalized)
         if target not in ("menus", "shops"):
             raise ValueError(f"target must be 'menus' or 'shops', not {target!r}")
@@ -162,7 +169,8 @@ class Retriever:
         cache_on = use_cache and self.use_result_cache
         qhash = ""
         if cache_on:
-            qhash = self.result_key(normalized, flt, limit, target, mode)
+            # keyed by what was searched, so "떡볶이 먹고 싶어" and "떡볶이 먹을래" share one result
+            qhash = self.result_key(dense_text, flt, limit, target, mode)
             cached, level = self.results.get(qhash)
             trace.result_cache = level
             if cached is not None:
@@ -178,7 +186,7 @@ class Retriever:
             if query_vector is not None:
                 dense, trace.embedding = query_vector, "given"
             else:
-                dense, trace.embedding = self._query_vector(normalized)
+                dense, trace.embedding = self._query_vector(dense_text)
         else:
             trace.embedding = "-"
         trace.embed_ms = (time.perf_counter() - t0) * 1000

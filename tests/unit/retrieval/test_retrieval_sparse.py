@@ -72,3 +72,26 @@ def test_negated_heat_is_not_searched(text):
 
 def test_heat_is_searched_when_wanted():
     assert "V:맵" in sparse.query_terms("매운 라면")
+
+
+@pytest.mark.parametrize("text, dense", [
+    ("떡볶이 먹고 싶은데 5천원밖에 없어", "떡볶이"),
+    ("친구랑 치킨 먹을 건데 만원 있어", "치킨"),
+    ("안 매운 국밥 있어?", "국밥"),
+    ("매운 떡볶이 먹고 싶어", "맵다 떡볶이"),
+    ("치즈 돈까스 치즈 돈까스", "치즈 돈까스"),
+])
+def test_dense_query_keeps_what_to_eat_and_drops_the_chat(text, dense):
+    assert sparse.dense_query(text) == dense
+
+
+def test_dense_query_falls_back_to_the_text_when_no_content_word_is_left():
+    assert sparse.dense_query("뭐 먹지") == "뭐 먹지"
+
+
+def test_phrasings_of_one_request_share_one_embedding_and_result_key(retriever):
+    a = retriever.search("떡볶이 먹고 싶어", limit=5)
+    first = retriever.last_trace
+    b = retriever.search("떡볶이 먹을래", limit=5)
+    assert first.dense_text == retriever.last_trace.dense_text == "떡볶이"
+    assert retriever.last_trace.result_cache == "l1" and [h.id for h in a] == [h.id for h in b]
