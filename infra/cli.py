@@ -34,14 +34,9 @@ app.add_typer(data_app, name="data")
 log = logging.getLogger("naviyam")
 
 
-def _mount_optional(module: str, name: str, help_text: str) -> None:
-    """Mount a component's own Typer app when that component is installed in this checkout."""
-    try:
-        sub = __import__(module, fromlist=["app"]).app
-    except ImportError as exc:  # a component still under construction must not break the CLI
-        logging.getLogger(__name__).debug("%s not mounted: %s", name, exc)
-        return
-    app.add_typer(sub, name=name, help=help_text)
+def _mount(module: str, name: str, help_text: str) -> None:
+    """Mount a component's own Typer app (imported here so each component owns its commands)."""
+    app.add_typer(__import__(module, fromlist=["app"]).app, name=name, help=help_text)
 
 
 def bootstrap(need_redis: bool = True):
@@ -246,11 +241,11 @@ def demo(
     run_demo(scale=scale, regenerate=regenerate, say=_step)
 
 
-_mount_optional("orchestration.cli", "assets", "Dagster assets: materialize, list, the 5-minute batch, retention.")
-_mount_optional("models.nlu.cli", "nlu", "Korean NLU: parse, predict, evaluate, train.")
-_mount_optional("models.ranking.cli", "rank", "Wide&Deep ranking: train, features, benchmark.")
-_mount_optional("serving.cli", "service", "The BentoML chat service: serve, chat, benchmark.")
-_mount_optional("models.retrieval.cli", "retrieval", "Korean hybrid retrieval: index, search, benchmark.")
+_mount("orchestration.cli", "assets", "Dagster assets: materialize, list, the 5-minute batch, retention.")
+_mount("models.nlu.cli", "nlu", "Korean NLU: parse, predict, evaluate, train.")
+_mount("models.ranking.cli", "rank", "Wide&Deep ranking: train, features, benchmark.")
+_mount("serving.cli", "service", "The BentoML chat service: serve, chat, benchmark.")
+_mount("models.retrieval.cli", "retrieval", "Korean hybrid retrieval: index, search, benchmark.")
 
 if __name__ == "__main__":
     app()

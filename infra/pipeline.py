@@ -60,6 +60,13 @@ def run_demo(scale: float | None = None, regenerate: bool = False, say: Say = pr
     chats = timed("chats", lambda: demo_chats(say))
     summary["chats"] = len(chats)
 
+    from orchestration.run import run_batch
+
+    # the chats above were logged; the 5-minute batch turns them into CTR, sessions and monitoring
+    say("batch: the 5-minute batch over the chats' logs")
+    batch = timed("batch", lambda: run_batch(say))
+    summary["batch_success"] = batch.get("success")
+
     summary["timings_s"] = timings
     say("summary:\n" + json.dumps(summary, ensure_ascii=False, indent=2))
     return summary

@@ -211,13 +211,30 @@ WALLET_SQL = text("""
     ORDER BY w.expiry_date NULLS LAST, w.id
 """)
 
+# the rules of ``applies`` again, in the WHERE clause, so that checking and using are one atomic step
+# (a shop_id names the order's shop; `@>` on a jsonb array with a scalar tests membership)
 USE_COUPON_SQL = text("""
-    UPDATE user_coupon_wallet
+    UPDATE user_coupon_wallet w
     SET status = 'USED', usage_date = now(), used_shop_id = :shop_id, used_menu_id = :menu_id,
         used_order_amount = :order_amount, discount_applied = :discount
-    WHERE user_id = :user_id AND coupon_id = :coupon_id AND status = 'ACTIVE'
-      AND (expiry_date IS NULL OR expiry_date > now())
-    RETURNING id
+    FROM coupons c
+    WHERE w.user_id = :user_id AND w.coupon_id = :coupon_id AND w.status = 'ACTIVE'
+      AND (w.expiry_date IS NULL OR w.expiry_date > now())
+      AND c.id = w.coupon_id AND c.is_active
+      AND (c.valid_from IS NULL OR c.valid_from <= current_date)
+      AND (c.valid_until IS NULL OR c.valid_until >= current_date)
+      AND (CAST(:order_amount AS integer) IS NULL OR CAST(:order_amount AS integer) >= COALESCE(c.min_order_amount, 0))
+      AND CASE c.usage_type
+            WHEN 'ALL' THEN true
+            WHEN 'SHOP' THEN COALESCE(c.applicable_shops @> to_jsonb(CAST(:shop_id AS integer))
+                                      OR c.applicable_shops @> to_jsonb(CAST(:shop_id AS text)), false)
+            WHEN 'CATEGORY' THEN EXISTS (SELECT 1 FROM shops s WHERE s.id = :shop_id
+                                         AND c.target_categories @> to_jsonb(s.category))
+            WHEN 'FOODCARD' THEN EXISTS (SELECT 1 FROM shops s WHERE s.id = :shop_id AND s.is_food_card_shop IN ('Y', 'P'))
+                             AND EXISTS (SELECT 1 FROM foodcard_users f WHERE f.user_id = w.user_id AND f.status = 'ACTIVE')
+            ELSE false
+          END
+    RETURNING w.id
 """)
 
 COUNT_USE_SQL = text("UPDATE coupons SET total_used = total_used + 1 WHERE id = :coupon_id")
@@ -256,7 +273,8 @@ def load_wallet(conn: Connection, user_id: int) -> list[WalletCoupon]:
 def use_coupon(engine: Engine, *, user_id: int, coupon_id: str, shop_id: int | None, menu_id: int | None,
                order_amount: int | None, discount: int | None) -> int | None:
     """Mark the user's ACTIVE copy of ``coupon_id`` USED; returns its wallet id, or None when no
-    ACTIVE copy exists (already used, expired, never held). Atomic: of two concurrent calls on one
+    ACTIVE copy exists (already used, expired, never held) or the coupon does not apply to this
+    order (inactive, outside its dates, under its minimum, another shop, category or a non-card shop). Atomic: of two concurrent calls on one
     copy exactly one gets the id."""
     with engine.begin() as conn:
         row = conn.execute(USE_COUPON_SQL, {

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from models.nlu import store as nlu_store
 from serving import ab, answer as answer_mod, coupon_wallet as cw, dialogue, features as feat, meal_card as mc
 from serving import strategy as st
 from serving.event_log import new_event_id
@@ -176,10 +177,10 @@ class ChatPipeline:
                    or turn.intent == "coupon_inquiry" or turn.back_reference is not None)
         group = turn.intent == "group_dining" or turn.entities.get("companions") == "group"
         budget = turn.entities.get("budget")
-        if group:
-            limit = int(budget / party) if budget and party else None  # each pays their own share
-        else:
-            limit = mc.spend_limit(budget, card)
+        stated = budget
+        if group:  # each pays their own share (the budget's per head is unknown without a party size)
+            stated = int(budget / party) if budget and party else None
+        limit = mc.spend_limit(stated, card)  # the child's own meal still has to fit the card
         if turn.cheaper and state.last_recommendations:
             cheapest = min(int(r.get("final_price") or 0) for r in state.last_recommendations)
             limit = min(limit, cheapest - 1) if limit is not None else cheapest - 1
@@ -189,7 +190,7 @@ class ChatPipeline:
         variant, scorer_name = ab.CHAMPION, getattr(self.scorers.get(ab.CHAMPION), "name", "")
         method = "wide_deep"
         if turn.back_reference is not None:
-            recommended = self._recall(state, turn.back_reference)
+            recommended = self._recall(state, turn.back_reference, turn, card, has_card, coupons, limit, req, minute)
             method = "hybrid"
         elif finding:
             recommended, alternatives, variant, scorer_name = self._recommend(
@@ -205,12 +206,15 @@ class ChatPipeline:
         # --- answer ---------------------------------------------------------------------------------
         with sw.stage("answer"):
             recs_out = [self._rec_out(i + 1, p) for i, p in enumerate(recommended)]
+            # only a recalled recommendation can be over the limit now; the answer says so
+            over_budget = [r for r in recs_out if not r["affordable"]]
             alts_out = [self._rec_out(i + 1, p) for i, p in enumerate(alternatives)]
             plan = answer_mod.AnswerPlan(
                 strategy=strategy, intent=turn.intent, entities=turn.entities, recommendations=recs_out,
                 spend_limit=limit, balance=card.balance if has_card else None, has_card=has_card,
                 emergency_coupon=({"name": "월말 긴급 지원 쿠폰", "amount": cw.EMERGENCY_DISCOUNT_WON} if emergency else None),
                 wallet=cw.summarize(coupons), alternatives=self._alt_plan(alternatives, coupons),
+                over_budget=over_budget,
                 ask_preference=st.wants_preference_question(strategy, len(state.liked_categories) + (1 if turn.entities.get("food_type") else 0)),
                 party_size=party, refinement=turn.refinement, back_reference=turn.back_reference is not None,
                 cheaper=turn.cheaper, balance_unknown=caches.get("account") == "unavailable",
@@ -373,19 +377,25 @@ class ChatPipeline:
                 p.model_features = {k: float(v) for k, v in result.features[i].items() if k in feat.STORED}
             p.score, p.contributions = s, contrib
 
-    def _recall(self, state, index: int) -> list[Priced]:
+    def _recall(self, state, index: int, turn, card, has_card, coupons, limit, req, minute) -> list[Priced]:
+        """"아까 거": the recommendation referred to, priced again against today's card and wallet
+        (a coupon may have been used since, the balance may have dropped)."""
         items = list(state.last_recommendations)
         if not items:
             return []
-        order = [items[index]] + [r for i, r in enumerate(items) if i != index]
-        out = []
-        for r in order[:1]:
-            c = Candidate(shop_id=int(r["shop_id"]), menu_id=r.get("menu_id"), shop_name=r.get("shop_name") or "",
-                          menu_name=r.get("menu_name") or "", price=int(r.get("price") or 0),
-                          category=r.get("category") or "")
-            out.append(Priced(c, None, int(r.get("final_price") or r.get("price") or 0), True, True,
-                              r.get("distance_m"), True, features={}, score=1.0))
-        return out
+        r = items[index] if -len(items) <= index < len(items) else items[0]
+        c = Candidate(shop_id=int(r["shop_id"]), menu_id=r.get("menu_id"), shop_name=r.get("shop_name") or "",
+                      menu_name=r.get("menu_name") or "", price=int(r.get("price") or 0),
+                      category=r.get("category") or "", food_card_flag="Y" if r.get("meal_card_usable") else "N")
+        priced = self._price([c], turn, card, has_card, coupons, limit, req, minute, set(), open_known=True)
+        if not priced:
+            return []
+        p = priced[0]
+        # the opening hours are not in the context: the status shown a few minutes ago stands
+        p.open_now, p.score = bool(r.get("open_now", True)), 1.0
+        if p.distance_m is None:
+            p.distance_m = r.get("distance_m")
+        return [p]
 
     @staticmethod
     def _rec_out(rank: int, p: Priced) -> dict[str, Any]:
@@ -487,10 +497,9 @@ class ChatPipeline:
                 "budget_pattern_extracted": ents.get("budget"), "companion_pattern_extracted": ents.get("companions"),
                 "decision_confidence": round(min(1.0, max(0.0, nlu.confidence)), 3), "event_id": new_event_id()}),
             ("nlu_training_data", {
-                "input_text": req.text, "normalized_text": nlu.normalized_text, "predicted_intent": nlu.intent,
-                "intent_confidence": round(min(1.0, max(0.0, nlu.confidence)), 3), "extracted_entities": ents,
-                "user_id": req.user_id, "data_source": "user_interaction", "created_at": now,
-                "model_version": (nlu.model_version or "")[:20]}),
+                **nlu_store.result_row(req.text, nlu.normalized_text, nlu.intent, nlu.confidence, ents,
+                                       nlu.model_version or "", req.user_id),
+                "created_at": now}),
         ]
         log_recs = [{"shop_id": r["shop_id"], "shop_name": r["shop_name"], "menu_id": r["menu_id"],
                      "menu_name": r["menu_name"], "score": r["score"], "ranking": r["rank"], "reason": r["reason"],

@@ -129,7 +129,7 @@ def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
     load_scorer: Any = None
     try:
         from models.ranking.scorer import load_scorer  # the ranking engineer's MLflow registry loader
-    except Exception as exc:  # not built yet in this checkout
+    except Exception as exc:  # a broken ranking install: serve the fallback, say why
         status["registry"] = f"models.ranking.scorer.load_scorer unavailable ({type(exc).__name__})"
     for alias in ("champion", "challenger"):
         if load_scorer is None:

@@ -121,7 +121,7 @@ class NLUParser:
             if conn is None:
                 conn = self._get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
                 self._local.conn = conn
-            return store.lookup(None, normalized, conn=conn)
+            return store.lookup(None, normalized, self.model_version, conn=conn)
         except Exception as exc:  # noqa: BLE001 - a cache level, never an error
             self.db_breaker.trip("nlu_training_data lookup", exc)
             conn = getattr(self._local, "conn", None)

@@ -29,6 +29,8 @@ SELECT COALESCE(true_intent, predicted_intent) AS intent,
 FROM nlu_training_data
 WHERE normalized_text = :normalized AND quality_score > :min_quality
   AND COALESCE(true_intent, predicted_intent) IS NOT NULL
+  -- a model's own prediction is served only to that model: a retrain must not inherit it
+  AND (true_intent IS NOT NULL OR model_version = :model_version)
 ORDER BY (true_intent IS NOT NULL) DESC, created_at DESC
 LIMIT 1
 """
@@ -42,11 +44,12 @@ VALUES (:input_text, :normalized_text, :predicted_intent, :intent_confidence, CA
 """
 
 
-def lookup(engine, normalized: str, conn=None) -> dict | None:
-    """The spec's cache query. ``conn``: an open (autocommit) connection to reuse, else one from the pool."""
+def lookup(engine, normalized: str, model_version: str, conn=None) -> dict | None:
+    """The spec's cache query: a correction of ``normalized``, or a confident prediction of the
+    same ``model_version``. ``conn``: an open (autocommit) connection to reuse, else one from the pool."""
     from sqlalchemy import text  # noqa: PLC0415
 
-    params = {"normalized": normalized, "min_quality": CACHE_MIN_QUALITY}
+    params = {"normalized": normalized, "min_quality": CACHE_MIN_QUALITY, "model_version": model_version[:20]}
     if conn is not None:
         row = conn.execute(text(_LOOKUP_SQL), params).mappings().first()
     else:

@@ -228,8 +228,10 @@ def _log_model(bundle: Path, sample: pd.DataFrame, scores: np.ndarray) -> str:
     with warnings.catch_warnings():  # ids and cross ids are integers and never missing
         warnings.filterwarnings("ignore", message=".*integer column.*")
         signature = infer_signature(sample, scores)
+        # requirements named, not inferred: inference re-imports the model in a subprocess (~10 s a run)
         info = mlflow.pyfunc.log_model(name="model", python_model=_pyfunc_class()(), artifacts={"bundle": str(bundle)},
-                                       signature=signature, input_example=sample.head(3))
+                                       signature=signature, input_example=sample.head(3),
+                                       pip_requirements=[f"torch=={_torch_version()}", "numpy", "pandas"])
     return info.model_uri
 
 
@@ -327,3 +329,9 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
         return TrainReport(run_id=run.run_id, model_version=version, aliases=aliases,
                            dataset_version=data.dataset_version, holdout=holdout, champion_before=before,
                            train_seconds=result.train_seconds, bundle_dir=model_uri, history=result.history)
+
+
+def _torch_version() -> str:
+    import torch
+
+    return torch.__version__.split("+")[0]

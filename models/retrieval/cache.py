@@ -452,26 +452,29 @@ class PurgeSummary:
 def purge_expired_caches(
     engine: Engine,
     *,
+    now: datetime | None = None,
     query_embedding_max_idle: timedelta = timedelta(days=30),
     document_embedding_max_idle: timedelta | None = timedelta(days=90),
 ) -> PurgeSummary:
-    """Delete expired cache rows; safe to run every 5 minutes and from the retention job.
+    """Delete expired cache rows; the 5-minute batch runs it (``cache_cleanup``), so does the CLI.
 
     * ``rag_query_cache``: rows past ``created_at + ttl_seconds``.
     * ``embedding_cache``: query embeddings not read for ``query_embedding_max_idle`` (their Redis
       copy lives 7 days); shop/menu embeddings not used by an index build for
-      ``document_embedding_max_idle`` (None keeps them); rows marked ``is_valid = false``.
+      ``document_embedding_max_idle`` (None keeps them: they are what makes the index build
+      incremental, so idleness must be long); rows marked ``is_valid = false``.
     """
+    at = {"now": now if now is not None else datetime.now(timezone.utc)}
     with engine.begin() as conn:
         rag = conn.execute(text(
-            "DELETE FROM rag_query_cache WHERE created_at + ttl_seconds * interval '1 second' < now()")).rowcount
+            "DELETE FROM rag_query_cache WHERE created_at + ttl_seconds * interval '1 second' < :now"), at).rowcount
         q = conn.execute(text(
-            "DELETE FROM embedding_cache WHERE content_type = 'query' AND last_accessed < now() - :idle"),
-            {"idle": query_embedding_max_idle}).rowcount
+            "DELETE FROM embedding_cache WHERE content_type = 'query' AND last_accessed < :now - :idle"),
+            {**at, "idle": query_embedding_max_idle}).rowcount
         d = 0
         if document_embedding_max_idle is not None:
             d = conn.execute(text(
                 "DELETE FROM embedding_cache WHERE content_type IN ('shop_description', 'menu_description')"
-                " AND last_accessed < now() - :idle"), {"idle": document_embedding_max_idle}).rowcount
+                " AND last_accessed < :now - :idle"), {**at, "idle": document_embedding_max_idle}).rowcount
         inv = conn.execute(text("DELETE FROM embedding_cache WHERE NOT is_valid")).rowcount
     return PurgeSummary(int(rag or 0), int(q or 0), int(d or 0), int(inv or 0))

@@ -67,9 +67,9 @@ def purge() -> None:
     typer.echo(json.dumps(purge_expired_caches(get_engine()).__dict__))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, add_help_option=False)
 def bench(ctx: typer.Context) -> None:
-    """The benchmark (same options as ``python -m models.retrieval.bench``)."""
+    """The benchmark: recall/MRR/nDCG@10 and latency (``--help`` lists its options)."""
     from models.retrieval.bench import main
 
     raise typer.Exit(main(list(ctx.args)))

@@ -47,7 +47,7 @@ def retention_sweep(context: dg.AssetExecutionContext, postgres: PostgresResourc
 @dg.asset(group_name="maintenance", kinds={"postgres"},
           deps=[dg.AssetKey(["raw", "rag_query_cache"]), dg.AssetKey(["raw", "embedding_cache"]),
                 dg.AssetKey(["raw", "conversation_contexts"])],
-          description="Delete expired cache rows: RAG results past ttl_seconds, embeddings unused for 7 days, expired contexts.")
+          description="Delete expired cache rows: RAG results past ttl_seconds, query embeddings unread for 30 days, shop/menu embeddings unused by index builds for 90 days, expired contexts.")
 def cache_cleanup(postgres: PostgresResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata=clean_expired_caches(postgres.engine(), _now(postgres)))
 

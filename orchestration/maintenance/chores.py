@@ -6,29 +6,24 @@ from datetime import datetime
 
 from sqlalchemy import Engine, text
 
-# §10: embeddings live 7 days in the cache tier, RAG results their own ttl_seconds (1 hour by
-# default); session contexts until expires_at.
-EMBEDDING_TTL_DAYS = 7
 NLU_TRAINING_MIN_QUALITY = 0.8
 
 
 def clean_expired_caches(engine: Engine, now: datetime) -> dict[str, int]:
+    """RAG results past their ttl_seconds and idle embeddings (the retrieval cache's own rules, so
+    the shop/menu embeddings that keep index builds incremental survive), and expired contexts."""
+    from models.retrieval.cache import purge_expired_caches
+
+    purged = purge_expired_caches(engine, now=now)
     with engine.begin() as conn:
-        rag = conn.execute(
-            text("DELETE FROM rag_query_cache WHERE created_at + make_interval(secs => ttl_seconds) < :now"),
-            {"now": now},
-        ).rowcount
-        embeddings = conn.execute(
-            text(
-                "DELETE FROM embedding_cache WHERE NOT is_valid "
-                f"OR last_accessed < CAST(:now AS timestamptz) - interval '{EMBEDDING_TTL_DAYS} days'"
-            ),
-            {"now": now},
-        ).rowcount
         contexts = conn.execute(
             text("DELETE FROM conversation_contexts WHERE expires_at IS NOT NULL AND expires_at < :now"), {"now": now}
         ).rowcount
-    return {"rag_query_cache": rag, "embedding_cache": embeddings, "conversation_contexts": contexts}
+    return {
+        "rag_query_cache": purged.rag_rows,
+        "embedding_cache": purged.query_embedding_rows + purged.document_embedding_rows + purged.invalid_embedding_rows,
+        "conversation_contexts": contexts,
+    }
 
 
 def prepare_training_batch(engine: Engine, now: datetime) -> tuple[str, int]:

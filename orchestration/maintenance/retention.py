@@ -49,7 +49,8 @@ RETENTION_POLICY: tuple[RetentionRule, ...] = (
     RetentionRule("nlu_training_data", 90, "created_at"),
     # one month
     RetentionRule("rag_query_cache", 30, "created_at"),
-    RetentionRule("embedding_cache", 30, "created_at"),
+    # by last use: shop/menu embeddings every index build touches are what keep it incremental
+    RetentionRule("embedding_cache", 30, "last_accessed"),
     # seven days
     RetentionRule("conversation_contexts", 7),
 )

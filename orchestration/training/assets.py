@@ -4,6 +4,7 @@ current one on the holdout (otherwise `challenger`, the A/B variant)."""
 
 import dagster as dg
 
+from orchestration.maintenance.assets import daily_refresh_job
 from orchestration.resources import PostgresResource
 
 
@@ -68,4 +69,29 @@ def _floats(metrics: dict) -> dict:
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
 
 
-defs = dg.Definitions(assets=[nlu_intent_classifier, wide_deep_ranker])
+nightly_retrain_job = dg.define_asset_job(
+    "nightly_retrain",
+    selection=dg.AssetSelection.groups("training", "retrieval_index"),
+    description="Retrain the NLU classifier and the Wide&Deep ranker on the refreshed features and "
+    "refresh the Qdrant index (only changed shops and menus are re-embedded).",
+)
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[daily_refresh_job],
+    request_job=nightly_retrain_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Each night, once daily_refresh has rebuilt the warehouse and the feature store, "
+    "retrain the models and refresh the index over what it built.",
+)
+def retrain_after_daily_refresh(context: dg.RunStatusSensorContext) -> dg.RunRequest:
+    # one retrain per successful refresh, even if the sensor sees the same run twice
+    return dg.RunRequest(run_key=context.dagster_run.run_id)
+
+
+defs = dg.Definitions(
+    assets=[nlu_intent_classifier, wide_deep_ranker],
+    jobs=[nightly_retrain_job],
+    sensors=[retrain_after_daily_refresh],
+)

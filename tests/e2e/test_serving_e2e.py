@@ -268,8 +268,9 @@ def test_every_turn_is_logged_everywhere(service, client):
     assert wait_rows(e, "SELECT count(*) FROM user_interactions WHERE session_id = :s", {"s": session}, 2) == 2
     assert wait_rows(e, "SELECT count(*) FROM performance_logs WHERE session_id = :s AND success "
                         "AND bottleneck_component IS NOT NULL AND cache_hit_rate IS NOT NULL", {"s": session}, 2) == 2
-    assert wait_rows(e, "SELECT count(*) FROM nlu_training_data WHERE user_id = :u AND input_text = '더 싼 거 없어?'",
-                     {"u": user}, 1) >= 1
+    # with its quality score, so the NLU's database cache level can serve it to the next process
+    assert wait_rows(e, "SELECT count(*) FROM nlu_training_data WHERE user_id = :u AND input_text = '더 싼 거 없어?'"
+                        " AND quality_score IS NOT NULL AND model_version IS NOT NULL", {"u": user}, 1) >= 1
     n_recs = len(results[0]["recommendations"])
     assert wait_rows(e, "SELECT count(*) FROM recommendation_features WHERE recommendation_event_id = CAST(:i AS uuid) "
                         "AND feature_contributions IS NOT NULL", {"i": ids[0]}, n_recs) == n_recs

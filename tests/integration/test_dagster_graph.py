@@ -54,6 +54,24 @@ def test_one_definitions_with_the_whole_graph(defs):
     assert crons["batch_5min"] == "*/5 * * * *"
 
 
+def test_nightly_retrain_follows_a_successful_daily_refresh(defs):
+    import dagster as dg
+
+    job = defs.resolve_job_def("nightly_retrain")
+    selected = {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+    assert {"models/nlu_intent_classifier", "models/wide_deep_ranker", "retrieval/qdrant_index"} <= selected
+    sensor = next(s for s in defs.sensors if s.name == "retrain_after_daily_refresh")
+    assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
+    with dg.instance_for_test() as instance:
+        run = instance.create_run_for_job(defs.resolve_job_def("daily_refresh"))
+        ctx = dg.build_run_status_sensor_context(
+            sensor_name=sensor.name, dagster_instance=instance, dagster_run=run,
+            dagster_event=dg.DagsterEvent("PIPELINE_SUCCESS", job_name="daily_refresh"),
+        )
+        request = sensor(ctx)
+    assert request.run_key == run.run_id
+
+
 def test_translator_keys_and_groups():
     from orchestration.warehouse.assets import NaviyamDbtTranslator
 

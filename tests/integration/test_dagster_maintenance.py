@@ -52,7 +52,10 @@ def test_retention_deletes_exactly_what_is_old(fresh_engine):
             conn.execute(text("INSERT INTO rag_query_cache (id, query_hash, original_query, normalized_query, created_at, ttl_seconds) "
                               "VALUES (:i, :h, 'q', 'q', :t, 999999999)"), {"i": rid, "h": f"h{rid}", "t": now - timedelta(days=days)})
             conn.execute(text("INSERT INTO embedding_cache (id, content_hash, content_type, original_content, embedding_vector, created_at, last_accessed) "
-                              "VALUES (:i, :h, 'query', 'q', '[0.1]', :t, now())"), {"i": rid, "h": f"h{rid}", "t": now - timedelta(days=days)})
+                              "VALUES (:i, :h, 'query', 'q', '[0.1]', :t, :t)"), {"i": rid, "h": f"h{rid}", "t": now - timedelta(days=days)})
+        # embedding age counts from last use: an old menu embedding every index build touches stays
+        conn.execute(text("INSERT INTO embedding_cache (id, content_hash, content_type, original_content, embedding_vector, created_at, last_accessed) "
+                          "VALUES (3, 'h3', 'menu_description', 'm', '[0.1]', :t, now())"), {"t": now - timedelta(days=200)})
         for cid, days in ((1, 8), (2, 6)):
             conn.execute(text("INSERT INTO conversation_contexts (id, session_id, user_id, conversation_turn, context_data, \"timestamp\") "
                               "VALUES (:i, :s, '1', 1, '{}', :t)"), {"i": cid, "s": f"s{cid}", "t": now - timedelta(days=days)})
@@ -72,7 +75,7 @@ def test_retention_deletes_exactly_what_is_old(fresh_engine):
     assert count(engine, "SELECT array_agg(id) FROM performance_logs") == [2]
     assert count(engine, "SELECT array_agg(id) FROM nlu_training_data") == [2]
     assert count(engine, "SELECT array_agg(id) FROM rag_query_cache") == [2]
-    assert count(engine, "SELECT array_agg(id) FROM embedding_cache") == [2]
+    assert count(engine, "SELECT array_agg(id ORDER BY id) FROM embedding_cache") == [2, 3]
     assert count(engine, "SELECT array_agg(id) FROM conversation_contexts") == [2]
     assert count(engine, "SELECT count(*) FROM product_orders") == 1
     assert count(engine, "SELECT count(*) FROM users") == 1
@@ -93,13 +96,16 @@ def test_cache_cleanup_and_training_batch(fresh_engine):
             {"old": now - timedelta(hours=2), "fresh": now - timedelta(minutes=10)})
         conn.execute(text(
             "INSERT INTO embedding_cache (id, content_hash, content_type, original_content, embedding_vector, last_accessed, is_valid) VALUES "
-            "(1, 'a', 'query', 'q', '[1]', :stale, true), (2, 'b', 'query', 'q', '[1]', :fresh, true), (3, 'c', 'query', 'q', '[1]', :fresh, false)"),
-            {"stale": now - timedelta(days=8), "fresh": now - timedelta(days=1)})
+            "(1, 'a', 'query', 'q', '[1]', :stale, true), (2, 'b', 'query', 'q', '[1]', :fresh, true), (3, 'c', 'query', 'q', '[1]', :fresh, false),"
+            " (4, 'd', 'menu_description', 'm', '[1]', :stale, true), (5, 'e', 'menu_description', 'm', '[1]', :ancient, true)"),
+            {"stale": now - timedelta(days=31), "fresh": now - timedelta(days=1), "ancient": now - timedelta(days=91)})
         conn.execute(text(
             "INSERT INTO nlu_training_data (id, input_text, true_intent, quality_score, used_for_training) VALUES "
             "(1, 'a', 'food_request', NULL, false), (2, 'b', NULL, 0.9, false), (3, 'c', NULL, 0.5, false), (4, 'd', 'general_chat', NULL, true)"))
     removed = clean_expired_caches(engine, now)
-    assert removed == {"rag_query_cache": 1, "embedding_cache": 2, "conversation_contexts": 0}
+    assert removed == {"rag_query_cache": 1, "embedding_cache": 3, "conversation_contexts": 0}
+    # a menu embedding idle for a month is kept: the next index build reuses it instead of re-embedding
+    assert count(engine, "SELECT array_agg(id ORDER BY id) FROM embedding_cache") == [2, 4]
     batch_id, assigned = prepare_training_batch(engine, now)
     assert assigned == 2
     assert count(engine, "SELECT array_agg(id ORDER BY id) FROM nlu_training_data WHERE training_batch_id = :b", b=batch_id) == [1, 2]

@@ -57,13 +57,16 @@ def test_redis_level_has_a_five_minute_ttl(migrated_engine, redis_client, model,
 def test_database_level_serves_high_quality_rows(migrated_engine, redis_client, model):
     normalized = normalize("오늘은 뭔가 특별한 게 먹고 싶어")
     store.insert_rows(migrated_engine, [store.result_row("오늘은 뭔가 특별한 게 먹고 싶어", normalized, "food_request", 0.95,
-                                                         {"urgency": "low"}, "test")])
+                                                         {"urgency": "low"}, model.version)])
     store.insert_rows(migrated_engine, [store.result_row("애매한 문장", normalize("애매한 문장"), "coupon_inquiry", 0.5,
-                                                         {}, "test")])
+                                                         {}, model.version)])
+    store.insert_rows(migrated_engine, [store.result_row("옛 모델 문장", normalize("옛 모델 문장"), "coupon_inquiry", 0.99,
+                                                         {}, "an-older-model")])
     p = _parser(model, migrated_engine, redis_client, persist=False)
     hit = p.parse("오늘은 뭔가 특별한 게 먹고 싶어")
     assert hit.source == "cache_db" and hit.entities == {"urgency": "low"}
     assert p.parse("애매한 문장").source == "model"  # quality 0.5 is not > 0.8
+    assert p.parse("옛 모델 문장").source == "model"  # another model's prediction is not this model's answer
 
 
 def test_a_correction_wins_and_is_training_data(migrated_engine, redis_client, model):

@@ -18,6 +18,7 @@ from models.retrieval import demo_data
 from models.retrieval.cache import purge_expired_caches
 from models.retrieval.index import build_index
 from models.retrieval.retriever import Retriever
+from models.retrieval.sparse import dense_query
 from models.retrieval.store import EdgeStore
 
 pytestmark = pytest.mark.integration
@@ -107,9 +108,11 @@ def test_query_embedding_levels(engine, store, embedder, redis_client):
     r1.search("치즈 돈까스 먹고 싶다", use_cache=False)
     assert r1.last_trace.embedding == "l1"
     r1.flush()
+    # the dense vector reads the query's content words, so that is the text the cache keeps
     row = engine.connect().execute(text(
         "SELECT content_hash, original_content, access_count FROM embedding_cache WHERE content_type = 'query'"
-        " AND original_content = '치즈 돈까스 먹고 싶다'")).one()
+        " AND original_content = :q"), {"q": dense_query("치즈 돈까스 먹고 싶다")}).one()
+    assert row.original_content == "치즈 돈까스"
     assert row.access_count == 2  # created + one hit
     redis_key = key("emb", "query", row.content_hash)
     assert 6 * 86400 < redis_client.ttl(redis_key) <= 7 * 86400
@@ -131,8 +134,9 @@ def test_result_cache_levels_and_columns(engine, store, embedder, redis_client):
     r1 = _retriever(store, embedder, engine)
     hits = r1.search("김밥 5천원", flt, limit=5)
     assert r1.last_trace.result_cache == "miss"
-    qhash = r1.result_key("김밥 5천원", __import__("models.retrieval.filters", fromlist=["x"]).SearchFilters(**flt),
-                          5, "menus", "hybrid")
+    # keyed by what is searched: the content words ("김밥"), so "김밥 먹을래" shares the entry
+    qhash = r1.result_key(dense_query("김밥 5천원"),
+                          __import__("models.retrieval.filters", fromlist=["x"]).SearchFilters(**flt), 5, "menus", "hybrid")
     r1.flush()
     row = engine.connect().execute(text("SELECT * FROM rag_query_cache WHERE query_hash = :h"), {"h": qhash}).one()
     assert row.normalized_query == "김밥 5천원" and row.ttl_seconds == 3600

@@ -28,6 +28,15 @@ def wallet_db(migrated_engine):
             conn.execute(text("INSERT INTO foodcard_users (user_id, balance, status) VALUES (:u, 1500, 'ACTIVE')"), {"u": uid})
         conn.execute(text("""INSERT INTO coupons (id, coupon_name, discount_amount, min_order_amount, usage_type, is_active)
                              VALUES ('A1000', 'a', 1000, 0, 'ALL', true), ('OFF', 'off', 500, 0, 'ALL', false)"""))
+        conn.execute(text("""INSERT INTO coupons (id, coupon_name, discount_amount, min_order_amount, usage_type,
+                                                  target_categories, applicable_shops, valid_until, is_active) VALUES
+                             ('SHOP2', 'shop 2 only', 500, 0, 'SHOP', NULL, '[2]', NULL, true),
+                             ('BUNSIK', 'bunsik', 500, 3000, 'CATEGORY', '["분식"]', NULL, NULL, true),
+                             ('CARD', 'card shops', 500, 0, 'FOODCARD', NULL, NULL, NULL, true),
+                             ('OLD', 'ended', 500, 0, 'ALL', NULL, NULL, current_date - 1, true)"""))
+        for cid in ("SHOP2", "BUNSIK", "CARD", "OLD"):
+            conn.execute(text("INSERT INTO user_coupon_wallet (user_id, coupon_id, expiry_date, status) VALUES (3, :c, :e, 'ACTIVE')"),
+                         {"c": cid, "e": now + timedelta(days=1)})
         for cid, status, expiry in (("A1000", "ACTIVE", now + timedelta(days=1)), ("OFF", "ACTIVE", now + timedelta(days=1))):
             conn.execute(text("INSERT INTO user_coupon_wallet (user_id, coupon_id, expiry_date, status) VALUES (1, :c, :e, :s)"),
                          {"c": cid, "e": expiry, "s": status})
@@ -73,6 +82,23 @@ def test_concurrent_use_of_one_coupon_succeeds_once(wallet_db):
     assert tuple(row) == ("USED", 1, 1000, True) and used == 1
     # expired copies cannot be used either
     assert cw.use_coupon(wallet_db, user_id=2, coupon_id="A1000", shop_id=1, menu_id=None, order_amount=1, discount=0) is None
+
+
+def test_using_a_coupon_checks_its_rules(wallet_db):
+    def use(coupon_id, shop_id, amount=4000):
+        return cw.use_coupon(wallet_db, user_id=3, coupon_id=coupon_id, shop_id=shop_id, menu_id=None,
+                             order_amount=amount, discount=500)
+
+    # shop 1 is a 분식 meal-card shop, shop 2 a 한식 shop without the card
+    assert use("SHOP2", 1) is None and use("BUNSIK", 2) is None and use("CARD", 2) is None
+    assert use("BUNSIK", 1, amount=2000) is None  # under the minimum order
+    assert use("OLD", 1) is None  # past valid_until
+    assert use("OFF", 1) is None  # never held by user 3 (and inactive)
+    assert use("SHOP2", 2) and use("BUNSIK", 1) and use("CARD", 1)
+    with wallet_db.connect() as conn:
+        statuses = dict(conn.execute(text("SELECT coupon_id, status FROM user_coupon_wallet WHERE user_id = 3 "
+                                          "AND coupon_id IN ('SHOP2', 'BUNSIK', 'CARD', 'OLD')")).all())
+    assert statuses == {"SHOP2": "USED", "BUNSIK": "USED", "CARD": "USED", "OLD": "ACTIVE"}
 
 
 def test_context_levels_l1_redis_postgres(wallet_db, redis_client):

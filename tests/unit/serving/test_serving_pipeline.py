@@ -150,6 +150,8 @@ def test_urgent_budget_recommends_only_payable_meal_card_shops_nearest_first():
     tables = {t for t, _ in events.events}
     assert tables == {"conversations", "conversation_contexts", "user_interactions", "nlu_training_data",
                       "recommendations_log", "recommendation_features", "performance_logs"}
+    nlu_row = next(row for t, row in events.events if t == "nlu_training_data")
+    assert nlu_row["quality_score"] == round(nlu_row["intent_confidence"], 2) and nlu_row["user_id"] == "1"
     rec_log = next(row for t, row in events.events if t == "recommendations_log")
     assert rec_log["model_variant"] in ("champion", "challenger") and rec_log["event_id"] == r["event_id"]
     perf = next(row for t, row in events.events if t == "performance_logs")
@@ -219,3 +221,58 @@ def test_feedback_coupon_use_twice_conflicts():
 def test_request_validation(bad):
     with pytest.raises(ValueError):
         ChatRequest.model_validate(bad)
+
+
+def test_back_reference_is_priced_again_against_the_card_of_now():
+    accounts = FakeAccounts(balance=20000)
+    p, _ = make(accounts)
+    first = chat(p, "떡볶이 먹고 싶어")["recommendations"][0]
+    assert first["affordable"]
+    accounts.balance = 1000  # the child spent the card since
+    again = chat(p, "아까 거 어디야?")
+    assert again["back_reference"]
+    [recalled] = again["recommendations"]
+    assert recalled["shop_id"] == first["shop_id"] and recalled["final_price"] == first["price"]
+    assert not recalled["affordable"] and recalled["coupon"] is None
+    assert "모자라" in again["answer"]  # shown, and said to be over the balance
+
+
+class EmergencyAccounts(FakeAccounts):
+    """An eligible card whose one emergency coupon, once issued, is in the wallet."""
+
+    def __init__(self, balance):
+        super().__init__(balance=balance)
+        self.eligible, self.issued = True, 0
+
+    def load(self, user_id):
+        card = MealCard(1, self.balance, emergency_coupon_eligible=self.eligible)
+        return Account(user_key=1, card=card, coupons=self.coupons)
+
+    def issue_emergency_coupon(self, user_key, context):
+        if not self.eligible:
+            return False
+        self.eligible, self.issued = False, self.issued + 1
+        self.coupons.append(cw.WalletCoupon(cw.EMERGENCY_COUPON_ID, "월말 긴급 지원 쿠폰", "FOODCARD",
+                                            discount_amount=cw.EMERGENCY_DISCOUNT_WON,
+                                            acquisition_source=cw.EMERGENCY_SOURCE))
+        return True
+
+
+@pytest.mark.parametrize("utc_now, issued", [
+    (datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc), 1),  # 27 November: month end
+    (datetime(2026, 11, 10, 3, 0, tzinfo=timezone.utc), 0),  # mid-month: the balance is low, but no
+])
+def test_emergency_coupon_near_month_end_once(utc_now, issued):
+    accounts = EmergencyAccounts(balance=1500)
+    p, _ = make(accounts)
+    p.clock = lambda: utc_now
+    first = chat(p, "떡볶이 먹고 싶어")
+    second = chat(p, "떡볶이 먹고 싶어", session="s2")
+    assert accounts.issued == issued
+    assert [first["meal_card"]["emergency_coupon_issued"], second["meal_card"]["emergency_coupon_issued"]] == \
+        [bool(issued), False]
+    if issued:
+        assert "긴급" in first["answer"]
+        # with the 4,000-won coupon a 4,500-won 떡볶이 costs 500 won: within the 1,500-won balance
+        assert first["recommendations"] and all(r["final_price"] <= 1500 for r in first["recommendations"])
+        assert any(r["coupon_id"] == cw.EMERGENCY_COUPON_ID for r in first["recommendations"])
