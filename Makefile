@@ -10,7 +10,7 @@ export BENTOML_DO_NOT_TRACK := true
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install demo test test-fast lint bench clean-data
+.PHONY: help install demo test test-fast dagster-ui mlflow-ui clean-data
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -32,6 +32,12 @@ test: install  ## command 2: the whole pytest suite against real PostgreSQL and 
 
 test-fast: install  ## unit tests only
 	$(PY) -m pytest -q tests/unit
+
+dagster-ui: install  ## the Dagster UI over the whole graph and the runs of make demo (http://127.0.0.1:3001)
+	$(VENV)/bin/dagster dev -p 3001
+
+mlflow-ui: install  ## the MLflow UI over the local runs and registry (http://127.0.0.1:5000)
+	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(CURDIR)/data/mlflow/mlflow.db --port 5000
 
 clean-data:  ## remove generated data, models and embedded servers' files under ./data
 	rm -rf data

