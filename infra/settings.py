@@ -106,6 +106,12 @@ class Settings(BaseSettings):
 
     # --- logging -------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Root log level.")
+    assets_log_level: str = Field(
+        default="WARNING",
+        description="Level of Dagster's per-event console log during `naviyam assets` runs (the stage "
+                    "progress lines are printed regardless); INFO shows every step and dbt line.",
+    )
+    dbt_threads: int = Field(default=2, ge=1, le=64, description="dbt threads (about one per core).")
     log_json: bool = Field(default=False, description="Emit JSON log lines instead of console lines.")
 
     @field_validator("timezone")

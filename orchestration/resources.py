@@ -24,6 +24,7 @@ def dbt_env(settings: Settings, database: str | None = None) -> dict[str, str]:
         "NAVIYAM_DBT_USER": settings.pg_user,
         "NAVIYAM_DBT_PASSWORD": settings.pg_password.get_secret_value(),
         "NAVIYAM_DBT_DBNAME": database or settings.pg_database,
+        "NAVIYAM_DBT_THREADS": str(settings.dbt_threads),
         # dbt's own sessions speak local time too, like infra.db's engines
         "PGTZ": settings.timezone,
     }
@@ -33,6 +34,13 @@ class PostgresResource(dg.ConfigurableResource):
     """The project database. ``database`` overrides the configured name (tests, benchmarks)."""
 
     database: str | None = None
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # A run started from the Dagster UI is a fresh process: it must find (or start) the same
+        # embedded PostgreSQL / Valkey that `make demo` fell back to on a machine without servers.
+        from infra.services import ensure_services
+
+        ensure_services()
 
     @property
     def settings(self) -> Settings:

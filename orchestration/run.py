@@ -58,11 +58,12 @@ def _instance():
     return DagsterInstance.ephemeral()
 
 
-LOG_LEVEL = os.environ.get("NAVIYAM_ASSETS_LOG_LEVEL", "WARNING")
-
 
 def _run_config(op_names: set[str], as_of: str | None, scale: float | None, full_refresh: bool) -> dict:
-    config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": LOG_LEVEL}}}}
+    from infra.settings import get_settings
+
+    level = get_settings().assets_log_level.upper()
+    config: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": level}}}}
     ops: dict[str, Any] = {}
     if "warehouse_dbt_assets" in op_names and (as_of or full_refresh):
         ops["warehouse_dbt_assets"] = {"config": {"as_of": as_of, "full_refresh": full_refresh}}
