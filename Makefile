@@ -34,6 +34,7 @@ test-fast: install  ## unit tests only
 	$(PY) -m pytest -q tests/unit
 
 dagster-ui: install  ## the Dagster UI over the whole graph and the runs of make demo (http://127.0.0.1:3001)
+	@mkdir -p $(DAGSTER_HOME); test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/
 	$(VENV)/bin/dagster dev -p 3001
 
 mlflow-ui: install  ## the MLflow UI over the local runs and registry (http://127.0.0.1:5000)

@@ -10,6 +10,7 @@ ephemeral one.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -45,6 +46,9 @@ class StageReport:
         return {k: v for k, v in vars(self).items() if k != "name"}
 
 
+INSTANCE_CONFIG = Path(__file__).with_name("dagster.yaml")
+
+
 def _instance():
     from dagster import DagsterInstance
 
@@ -52,8 +56,8 @@ def _instance():
     if home:
         Path(home).mkdir(parents=True, exist_ok=True)
         config = Path(home) / "dagster.yaml"
-        if not config.exists():  # an explicit instance config: no warning about its absence, no telemetry
-            config.write_text("telemetry:\n  enabled: false\n")
+        if not config.exists():  # the project's instance config: run queue limits, no telemetry
+            shutil.copyfile(INSTANCE_CONFIG, config)
         return DagsterInstance.get()
     return DagsterInstance.ephemeral()
 

@@ -72,13 +72,16 @@ BATCH_DBT_KEYS = [
 ]
 BATCH_WRITE_BACK_KEYS = [dg.AssetKey(["operational", name]) for name in ("shops", "users", "feature_vectors")]
 
+# runs with this tag rebuild the dbt tables: orchestration/dagster.yaml lets one run at a time
+WAREHOUSE_TAG = {"naviyam/warehouse": "dbt"}
+
 batch_selection = (
     dg.AssetSelection.assets(*BATCH_DBT_KEYS, *BATCH_WRITE_BACK_KEYS)
     | dg.AssetSelection.assets(cache_cleanup, training_batch)
 )
 batch_5min_job = dg.define_asset_job(
     "batch_5min", selection=batch_selection, description="Spec §13.3 5-minute batch.",
-    tags={"dagster/max_retries": "0"},
+    tags={"dagster/max_retries": "0", **WAREHOUSE_TAG},
 )
 daily_maintenance_job = dg.define_asset_job(
     "daily_maintenance", selection=dg.AssetSelection.assets(log_partitions, retention_sweep),
@@ -91,6 +94,7 @@ daily_refresh_job = dg.define_asset_job(
         "operational", "feature_store",
     ),
     description="Every warehouse model and write-back, then the feature store over the new feature history.",
+    tags=WAREHOUSE_TAG,
 )
 
 TZ = "Asia/Seoul"
