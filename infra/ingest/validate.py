@@ -49,9 +49,10 @@ def _suite(sheet: str, rules: SheetRules):
     import great_expectations.expectations as gxe
 
     suite = gx.ExpectationSuite(name=f"ingest_{sheet}")
-    for rule in rules.columns:
+    for position, rule in enumerate(rules.columns):
         expectation_cls = getattr(gxe, rule.expectation)
-        suite.add_expectation(expectation_cls(column=rule.column, **rule.kwargs))
+        # the rule's position rides along: GX does not return results in the order they were added
+        suite.add_expectation(expectation_cls(column=rule.column, meta={"rule": position}, **rule.kwargs))
     return suite
 
 
@@ -76,17 +77,23 @@ def run_column_rules(sheet: str, df: pd.DataFrame, rules: SheetRules) -> dict[in
 
     position_to_index = df.index.to_numpy()
     failures: dict[int, list[str]] = defaultdict(list)
-    for rule, outcome in zip(rules.columns, result.results, strict=True):
+    for outcome in result.results:
         if outcome.success:
             continue
+        rule = rules.columns[int(outcome.expectation_config.meta["rule"])]
         for position in outcome.result.get("unexpected_index_list") or []:
             index = int(position_to_index[position])
             failures[index].append(f"{rule.reason} (got {_show(df.at[index, rule.column])})")
     return failures
 
 
+def _plain(value: object) -> object:
+    """A numpy scalar as its Python value, so messages read 999999, not np.int64(999999)."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, (str, bytes)) else value
+
+
 def _show(value: object) -> str:
-    return "empty" if value is None or (isinstance(value, float) and pd.isna(value)) else repr(value)
+    return "empty" if value is None or (isinstance(value, float) and pd.isna(value)) else repr(_plain(value))
 
 
 def validate_sheet(
@@ -105,14 +112,14 @@ def validate_sheet(
 
     duplicated = df["id"].notna() & df.duplicated(subset="id", keep="first")
     for index in df.index[duplicated.to_numpy()]:
-        reasons[int(index)].append(f"duplicate id {df.at[index, 'id']!r} (the first row with this id was kept)")
+        reasons[int(index)].append(f"duplicate id {_plain(df.at[index, 'id'])!r} (the first row with this id was kept)")
 
     for ref in rules.references:
         values = df[ref.column]
         present = values.notna()
         known = values.isin(parents.get(ref.sheet, set()))
         for index in df.index[(present & ~known).to_numpy()]:
-            value = df.at[index, ref.column]
+            value = _plain(df.at[index, ref.column])
             if value in quarantined_parents.get(ref.sheet, set()):
                 reasons[int(index)].append(f"{ref.column} {value!r} refers to a {ref.sheet} row that was quarantined")
             else:
