@@ -19,7 +19,7 @@ from typing import Any
 
 from models.nlu import store as nlu_store
 from serving import ab, answer as answer_mod, coupon_wallet as cw, dialogue, features as feat, meal_card as mc
-from serving import strategy as st
+from serving import places, strategy as st
 from serving.event_log import new_event_id
 from serving.ports import Account, Candidate
 from serving.schemas import ChatRequest, FeedbackRequest
@@ -260,10 +260,14 @@ class ChatPipeline:
             f["food_card_only"] = True
         if turn.entities.get("dietary_restrictions"):
             f["dietary"] = list(turn.entities["dietary_restrictions"])
-        if req.location is not None and (strategy == st.URGENT or turn.entities.get("location_preference") == "nearby"
-                                         or turn.closer):
+        here = (req.location.lat, req.location.lon) if req.location is not None else None
+        spot = places.locate(turn.entities.get("location_preference"), near=here)
+        if spot is not None:  # "망원동 근처": around that place, wherever the child is now
+            f["near"] = spot.as_near()
+        elif here is not None and (strategy == st.URGENT or turn.entities.get("location_preference") == "nearby"
+                                   or turn.closer):
             radius = URGENT_RADIUS_M if strategy == st.URGENT else NEARBY_RADIUS_M
-            f["near"] = (req.location.lat, req.location.lon, radius)
+            f["near"] = (*here, radius)
         return f
 
     def _recommend(self, req, sw, caches, state, turn, strategy, card, has_card, coupons, limit, group, party,

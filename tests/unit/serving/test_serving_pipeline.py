@@ -22,6 +22,7 @@ FRAMES = {
     "매운 거 빼고": ("menu_option", {"dietary_restrictions": ["no_spicy"]}),
     "천원으로 먹을 거": ("budget_inquiry", {"budget": 1000}),
     "안녕": ("general_chat", {}),
+    "망원동 근처 떡볶이": ("location_inquiry", {"location_preference": "망원동", "food_type": "분식"}),
 }
 MENUS = [
     Candidate(1, 11, "먼 분식", "떡볶이", 4500, "분식", "Y", 37.570, 126.905, dietary_tags=("spicy",)),
@@ -276,3 +277,10 @@ def test_emergency_coupon_near_month_end_once(utc_now, issued):
         # with the 4,000-won coupon a 4,500-won 떡볶이 costs 500 won: within the 1,500-won balance
         assert first["recommendations"] and all(r["final_price"] <= 1500 for r in first["recommendations"])
         assert any(r["coupon_id"] == cw.EMERGENCY_COUPON_ID for r in first["recommendations"])
+
+
+def test_a_named_place_is_searched_around_that_place():
+    p, _ = make()
+    chat(p, "망원동 근처 떡볶이", location={"lat": 37.60, "lon": 126.93})  # the child is elsewhere now
+    lat, lon, radius = p.retrieval.calls[0]["near"]
+    assert abs(lat - 37.5555) < 0.01 and abs(lon - 126.8999) < 0.01 and radius >= 1500
