@@ -149,6 +149,23 @@ class TrainingRun:
 
         mlflow.log_dict(_jsonable(data), artifact_file)
 
+    def mark_deployed(self, serving: tuple[str, ...] | None = None) -> None:
+        """This run's model now serves (its registry alias moved to it): its row says ``deployed``,
+        and earlier rows of the model types that served the same slot go back to ``completed``."""
+        self.log_training(deployment_status="deployed", deployment_timestamp=datetime.now(timezone.utc))
+        if self.engine is None or self.log_row_id is None:
+            return
+        from sqlalchemy import text  # noqa: PLC0415
+
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text(
+                    "UPDATE model_training_logs SET deployment_status = 'completed' WHERE deployment_status = 'deployed'"
+                    " AND model_type = ANY(:types) AND id <> :me"),
+                    {"types": list(serving or (self.model_type,)), "me": self.log_row_id})
+        except Exception as exc:  # noqa: BLE001 - tracking must never fail training
+            log.warning("model_training_logs retire failed: %s", exc)
+
     def log_training(self, **fields: Any) -> None:
         """Record columns of this run's model_training_logs row (kept and written on exit too)."""
         self.fields.update(fields)

@@ -368,8 +368,6 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
             promoted, champion = registry.promote_if_better(reg_version)
             summary.update({"registered_version": reg_version, "champion_version": champion, "promoted": promoted})
             if promoted:
-                from datetime import datetime, timezone  # noqa: PLC0415
-
-                run.log_training(deployment_status="deployed", deployment_timestamp=datetime.now(timezone.utc))
+                run.mark_deployed(registry.SERVING_MODEL_TYPES)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary

@@ -19,7 +19,6 @@ import random
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -202,5 +201,5 @@ def _track(model, save_path: Path, train_rows, collected, holdout, summary, dev_
             promoted, champion = registry.promote_if_better(version)
             out.update({"registered_version": version, "champion_version": champion, "promoted": promoted})
             if promoted:
-                run.log_training(deployment_status="deployed", deployment_timestamp=datetime.now(timezone.utc))
+                run.mark_deployed(registry.SERVING_MODEL_TYPES)
     return out

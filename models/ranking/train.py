@@ -323,9 +323,10 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
             class_balance={"positive": int(data.train["label"].sum()), "negative": int((1 - data.train["label"]).sum())},
             evaluation_metrics=_json_safe({"holdout": holdout, "champion_before": before, "aliases": aliases}),
             final_model_path=f"models:/{registered_name}/{version}",
-            deployment_status="deployed" if CHAMPION in aliases else "completed",
-            **({"deployment_timestamp": pd.Timestamp.now(tz="UTC").to_pydatetime()} if CHAMPION in aliases else {}),
+            deployment_status="completed",
         )
+        if CHAMPION in aliases:
+            run.mark_deployed()
         return TrainReport(run_id=run.run_id, model_version=version, aliases=aliases,
                            dataset_version=data.dataset_version, holdout=holdout, champion_before=before,
                            train_seconds=result.train_seconds, bundle_dir=model_uri, history=result.history)

@@ -37,6 +37,20 @@ def test_start_run_marks_failures(migrated_engine):
     assert _log_rows(migrated_engine, "embeddings")[-1]["deployment_status"] == "failed"
 
 
+def test_a_new_champion_retires_the_deployed_row(migrated_engine):
+    serving = ("intent_classifier", "lora_adapter")
+    with start_run("naviyam-test", model_type="intent_classifier", params={}, engine=migrated_engine) as old:
+        old.mark_deployed(serving)
+    with start_run("naviyam-test", model_type="lora_adapter", params={}, engine=migrated_engine) as new:
+        new.mark_deployed(serving)
+    with migrated_engine.connect() as conn:
+        status = dict(conn.execute(text("SELECT mlflow_run_id, deployment_status FROM model_training_logs "
+                                        "WHERE mlflow_run_id IN (:a, :b)"), {"a": old.run_id, "b": new.run_id}).all())
+        deployed = conn.execute(text("SELECT count(*) FROM model_training_logs WHERE deployment_status = 'deployed' "
+                                     "AND model_type IN ('intent_classifier', 'lora_adapter')")).scalar()
+    assert status == {old.run_id: "completed", new.run_id: "deployed"} and deployed == 1
+
+
 @pytest.mark.slow
 def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_path):
     from models.nlu.registry import champion_info
