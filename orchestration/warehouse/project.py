@@ -2,7 +2,7 @@
 
 The manifest (``dbt_project/target/manifest.json``) is prepared at build time, not at import:
 
-* ``dagster dev`` re-parses on start (``DbtProject.prepare_if_dev``);
+* ``dagster dev`` re-parses on start when a project file changed (see the bottom of this module);
 * ``naviyam assets ...`` and ``orchestration.run`` call :func:`prepare_manifest` first, which
   runs ``dbt parse`` only when the manifest is missing or older than a project file;
 * a bare import with no manifest at all (a fresh checkout) falls back to the same parse once,
@@ -62,9 +62,11 @@ def prepare_manifest(force: bool = False) -> Path:
     return MANIFEST_PATH
 
 
-dbt_project.prepare_if_dev()
-if not MANIFEST_PATH.exists():  # fresh checkout, not under `dagster dev`: parse once
-    prepare_manifest(force=True)
+# Under `dagster dev` (and on a fresh checkout) parse when a project file changed. This replaces
+# DbtProject.prepare_if_dev, which looks for `dbt` on PATH: the UI's process, started as
+# .venv/bin/dagster, need not have the venv on PATH, and dbt_executable() finds it beside Python.
+if os.getenv("DAGSTER_IS_DEV_CLI") or not MANIFEST_PATH.exists():  # the variable `dagster dev` sets
+    prepare_manifest()
 
 
 def run_dbt(args: list[str], database: str | None = None, dbt_vars: dict | None = None,
