@@ -2,7 +2,8 @@
 #   make demo   set up everything and run the main job end to end
 #   make test   run the whole test suite (what CI runs)
 SHELL := /bin/bash
-PYTHON ?= python3
+# the lock is for CPython 3.11: prefer a python3.11 on PATH over whatever python3 is
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
@@ -18,6 +19,7 @@ install: $(VENV)/.installed  ## create the venv and install the locked dependenc
 
 # torch first, pinned: a bare "torch" pulls a multi-GB CUDA build; 2.13.0 is a local CPU wheel here
 $(VENV)/.installed: pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "error: Naviyam needs Python 3.11 (found %d.%d at $(PYTHON)); run make PYTHON=/path/to/python3.11" % sys.version_info[:2])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing torch 2.13.0 (CPU)"; $(PIP) install -q torch==2.13.0
 	@echo "==> installing locked dependencies (about 2 minutes on a cold cache)"; $(PIP) install -q -r requirements.lock
