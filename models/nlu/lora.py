@@ -244,7 +244,9 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
     from models.nlu.e5_weights import load_e5_encoder, load_tokenizer  # noqa: PLC0415
     from models.nlu.evaluate import read_jsonl  # noqa: PLC0415
     from models.nlu.preprocess import normalize_text as normalize  # noqa: PLC0415
-    from models.nlu.train import evaluate_model, fit_hybrid_calibrator, split_holdout  # noqa: PLC0415
+    from models.nlu.train import (  # noqa: PLC0415
+        CORRECTION_WEIGHT, collected_rows, evaluate_model, fit_hybrid_calibrator, split_holdout,
+    )
     from models.nlu.training_data import class_balance, generate  # noqa: PLC0415
     from models.tracking import configure_mlflow, start_run  # noqa: PLC0415
 
@@ -264,6 +266,10 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
     train_rows, holdout = split_holdout(rows, fraction=0.15, seed=args.seed)
     label_of = {v: i for i, v in enumerate(INTENT_VALUES)}
     train = [(normalize(r["text"]), label_of[r["intent"]]) for r in train_rows]
+    # what the service collected and people corrected, weighted as the classifier weighs it (by repetition)
+    collected = [r for r in collected_rows(engine) if r.get("intent") in label_of]
+    train += [(normalize(r["text"]), label_of[r["intent"]]) for r in collected
+              for _ in range(max(1, round(CORRECTION_WEIGHT)))]
     val = [(normalize(r["text"]), label_of[r["intent"]]) for r in holdout[: args.val_size]]
     balance = class_balance(train_rows)
 
@@ -279,6 +285,7 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
 
     params = {**asdict(args), "base_model": BASE_MODEL_NAME, "target_modules": "query,value",
               "trainable_params": trainable, "total_params": total, "train_size": len(train),
+              "n_collected": len(collected),
               "val_size": len(val)}
     uri = configure_mlflow()
     summary: dict = {}

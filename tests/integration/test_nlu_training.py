@@ -74,6 +74,7 @@ def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_pa
 def test_lora_two_steps(migrated_engine, tmp_path):
     from models.nlu.lora import LoraConfigArgs, LoraIntentClassifier, train_lora_adapter
 
+    store.record_correction(migrated_engine, "우리 반 다 같이 갈 데", normalize("우리 반 다 같이 갈 데"), "group_dining")
     summary = train_lora_adapter(LoraConfigArgs(max_steps=2, n_synthetic=300, val_size=32, batch_size=8),
                                  engine=migrated_engine, dev_path=tmp_path / "none.jsonl", out_dir=tmp_path / "lora",
                                  register=True)
@@ -83,5 +84,6 @@ def test_lora_two_steps(migrated_engine, tmp_path):
     assert float(row["learning_rate"]) == pytest.approx(5e-4)
     assert row["training_loss"] is not None and row["validation_loss"] is not None
     assert row["class_balance"] and "holdout_intent_accuracy" in row["evaluation_metrics"]
+    assert row["hyperparameters"]["n_collected"] >= 1  # corrected rows train the adapter too
     model = LoraIntentClassifier.load(tmp_path / "lora")
     assert model.predict_proba(["치킨 먹고 싶어"]).shape == (1, 9)
