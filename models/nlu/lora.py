@@ -247,7 +247,7 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
     from models.nlu.train import (  # noqa: PLC0415
         CORRECTION_WEIGHT, collected_rows, evaluate_model, fit_hybrid_calibrator, split_holdout,
     )
-    from models.nlu.training_data import class_balance, generate  # noqa: PLC0415
+    from models.nlu.training_data import class_balance, generate, without_lines_of  # noqa: PLC0415
     from models.tracking import configure_mlflow, start_run  # noqa: PLC0415
 
     args = args or LoraConfigArgs()
@@ -262,7 +262,8 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
         except Exception:  # noqa: BLE001
             engine = None
 
-    rows = generate(args.n_synthetic, args.seed + 1)
+    dev_path = dev_path if dev_path is not None else registry.default_dev_path()
+    rows = without_lines_of(generate(args.n_synthetic, args.seed + 1), dev_path)
     train_rows, holdout = split_holdout(rows, fraction=0.15, seed=args.seed)
     label_of = {v: i for i, v in enumerate(INTENT_VALUES)}
     train = [(normalize(r["text"]), label_of[r["intent"]]) for r in train_rows]
@@ -323,7 +324,6 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
         raw_acc = float(np.mean(model.predict_proba([t for t, _ in val]).argmax(1) == np.array([y for _, y in val])))
         metrics["holdout_model_only_accuracy"] = round(raw_acc, 4)
 
-        dev_path = dev_path if dev_path is not None else registry.default_dev_path()
         dev_scores: dict = {}
         base_dev: dict = {}
         if dev_path and Path(dev_path).exists():

@@ -28,7 +28,7 @@ from models.nlu import store
 from models.nlu.evaluate import read_jsonl, score
 from models.nlu.labels import INTENT_VALUES
 from models.nlu.preprocess import normalize_text as normalize
-from models.nlu.training_data import generate
+from models.nlu.training_data import generate, without_lines_of
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,8 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
             engine = get_engine()
         except Exception:  # noqa: BLE001
             engine = None
-    synthetic = generate(n_synthetic, seed)
+    dev_path = dev_path if dev_path is not None else default_dev_path()
+    synthetic = without_lines_of(generate(n_synthetic, seed), dev_path)
     train_rows, holdout = split_holdout(synthetic, seed=seed)
     collected = collected_rows(engine)
     texts = [normalize(r["text"]) for r in train_rows] + [normalize(r["text"]) for r in collected]
@@ -144,7 +145,6 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
                                      [r.intent == g["intent"] for r, g in zip(hold_results, holdout, strict=True)])
     metrics = {f"holdout_{k}": v for k, v in hold_report.scores().items() if k != "n"}
     metrics["holdout_ece"] = round(ece, 4)
-    dev_path = dev_path if dev_path is not None else default_dev_path()
     dev_scores: dict = {}
     if dev_path and Path(dev_path).exists():
         dev_report, _ = evaluate_model(model, read_jsonl(Path(dev_path), require=("text", "intent")))

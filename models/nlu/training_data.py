@@ -638,3 +638,25 @@ def generate(n: int = 6000, seed: int = 20261125) -> list[dict]:
 def class_balance(rows: list[dict]) -> dict[str, int]:
     counts = Counter(r["intent"] for r in rows)
     return {i.value: counts.get(i.value, 0) for i in Intent}
+
+
+def _sentence_key(text: str) -> str:
+    return re.sub(r"[\s?!.~,]", "", text)
+
+
+def without_lines_of(rows: list[dict], gold_path) -> list[dict]:
+    """``rows`` minus those whose text is, spacing and punctuation aside, a line of the evaluation
+    file ``gold_path`` (None or a missing file: nothing to remove). The grammar can produce a dev
+    sentence by chance; training on it would flatter the very measurement it is judged by."""
+    import json  # noqa: PLC0415
+    from pathlib import Path  # noqa: PLC0415
+
+    if gold_path is None or not Path(gold_path).exists():
+        return rows
+    gold = set()
+    for line in Path(gold_path).read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            gold.add(_sentence_key(json.loads(line)["text"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return [r for r in rows if _sentence_key(r["text"]) not in gold]

@@ -70,3 +70,13 @@ def test_no_dev_sentence_is_in_the_training_data():
 def test_money_surfaces_parse_back(value):
     for surface in money_surfaces(value):
         assert budget_from_text(surface) == value, surface
+
+
+def test_training_drops_generated_rows_that_are_evaluation_lines(tmp_path):
+    from models.nlu.training_data import without_lines_of
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"text": "지금 열린 곳 있어?", "intent": "time_inquiry", "entities": {}}\nnot json\n', encoding="utf-8")
+    rows = [{"text": "지금 열린곳 있어", "intent": "time_inquiry"}, {"text": "짜장면 먹고 싶어", "intent": "food_request"}]
+    assert [r["text"] for r in without_lines_of(rows, gold)] == ["짜장면 먹고 싶어"]
+    assert without_lines_of(rows, None) == rows and without_lines_of(rows, tmp_path / "missing.jsonl") == rows
