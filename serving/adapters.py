@@ -117,6 +117,14 @@ CARD_SQL = text("""
     FROM foodcard_users WHERE user_id = :user_id
     ORDER BY (status = 'ACTIVE') DESC, id LIMIT 1
 """)
+# card and wallet in one round trip (every turn reads both): the card as a JSON object beside each
+# wallet row, or beside one empty row when the wallet is empty
+ACCOUNT_SQL = text(f"""
+    WITH card AS ({CARD_SQL.text}), wallet AS ({cw.WALLET_SQL.text})
+    SELECT (SELECT to_jsonb(card) FROM card) AS card, wallet.*
+    FROM (SELECT 1) AS one LEFT JOIN wallet ON true
+    ORDER BY wallet.expiry_date NULLS LAST, wallet.wallet_id
+""")
 
 
 def user_key(user_id: str) -> int | None:
@@ -135,9 +143,9 @@ class PgAccounts:
         if uid is None:
             return Account(user_key=None)
         with self.engine.connect() as conn:
-            row = conn.execute(CARD_SQL, {"user_id": uid}).mappings().first()
-            coupons = cw.load_wallet(conn, uid)
-        card = None
+            rows = [dict(r) for r in conn.execute(ACCOUNT_SQL, {"user_id": uid}).mappings()]
+        coupons = [cw.coupon_from_row(r) for r in rows if r.get("coupon_id") is not None]
+        card, row = None, rows[0]["card"] if rows else None
         if row is not None:
             card = MealCard(user_id=uid, balance=int(row["balance"]), status=str(row["status"]),
                             emergency_coupon_eligible=bool(row["emergency_coupon_eligible"]))

@@ -13,6 +13,7 @@ Rules (spec §4):
 * a fixed discount is capped at the price; a rate is rounded down to 10 won (the final price is
   never under-stated, so "you can pay this" stays true).
 
+Reads: ``WALLET_SQL`` (joined with the card in ``serving.adapters.ACCOUNT_SQL``, one round trip).
 Writes are single SQL statements whose WHERE clause is the rule, so concurrency is decided by
 PostgreSQL row locks: two concurrent uses of one copy → exactly one UPDATE finds it ACTIVE.
 """
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
 EMERGENCY_COUPON_ID = "EMERGENCY_ASSIST"
 EMERGENCY_SOURCE = "emergency_assist"
@@ -266,16 +267,12 @@ ENSURE_EMERGENCY_COUPON_SQL = text("""
 """)
 
 
-def load_wallet(conn: Connection, user_id: int) -> list[WalletCoupon]:
-    return [coupon_from_row(dict(r)) for r in conn.execute(WALLET_SQL, {"user_id": user_id}).mappings()]
-
-
 def use_coupon(engine: Engine, *, user_id: int, coupon_id: str, shop_id: int | None, menu_id: int | None,
                order_amount: int | None, discount: int | None) -> int | None:
     """Mark the user's ACTIVE copy of ``coupon_id`` USED; returns its wallet id, or None when no
     ACTIVE copy exists (already used, expired, never held) or the coupon does not apply to this
-    order (inactive, outside its dates, under its minimum, another shop, category or a non-card shop). Atomic: of two concurrent calls on one
-    copy exactly one gets the id."""
+    order (inactive, outside its dates, under its minimum, another shop or category, a shop
+    without the card). Atomic: of two concurrent calls on one copy exactly one gets the id."""
     with engine.begin() as conn:
         row = conn.execute(USE_COUPON_SQL, {
             "user_id": user_id, "coupon_id": coupon_id, "shop_id": shop_id, "menu_id": menu_id,

@@ -52,7 +52,8 @@ def test_wallet_reads_only_live_copies(wallet_db):
     assert acct.card.balance == 1500 and acct.card.emergency_coupon_eligible
     live = cw.live_coupons(acct.coupons, datetime.now(timezone.utc))
     assert [c.coupon_id for c in live] == ["A1000"]  # the inactive coupon is read but never applies
-    assert PgAccounts(wallet_db).load("2").coupons == []  # expired
+    no_wallet = PgAccounts(wallet_db).load("2")
+    assert no_wallet.coupons == [] and no_wallet.card.balance == 1500  # expired copy only; the card still reads
     assert PgAccounts(wallet_db).load("kakao_x").user_key is None
 
 
