@@ -23,6 +23,7 @@ os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 import bentoml  # noqa: E402
 
+from serving import ab  # noqa: E402
 from serving.scoring import LinearFallbackScorer  # noqa: E402
 from serving.schemas import (  # noqa: E402
     ChatRequest,
@@ -244,7 +245,7 @@ class Naviyam:
             detail["postgres"] = f"down ({type(exc).__name__})"
         detail["redis"] = "ok" if self.pipeline.contexts.ping() else "down"
         detail["qdrant"] = "ok" if self.pipeline.retrieval.ready() else "down (no menus indexed)"
-        champion = self.pipeline.scorers.get("champion") if self.pipeline.scorers else None
+        champion = self.pipeline.scorers.get(ab.CHAMPION) if self.pipeline.scorers else None
         if self.pipeline.nlu is None or champion is None:
             detail["models"] = "missing"
         elif isinstance(champion, LinearFallbackScorer):

@@ -82,10 +82,9 @@ def bench(
     epochs: Annotated[int, typer.Option(help="maximum epochs (early stopping on validation loss)")] = 15,
 ) -> None:
     """Print the evaluation table (synthetic holdout + MovieLens-100k + latency)."""
-    from models.ranking.bench import DEFAULT_ML100K, main
+    from models.ranking.bench import main
 
-    main(scale=scale, impressions=impressions, movielens=movielens, movielens_dir=movielens_dir or DEFAULT_ML100K,
-         epochs=epochs)
+    main(scale=scale, impressions=impressions, movielens=movielens, movielens_dir=movielens_dir, epochs=epochs)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+import torch  # already loaded by models.ranking.scorer
 
 from models.ranking import baselines, metrics
 from models.ranking.features import FEATURE_VERSION
@@ -231,7 +232,7 @@ def _log_model(bundle: Path, sample: pd.DataFrame, scores: np.ndarray) -> str:
         # requirements named, not inferred: inference re-imports the model in a subprocess (~10 s a run)
         info = mlflow.pyfunc.log_model(name="model", python_model=_pyfunc_class()(), artifacts={"bundle": str(bundle)},
                                        signature=signature, input_example=sample.head(3),
-                                       pip_requirements=[f"torch=={_torch_version()}", "numpy", "pandas"])
+                                       pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy", "pandas"])
     return info.model_uri
 
 
@@ -330,9 +331,3 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
         return TrainReport(run_id=run.run_id, model_version=version, aliases=aliases,
                            dataset_version=data.dataset_version, holdout=holdout, champion_before=before,
                            train_seconds=result.train_seconds, bundle_dir=model_uri, history=result.history)
-
-
-def _torch_version() -> str:
-    import torch
-
-    return torch.__version__.split("+")[0]
