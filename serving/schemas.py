@@ -135,5 +135,7 @@ class FeedbackResponse(BaseModel):
 
 class StatusResponse(BaseModel):
     ready: bool
+    #: the worker process that answered: with several workers each keeps its own event-log counters
+    worker_pid: int
     components: dict[str, str]
     event_log: dict

@@ -285,10 +285,11 @@ class Naviyam:
 
     @bentoml.api(route="/status", output_spec=StatusResponse)
     def status(self) -> StatusResponse:
-        """Readiness of each dependency, the serving components, and the event log's counters."""
+        """Readiness of each dependency, the serving components, and the event log's counters (of the
+        answering worker process: each worker has its own event log)."""
         ok, detail = self._check()
         ev = self.pipeline.events
-        return StatusResponse(ready=ok, components={**self.components, **detail},
+        return StatusResponse(ready=ok, worker_pid=os.getpid(), components={**self.components, **detail},
                               event_log={**ev.stats.as_dict(), "pending": ev.pending, "db_up": ev.db_up})
 
     @bentoml.on_shutdown
