@@ -98,6 +98,15 @@ class Settings(BaseSettings):
         description="OpenMP threads per query embedding in the chat service: concurrent requests embed in "
                     "parallel, one core each, instead of oversubscribing the cores.",
     )
+    walk_radius_child_m: float = Field(
+        default=2000.0, gt=0, le=20_000,
+        description="How far the chat service searches around a child (12 or younger, or age unknown): "
+                    "recommendations beyond it are offered only when the child names another place.",
+    )
+    walk_radius_teen_m: float = Field(
+        default=3000.0, gt=0, le=20_000, description="The same for a teenager (13 to 18).")
+    walk_radius_adult_m: float = Field(
+        default=4000.0, gt=0, le=20_000, description="The same for a user older than 18.")
 
     # --- MLflow --------------------------------------------------------------------------
     mlflow_tracking_uri: str | None = Field(

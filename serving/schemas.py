@@ -64,7 +64,11 @@ class Recommendation(BaseModel):
     affordable: bool = Field(description="Payable within the budget and the card balance after the coupon.")
     meal_card_usable: bool
     open_now: bool
-    distance_m: float | None
+    opens_at: str | None = Field(default=None, description="HH:MM it opens, when it is closed now (see serving/README.md, When).")
+    meal_kind: str = Field(default="unknown", description="meal / snack / side / drink (dbt marts/core/menus.sql).")
+    distance_m: float | None = Field(description="Metres from the search area's centre; null only when no area is known.")
+    kind: str | None = Field(default=None, description="Alternatives only: opens_soonest / cheapest / a_bit_farther / "
+                                                       "without_restriction / no_meal_card / other_food.")
     reason: str
     reason_breakdown: dict[str, float]
     score: float
@@ -79,6 +83,22 @@ class MealCardOut(BaseModel):
     balance_checked: bool = Field(default=True, description="False when the card could not be read (database down).")
 
 
+class SearchAreaOut(BaseModel):
+    source: Literal["request", "place", "home", "orders", "region"] = Field(
+        description="Where the search was centred: the request's location, a place the child named, the child's home "
+                    "(address), the centre of recent orders, or nowhere in particular.")
+    lat: float | None = None
+    lon: float | None = None
+    radius_m: float | None = None
+    label: str = ""
+
+
+class WhyNothingOut(BaseModel):
+    reason: Literal["closed_now", "over_budget", "too_far", "dietary", "card", "no_such_food", "several"]
+    binding: list[str] = Field(description="Every constraint whose relaxation alone finds something.")
+    text: str = Field(description="The reason as the answer says it.")
+
+
 class ChatResponse(BaseModel):
     event_id: str = Field(description="Id of this turn's recommendations (send it back with /feedback).")
     user_id: str
@@ -86,7 +106,9 @@ class ChatResponse(BaseModel):
     turn: int
     user_turn: int
     answer: str
-    intent: str
+    intent: str = Field(description="The effective intent: the request this turn serves after the conversation "
+                                    "(a refinement keeps the previous request's intent).")
+    utterance_intent: str = Field(description="What the NLU read in this utterance alone.")
     confidence: float
     entities: dict = Field(description="The effective request after the conversation context.")
     nlu_entities: dict = Field(description="What the NLU read in this utterance alone.")
@@ -94,7 +116,10 @@ class ChatResponse(BaseModel):
     model_variant: str
     ranking_model: str
     recommendations: list[Recommendation]
-    alternatives: list[Recommendation] = Field(default_factory=list, description="Shown when nothing fits: not payable.")
+    alternatives: list[Recommendation] = Field(default_factory=list, description="Shown when nothing fits, each with its kind.")
+    why_nothing: WhyNothingOut | None = Field(default=None, description="When nothing fits: the constraint that binds.")
+    search_area: SearchAreaOut
+    search_time: dict = Field(description="{rule: now | meal_later | opening_soon, at: HH:MM the shops must be open}.")
     meal_card: MealCardOut
     refinement: bool = False
     back_reference: bool = False
