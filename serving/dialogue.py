@@ -106,6 +106,9 @@ class Turn:
     closer: bool = False
     excluded_categories: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.intent = getattr(self.intent, "value", self.intent)  # the label's text, as stored and logged
+
 
 def _dedupe(items: list, new: list, limit: int = MAX_REMEMBERED) -> list:
     out = list(items)

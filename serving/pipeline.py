@@ -364,8 +364,7 @@ class ChatPipeline:
         timings["total"] = round(t.sw.total(), 3)
         return {
             "event_id": t.event_id, "user_id": req.user_id, "session_id": req.session_id, "turn": new_state.turn,
-            "user_turn": t.user_turn, "answer": text, "intent": str(r.intent.value if isinstance(r.intent, Intent)
-                                                                      else r.intent),
+            "user_turn": t.user_turn, "answer": text, "intent": r.intent,
             "utterance_intent": t.nlu.intent, "confidence": round(t.nlu.confidence, 4),
             "entities": r.entities, "nlu_entities": t.nlu.entities, "strategy": t.strategy, "model_variant": t.variant,
             "ranking_model": t.scorer_name, "recommendations": recs_out, "alternatives": alts_out,
