@@ -16,7 +16,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from models.nlu.labels import Intent
+from infra.vocabulary import Intent
 from serving.opening import opens_text
 
 # ---- particles -----------------------------------------------------------------------------

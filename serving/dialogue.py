@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.nlu.labels import Intent
+from infra.vocabulary import Intent
 
 FOOD_FINDING_INTENTS = frozenset({
     Intent.FOOD_REQUEST, Intent.BUDGET_INQUIRY, Intent.EMERGENCY_FOOD, Intent.LOCATION_INQUIRY, Intent.TIME_INQUIRY,

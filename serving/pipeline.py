@@ -14,7 +14,7 @@ import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from models.nlu.labels import Intent
+from infra.vocabulary import MAIN_MENU_ROLES, MEAL, Intent
 from serving import ab, answer as answer_mod, coupon_wallet as cw, dialogue, features as feat, meal_card as mc
 from serving import nothing_fits, opening, search_area, strategy as st, turn_log
 from serving.chat_turn import ChatTurn
@@ -28,9 +28,8 @@ log = logging.getLogger(__name__)
 
 RETRIEVAL_LIMIT = 40
 ALTERNATIVE_LIMIT = 20
-MEAL_MENU_CATEGORIES = ("메인메뉴", "세트메뉴")
 #: what a hungry child is offered first; "unknown" is a menu the warehouse has not classified yet
-MEAL_KINDS = ("meal", "unknown")
+MEALS_FIRST = (MEAL, "unknown")
 SNACK_FOOD_TYPES = frozenset({"카페·디저트", "베이커리"})
 SNACK_WORDS = ("음료", "마실", "디저트", "간식", "커피", "주스", "빵", "케이크", "아이스크림", "빙수", "사이드")
 
@@ -184,9 +183,9 @@ class ChatPipeline:
             f["categories"] = [food]
         if not asks_for_snack(food, t.req.text):
             # a child asking for a meal must not be offered a can of cider
-            f["menu_categories"] = list(MEAL_MENU_CATEGORIES)
+            f["menu_categories"] = list(MAIN_MENU_ROLES)
         if meals_only:
-            f["meal_kinds"] = list(MEAL_KINDS)
+            f["meal_kinds"] = list(MEALS_FIRST)
         if t.limit is not None:
             f["max_price"] = int(t.limit + max_discount)
         if (t.has_card and not t.group) or t.strategy == st.URGENT:

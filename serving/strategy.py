@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from models.nlu.labels import Intent
+from infra.vocabulary import Intent
 
 ONBOARDING = "onboarding"
 DATA_BUILDING = "data_building"

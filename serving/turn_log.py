@@ -12,7 +12,7 @@ from models.nlu import store as nlu_store
 from serving import dialogue, features as feat, strategy as st
 from serving.chat_turn import ChatTurn
 from serving.event_log import new_event_id
-from models.nlu.labels import Intent
+from infra.vocabulary import Intent
 
 log = logging.getLogger(__name__)
 

@@ -99,3 +99,23 @@ def test_diagnose_finds_the_binding_constraint_and_the_alternative():
     assert kinds["cheapest"].cand.shop_id == 2 and why.shortfall == 10000
     assert kinds["a_bit_farther"].cand.shop_id == 3 and kinds["a_bit_farther"].distance_m > 2000
     assert nothing_fits.diagnose(lambda f: [], filters, ctx).reason == "several"
+
+
+def test_meal_kinds_agree_across_migration_dbt_and_vocabulary():
+    import importlib.util
+    from pathlib import Path
+
+    import yaml
+
+    from infra import vocabulary as V
+
+    root = Path(__file__).resolve().parents[3]
+    spec = importlib.util.spec_from_file_location("m0002", root / "infra/migrations/versions/0002_menu_meal_kind.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert tuple(mod.MEAL_KINDS) == V.MEAL_KINDS
+    core = yaml.safe_load((root / "dbt_project/models/marts/core/_core.yml").read_text())
+    menus = next(m for m in core["models"] if m["name"] == "menus")
+    column = next(c for c in menus["columns"] if c["name"] == "meal_kind")
+    accepted = next(t["accepted_values"] for t in column["data_tests"] if isinstance(t, dict) and "accepted_values" in t)
+    assert tuple(accepted["arguments"]["values"]) == V.MEAL_KINDS
