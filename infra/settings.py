@@ -99,6 +99,18 @@ class Settings(BaseSettings):
                     "parallel, one core each, instead of oversubscribing the cores.",
     )
 
+    serving_ranker: Literal["registry", "popularity"] = Field(
+        default="registry",
+        description="What ranks candidates in the chat service: the registry's Wide&Deep champion/challenger, or "
+                    "shop popularity alone (the baseline arm of `naviyam simulate` comparisons).",
+    )
+    simulation_clock: bool = Field(
+        default=False,
+        description="Let /chat and /feedback take an `as_of` time to answer at (closed-loop simulations and "
+                    "tests only; it is recorded in performance_logs). Off in production: a request with "
+                    "`as_of` is then refused with 403.",
+    )
+
     # --- MLflow --------------------------------------------------------------------------
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI; unset means a SQLite file under data_dir."

@@ -19,7 +19,7 @@ from typing import Any
 
 from models.nlu import store as nlu_store
 from serving import ab, answer as answer_mod, coupon_wallet as cw, dialogue, features as feat, meal_card as mc
-from serving import places, strategy as st
+from serving import clock as sim_clock, places, strategy as st
 from serving.event_log import new_event_id
 from serving.ports import Account, Candidate
 from serving.schemas import ChatRequest, FeedbackRequest
@@ -465,7 +465,8 @@ class ChatPipeline:
             "request_complexity": "simple" if n < 12 else "moderate" if n < 40 else "complex",
             "bottleneck_component": bottleneck,
             "optimization_suggestions": {"stage_ms": {k: round(v, 3) for k, v in stages.items()}, "cache": caches,
-                                         "model_variant": variant, "ranking_model": model},
+                                         "model_variant": variant, "ranking_model": model,
+                                         **sim_clock.audit()},
             "event_id": new_event_id(),
         }
 
@@ -553,10 +554,19 @@ class ChatPipeline:
                     discount = cw.discount_for(held, req.order_amount) if held else None
                 ok = self.accounts.use_coupon(uid, req.coupon_id, req.shop_id, req.menu_id, req.order_amount, discount)
             status, code = ("coupon_used", 200) if ok else ("coupon_unavailable", 409)
+        paid_from = None  # the card balance an order was paid from (what the A/B mart weighs the price by)
+        if req.action == "order" and req.menu_id is not None and req.order_amount is not None:
+            from serving.adapters import user_key
+
+            uid = user_key(req.user_id)  # a first-time chat user has no users row to order under
+            if uid is not None:  # product_orders + the card payment (serving/orders.py)
+                paid_from = self.accounts.record_order(uid, req.shop_id, req.menu_id, req.order_amount,
+                                                       now).card_balance_before
         event_id = new_event_id()
         selection = {"shop_id": req.shop_id, "menu_ids": [req.menu_id] if req.menu_id else [],
                      "coupon_id": req.coupon_id, "final_price": req.order_amount,
-                     "recommendation_id": req.recommendation_id, "action": req.action}
+                     "recommendation_id": req.recommendation_id, "action": req.action,
+                     **({"card_balance_before": paid_from} if paid_from is not None else {})}
         chose = req.action in CHOOSING_ACTIONS and (req.action != "coupon_use" or code == 200)
         self.events.emit_many([("user_interactions", {
             "user_id": req.user_id, "session_id": req.session_id, "timestamp": now,
