@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from infra.vocabulary import CHAMPION, MODEL_ALIASES
 from serving.ports import ScoreResult
 
 log = logging.getLogger(__name__)
@@ -150,7 +151,7 @@ def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
         from models.ranking.scorer import load_scorer  # the ranking engineer's MLflow registry loader
     except Exception as exc:  # a broken ranking install: serve the fallback, say why
         status["registry"] = f"models.ranking.scorer.load_scorer unavailable ({type(exc).__name__})"
-    for alias in ("champion", "challenger"):
+    for alias in MODEL_ALIASES:
         if load_scorer is None:
             break
         try:
@@ -163,8 +164,8 @@ def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
             continue
         variants[alias] = RegisteredScorer(inner, alias)
         status[alias] = variants[alias].name
-    if "champion" not in variants:
-        variants["champion"] = LinearFallbackScorer()
-        status["champion"] = status.get("champion", "") + " → linear fallback"
+    if CHAMPION not in variants:
+        variants[CHAMPION] = LinearFallbackScorer()
+        status[CHAMPION] = status.get(CHAMPION, "") + " → linear fallback"
         log.warning("ranking: no registered champion; serving the linear fallback scorer")
     return variants, status

@@ -25,9 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.nlu.labels import FOOD_CATEGORIES
+from infra.vocabulary import CATEGORIES
 
-CATEGORIES: tuple[str, ...] = FOOD_CATEGORIES
 CATEGORY_INDEX: dict[str, int] = {c: i for i, c in enumerate(CATEGORIES)}
 SLOTS: tuple[str, ...] = ("breakfast", "lunch", "dinner", "late_night")
 SLOT_INDEX: dict[str, int] = {s: i for i, s in enumerate(SLOTS)}

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from infra.vocabulary import CHALLENGER, CHAMPION
 from models.ranking import features as F
 from models.ranking.data import FeatureEncoder
 from models.ranking.explain import Contributions, contributions
@@ -35,7 +36,6 @@ from models.ranking.model import WideDeep
 REGISTERED_MODEL = "naviyam-wide-deep"
 _CANDIDATE_COLUMNS = ("shop_id", "category", "category_idx", "lat", "lon", "median_price", "distinct_customers",
                       "repeat_customer_rate", "popularity_pct", "slot_share", "customer_taste", "visit_count")
-CHAMPION, CHALLENGER = "champion", "challenger"
 
 
 def save_bundle(path: Path, model: WideDeep, encoder: FeatureEncoder, co_index: CoOrderIndex | None,
