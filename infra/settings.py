@@ -104,6 +104,12 @@ class Settings(BaseSettings):
         description="What ranks candidates in the chat service: the registry's Wide&Deep champion/challenger, or "
                     "shop popularity alone (the baseline arm of `naviyam simulate` comparisons).",
     )
+    serving_exploration_share: float = Field(
+        default=0.05, ge=0.0, le=0.5,
+        description="Share of recommendation lists shown in a random order drawn from the top candidates "
+                    "(marked `explored` in recommendations_log): new shops get impressions and the retrain "
+                    "measures position bias on them (models/ranking/logged.py).",
+    )
     simulation_clock: bool = Field(
         default=False,
         description="Let /chat and /feedback take an `as_of` time to answer at (closed-loop simulations and "

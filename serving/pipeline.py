@@ -9,7 +9,9 @@ Every stage is timed; the timings go back to the client and into ``performance_l
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import random
 import time
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -75,12 +77,13 @@ class Priced:
     score: float = 0.0
     contributions: dict[str, float] = field(default_factory=dict)
     model_features: dict[str, float] | None = None  # what the ranker computed, stored when present
+    explored: bool = False  # shown by the exploration share, not by its score
 
 
 class ChatPipeline:
     def __init__(self, *, nlu, retrieval, accounts, shop_features, user_features, contexts, events, scorers,
                  answerer=None, tz=timezone.utc, challenger_share: float = ab.DEFAULT_CHALLENGER_SHARE,
-                 clock=None) -> None:
+                 clock=None, exploration_share: float = 0.0) -> None:
         self.nlu = nlu
         self.retrieval = retrieval
         self.accounts = accounts
@@ -93,6 +96,7 @@ class ChatPipeline:
         self.tz = tz
         self.challenger_share = challenger_share
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.exploration_share = exploration_share
         try:
             import psutil
 
@@ -307,7 +311,10 @@ class ChatPipeline:
                 self._score(scorer, fitting, shops, user_f, req, limit, strategy, minute)
                 fitting.sort(key=(lambda p: (round((p.distance_m or 0) / 200), -p.score)) if strategy == st.URGENT
                              and req.location is not None else (lambda p: -p.score))
-            return fitting[: st.max_recommendations(strategy, req.max_results)], [], variant, scorer.name
+            shown = fitting[: st.max_recommendations(strategy, req.max_results)]
+            if strategy != st.URGENT and exploring(self.exploration_share, req.user_id, req.session_id, self.clock()):
+                shown = explore(fitting, len(shown), req.user_id, self.clock())
+            return shown, [], variant, scorer.name
 
         # nothing fits: the nearest and the cheapest options without the price ceiling, said as such
         with sw.stage("alternatives"):
@@ -416,6 +423,7 @@ class ChatPipeline:
             "reason": feat.reason_label(breakdown) if breakdown else "아까 추천",
             "reason_breakdown": breakdown, "score": round(float(p.score), 4),
             "feature_contributions": {k: round(float(v), 4) for k, v in p.contributions.items()},
+            **({"explored": True} if p.explored else {}),
         }
 
     @staticmethod
@@ -510,7 +518,8 @@ class ChatPipeline:
                      "menu_name": r["menu_name"], "score": r["score"], "ranking": r["rank"], "reason": r["reason"],
                      "reason_breakdown": r["reason_breakdown"],
                      "applicable_coupons": [r["coupon_id"]] if r["coupon_id"] else [],
-                     "final_price_with_coupon": r["final_price"], "price": r["price"]} for r in recs_out]
+                     "final_price_with_coupon": r["final_price"], "price": r["price"],
+                     **({"explored": True} if r.get("explored") else {})} for r in recs_out]
         cats = {r["category"] for r in recs_out}
         events.append(("recommendations_log", {
             "user_id": req.user_id, "session_id": req.session_id, "timestamp": now, "request_intent": turn.intent,
@@ -580,6 +589,27 @@ class ChatPipeline:
                 "viewed_shop_id": req.shop_id if req.action != "satisfaction" else None,
                 "selected_shop_id": req.shop_id if chose else None})])
         return {"ok": code == 200, "status": status, "event_id": event_id}, code
+
+
+def exploring(share: float, user_id: str, session_id: str, now: datetime) -> bool:
+    """Whether this list is an exploration list: a stable hash of who, where and when (so a replayed
+    or simulated request explores the same way), under ``share``."""
+    if share <= 0:
+        return False
+    digest = hashlib.sha256(f"explore:{user_id}:{session_id}:{now.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def explore(ranked: list[Priced], k: int, user_id: str, now: datetime) -> list[Priced]:
+    """``k`` of the best ``k + 2`` candidates in random order, each marked ``explored`` (and so logged):
+    lower-ranked shops get impressions, and views by position measure position bias alone
+    (models/ranking/logged.py estimates the propensities from these lists)."""
+    pool = ranked[: k + 2]
+    rng = random.Random(f"{user_id}:{now.isoformat()}")
+    shown = rng.sample(pool, min(k, len(pool)))
+    for p in shown:
+        p.explored = True
+    return shown
 
 
 MEAL_MENU_CATEGORIES = ("메인메뉴", "세트메뉴")

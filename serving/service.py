@@ -182,7 +182,8 @@ def build_pipeline(settings=None):
     events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
-        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz, clock=clock.now)
+        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz, clock=clock.now,
+        exploration_share=settings.serving_exploration_share)
     warm_up(pipeline, status)
     return pipeline, status
 

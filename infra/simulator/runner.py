@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from infra.progress import Progress
 from infra.sample_data.behaviour import SLOT_WINDOWS
 from infra.sample_data.simulation import school_holidays
 from infra.simulator import choice
@@ -272,7 +273,8 @@ def simulate(client: ChatClient, world: World, cfg: SimulationConfig, issuer: Ca
     days: list[DayStats] = []
     say(f"simulate: {len(world.children)} children, {cfg.days} days from {start}, policy {cfg.policy}, "
         f"seed {cfg.seed}, {cfg.concurrency} threads")
-    with ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="sim") as pool:
+    with ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="sim") as pool, \
+            Progress("simulate", total=cfg.days * len(world.children), unit="child-days") as bar:
         for i in range(cfg.days):
             day = start + timedelta(days=i)
             t0 = time.perf_counter()
@@ -281,6 +283,7 @@ def simulate(client: ChatClient, world: World, cfg: SimulationConfig, issuer: Ca
             total = DayStats(day=day.isoformat())
             for s in pool.map(lambda c: runner.run(c, day, i), world.children):
                 total.add(s)
+                bar.update(1, day=i + 1)
             total.seconds = time.perf_counter() - t0
             days.append(total)
             r = total.row()

@@ -20,6 +20,8 @@ from typing import Any
 
 from scipy import stats
 
+from infra.vocabulary import CHALLENGER, CHAMPION
+
 Z95 = 1.959963984540054
 DEFAULT_MARGIN = 0.01  # one percentage point of order rate
 DEFAULT_MIN_LISTS = 200
@@ -89,7 +91,7 @@ def _f(row: Mapping[str, Any], key: str) -> float | None:
 
 
 def decide(rows: Mapping[str, Mapping[str, Any]], *, margin: float = DEFAULT_MARGIN,
-           min_lists: int = DEFAULT_MIN_LISTS, champion: str = "champion", challenger: str = "challenger") -> Decision:
+           min_lists: int = DEFAULT_MIN_LISTS, champion: str = CHAMPION, challenger: str = CHALLENGER) -> Decision:
     """Promote, keep, or inconclusive, from the mart's rows keyed by variant."""
     a, b = rows.get(champion), rows.get(challenger)
     if a is None or b is None:

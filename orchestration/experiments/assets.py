@@ -3,18 +3,16 @@ difference (``ab_test.decide``), promote the challenger in the MLflow registry o
 the margin with significance, and log the decision and every number to MLflow (experiment
 ``naviyam-ab``) and ``model_training_logs``."""
 
-from __future__ import annotations
-
 from datetime import datetime, timezone
 from typing import Any
 
 import dagster as dg
 
+from infra.vocabulary import CHALLENGER, CHAMPION
 from orchestration.experiments import ab_test
 from orchestration.resources import PostgresResource
 
 EXPERIMENT = "naviyam-ab"
-REGISTERED_MODEL = "naviyam-wide-deep"
 PREVIOUS = "previous_champion"
 
 
@@ -32,7 +30,7 @@ def read_mart(engine) -> dict[str, dict[str, Any]]:
     return {r["variant"]: {k: (float(v) if hasattr(v, "is_finite") else v) for k, v in r.items()} for r in rows}
 
 
-def apply_decision(decision: ab_test.Decision, *, engine, registered: str = REGISTERED_MODEL,
+def apply_decision(decision: ab_test.Decision, *, engine, registered: str | None = None,
                    promote: bool = True) -> dict[str, Any]:
     """Log the decision (MLflow run + model_training_logs row); on ``promote`` move ``champion`` to
     the challenger's version (the old champion keeps the alias ``previous_champion``)."""
@@ -41,15 +39,17 @@ def apply_decision(decision: ab_test.Decision, *, engine, registered: str = REGI
 
     from models.tracking import configure_mlflow, get_alias, log_training, set_alias
 
+    if registered is None:
+        from models.ranking.scorer import REGISTERED_MODEL as registered
     configure_mlflow()
-    champion, challenger = get_alias(registered, "champion"), get_alias(registered, "challenger")
-    versions = {"champion": getattr(champion, "version", None), "challenger": getattr(challenger, "version", None)}
+    champion, challenger = get_alias(registered, CHAMPION), get_alias(registered, CHALLENGER)
+    versions = {CHAMPION: getattr(champion, "version", None), CHALLENGER: getattr(challenger, "version", None)}
     promoted = False
     if decision.outcome == "promote" and promote and challenger is not None:
         if champion is not None:
             set_alias(registered, PREVIOUS, str(champion.version))
-        set_alias(registered, "champion", str(challenger.version))
-        MlflowClient().delete_registered_model_alias(registered, "challenger")
+        set_alias(registered, CHAMPION, str(challenger.version))
+        MlflowClient().delete_registered_model_alias(registered, CHALLENGER)
         promoted = True
     experiment = mlflow.get_experiment_by_name(EXPERIMENT)
     experiment_id = experiment.experiment_id if experiment else mlflow.create_experiment(EXPERIMENT)
@@ -73,7 +73,7 @@ def apply_decision(decision: ab_test.Decision, *, engine, registered: str = REGI
     log_training(engine, f"ab-{now:%Y%m%dT%H%M%S}-{run_id[:6]}", model_type="wide_deep", model_name=registered,
                  training_start_time=now, training_end_time=now, mlflow_run_id=run_id,
                  evaluation_metrics=_jsonable({"ab_decision": record}),
-                 final_model_path=f"models:/{registered}/{versions['challenger']}" if versions["challenger"] else None,
+                 final_model_path=f"models:/{registered}/{versions[CHALLENGER]}" if versions[CHALLENGER] else None,
                  deployment_status="deployed" if promoted else "completed",
                  deployment_timestamp=now if promoted else None)
     return {"run_id": run_id, "promoted": promoted, "versions": versions}

@@ -1,7 +1,5 @@
 """The closed-loop simulation as a Dagster job (what ``naviyam simulate run`` runs, from the UI)."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from orchestration.resources import PostgresResource

@@ -34,36 +34,65 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class ServiceProcess:
+    """The chat service this loop started (simulation clock on), restartable on the same port so the
+    next simulated day is answered by the models the nightly retrain just registered."""
+
+    def __init__(self, port: int | None, env: dict[str, str] | None, say: Say) -> None:
+        self.port = port or free_port()
+        self.env = {"NAVIYAM_SIMULATION_CLOCK": "true", **(env or {})}
+        self.say = say
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = get_settings().data_dir / "logs" / f"simulation-service-{self.port}.log"
+        self.proc = None
+
+    def start(self) -> str:
+        from serving.cli import start_service, wait_ready  # the entry point's own helpers
+
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        self.say(f"chat service: starting on :{self.port} ({', '.join(f'{k}={v}' for k, v in self.env.items())}; "
+                 f"log {self.log_path})")
+        self.proc = start_service(self.port, env=self.env, log_path=self.log_path)
+        try:
+            wait_ready(self.url, timeout=900, proc=self.proc)
+        except Exception:
+            self.stop()
+            raise
+        self.say(f"chat service: ready in {time.perf_counter() - t0:.0f} s")
+        return self.url
+
+    def stop(self) -> None:
+        from serving.cli import stop_service
+
+        if self.proc is not None:
+            stop_service(self.proc)
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
 @contextmanager
 def chat_service(url: str | None = None, port: int | None = None, env: dict[str, str] | None = None,
-                 say: Say = print, log_path: Path | None = None) -> Iterator[str]:
-    """A running service with the simulation clock on: ``url`` as given, or one started here (and
-    stopped on exit) with ``env`` added to this process's environment."""
+                 say: Say = print) -> Iterator[ServiceProcess | str]:
+    """A running service with the simulation clock on: ``url`` as given (a service started with
+    NAVIYAM_SIMULATION_CLOCK=true), or one started here with ``env`` added, stopped on exit."""
     if url:
         yield url
         return
-    from serving.cli import start_service, stop_service, wait_ready  # the entry point's own helpers
-
-    port = port or free_port()
-    settings = get_settings()
-    log_path = log_path or settings.data_dir / "logs" / f"simulation-service-{port}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    child_env = {"NAVIYAM_SIMULATION_CLOCK": "true", **(env or {})}
-    say(f"chat service: starting on :{port} with the simulation clock on ({', '.join(f'{k}={v}' for k, v in child_env.items())}; log {log_path})")
-    t0 = time.perf_counter()
-    proc = start_service(port, env=child_env, log_path=log_path)
-    url = f"http://127.0.0.1:{port}"
+    service = ServiceProcess(port, env, say)
+    service.start()
     try:
-        wait_ready(url, timeout=600, proc=proc)
-        say(f"chat service: ready in {time.perf_counter() - t0:.0f} s")
-        yield url
+        yield service
     finally:
-        stop_service(proc)
+        service.stop()
 
 
 def run_loop(cfg: SimulationConfig, *, url: str | None = None, port: int | None = None,
              service_env: dict[str, str] | None = None, label: str = "service", say: Say = print,
-             nightly: Callable[[int, Any], None] | None = None, out_dir: Path | None = None,
+             nightly: Callable[[int, Any, Any], None] | None = None, out_dir: Path | None = None,
              log_mlflow: bool = True) -> dict[str, Any]:
     """Simulate ``cfg.days`` days; returns the per-day table, the files written and the MLflow run id."""
     from infra.db import get_engine
@@ -75,10 +104,12 @@ def run_loop(cfg: SimulationConfig, *, url: str | None = None, port: int | None 
     if len(world.children) < cfg.children:
         say(f"simulate: only {len(world.children)} children in the sample data (asked for {cfg.children})")
     out_dir = out_dir or settings.data_dir / "simulations" / f"{datetime.now():%Y%m%dT%H%M%S}-{label}-seed{cfg.seed}"
-    with chat_service(url, port, service_env, say) as base_url:
+    with chat_service(url, port, service_env, say) as service:
+        base_url = service if isinstance(service, str) else service.url
         client = ChatClient(base_url, settings.api_key.get_secret_value(), max_connections=cfg.concurrency + 2)
+        night = (lambda i, day: nightly(i, day, service)) if nightly is not None else None
         try:
-            result = simulate(client, world, cfg, CardIssuer(engine), say=say, nightly=nightly)
+            result = simulate(client, world, cfg, CardIssuer(engine), say=say, nightly=night)
         finally:
             client.close()
     return finish(result, {label: result.table()}, out_dir, label=label, say=say, log_mlflow=log_mlflow)
@@ -139,3 +170,44 @@ def log_run(label: str, params: dict[str, Any], series: dict[str, list[dict]], f
         mlflow.log_dict(json.loads(json.dumps(summary, default=str)), "summary_full.json")
         return run.info.run_id
 
+
+
+def finish_series(results: dict[str, dict[str, Any]], cfg: SimulationConfig, out_dir: Path, say: Say) -> dict[str, Any]:
+    """The arms side by side: one table per arm, one plot with a line per arm, the day-N comparison
+    (order rate of the last day, and pooled over the last three days), logged to one MLflow run."""
+    series = {arm: r["table"] for arm, r in results.items()}
+    lines = []
+    for arm, rows in series.items():
+        lines.append(f"### {arm}\n\n{report.format_table(rows)}\n")
+    (out_dir / "compare.md").write_text("\n".join(lines), encoding="utf-8")
+    png = report.plot(series, out_dir / "compare.png", f"popularity vs learned vs oracle, seed {cfg.seed}")
+
+    def pooled(rows: list[dict], key: str = "order_rate", last: int = 3) -> float | None:
+        tail = [r for r in rows[-last:] if r.get(key) is not None]
+        n = sum(r["sessions"] for r in tail)
+        return round(sum(r[key] * r["sessions"] for r in tail) / n, 4) if n else None
+
+    final = {arm: {"last_day_order_rate": rows[-1].get("order_rate") if rows else None,
+                   "last3_order_rate": pooled(rows), "last3_satisfaction": pooled(rows, "satisfaction"),
+                   "last3_buyable_share": pooled(rows, "buyable_share")} for arm, rows in series.items()}
+    summary: dict[str, Any] = {"arms": final, "days": cfg.days, "children": cfg.children, "seed": cfg.seed}
+    pop, learned, oracle = (final.get(a, {}).get("last_day_order_rate") for a in ("popularity", "learned", "oracle"))
+    if pop and learned:
+        summary["learned_vs_popularity_lift_last_day"] = round(learned / pop - 1, 4)
+    if learned and oracle:
+        summary["learned_to_oracle_ratio_last_day"] = round(learned / oracle, 4)
+    p3, l3, o3 = (final.get(a, {}).get("last3_order_rate") for a in ("popularity", "learned", "oracle"))
+    if p3 and l3:
+        summary["learned_vs_popularity_lift_last3"] = round(l3 / p3 - 1, 4)
+    if l3 and o3:
+        summary["learned_to_oracle_ratio_last3"] = round(l3 / o3, 4)
+    import json
+
+    (out_dir / "compare.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    files = [out_dir / "compare.md", png, out_dir / "compare.json"]
+    for arm, r in results.items():
+        files += [Path(f) for f in r["files"] if f.endswith(".csv")]
+    say("\n".join(lines))
+    run_id = log_run("compare", {"days": cfg.days, "children": cfg.children, "seed": cfg.seed}, series, files, summary)
+    say(f"compare: {json.dumps(summary, ensure_ascii=False)}; MLflow run {run_id}; files in {out_dir}")
+    return {"series": series, "summary": summary, "run_id": run_id, "out_dir": str(out_dir)}
