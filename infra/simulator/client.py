@@ -26,7 +26,10 @@ class ChatClient:
 
     def _post(self, path: str, body: dict[str, Any], ok: tuple[int, ...] = (200,)) -> dict[str, Any]:
         self.requests += 1
-        r = self.http.post(self.url + path, json=body)
+        try:
+            r = self.http.post(self.url + path, json=body)
+        except httpx.HTTPError as exc:  # connection refused, timeout: one failed session, not a crash
+            raise ServiceError(f"{path}: {type(exc).__name__}: {exc}") from exc
         if r.status_code not in ok:
             raise ServiceError(f"{path} answered {r.status_code}: {r.text[:300]}")
         return r.json()
