@@ -16,9 +16,10 @@ from typing import Any
 
 from infra.vocabulary import MAIN_MENU_ROLES, MEAL, Intent
 from serving import ab, answer as answer_mod, coupon_wallet as cw, dialogue, features as feat, meal_card as mc
+from infra.event_log import new_event_id
 from serving import nothing_fits, opening, search_area, strategy as st, turn_log
 from serving.chat_turn import ChatTurn
-from serving.event_log import new_event_id
+from serving.exploration import explore, exploring
 from serving.feedback import record_feedback
 from serving.ports import Account, Candidate
 from serving.pricing import PriceContext, Priced, price_candidates
@@ -51,7 +52,7 @@ def wants_a_meal(t: ChatTurn) -> bool:
 class ChatPipeline:
     def __init__(self, *, nlu, retrieval, accounts, shop_features, user_features, contexts, events, scorers,
                  answerer=None, tz=timezone.utc, challenger_share: float = ab.DEFAULT_CHALLENGER_SHARE,
-                 clock=None, settings=None) -> None:
+                 clock=None, exploration_share: float = 0.0, settings=None) -> None:
         self.nlu = nlu
         self.retrieval = retrieval
         self.accounts = accounts
@@ -64,6 +65,7 @@ class ChatPipeline:
         self.tz = tz
         self.challenger_share = challenger_share
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.exploration_share = exploration_share
         self.settings = settings
 
     def close(self) -> None:
@@ -231,7 +233,10 @@ class ChatPipeline:
         t.scorer_name = scorer.name
         if fitting:
             self._rank(t, scorer, fitting)
-            t.recommended = fitting[: st.max_recommendations(t.strategy, t.req.max_results)]
+            shown = fitting[: st.max_recommendations(t.strategy, t.req.max_results)]
+            if t.strategy != st.URGENT and exploring(self.exploration_share, t.req.user_id, t.req.session_id, t.now):
+                shown = explore(fitting, len(shown), t.req.user_id, t.now)
+            t.recommended = shown
             return
         with t.sw.stage("alternatives"):
             why = nothing_fits.diagnose(lambda f: self._search(t, f, ALTERNATIVE_LIMIT).candidates, filters, ctx)
@@ -325,6 +330,7 @@ class ChatPipeline:
             "reason": feat.reason_label(breakdown) if breakdown else "아까 추천",
             "reason_breakdown": breakdown, "score": round(float(p.score), 4),
             "feature_contributions": {k: round(float(v), 4) for k, v in p.contributions.items()},
+            **({"explored": True} if p.explored else {}),
         }
         if kind is not None:
             out["kind"] = kind

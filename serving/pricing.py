@@ -32,6 +32,7 @@ class Priced:
     score: float = 0.0
     contributions: dict[str, float] = field(default_factory=dict)
     model_features: dict[str, float] | None = None  # what the ranker computed, stored when present
+    explored: bool = False  # shown by the exploration share, not by its score
 
     def opens_at(self, minute: int) -> str | None:
         """"HH:MM" it opens, when it is closed at ``minute`` and its hours are known."""

@@ -9,9 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 from models.nlu import store as nlu_store
-from serving import dialogue, features as feat, strategy as st
+from infra.event_log import new_event_id
+from serving import clock as sim_clock, dialogue, features as feat, strategy as st
 from serving.chat_turn import ChatTurn
-from serving.event_log import new_event_id
 from infra.vocabulary import Intent
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ def perf_row(req, now, sw_stages, total, caches, *, success, error_type=None, co
         "request_complexity": "simple" if n < 12 else "moderate" if n < 40 else "complex",
         "bottleneck_component": bottleneck,
         "optimization_suggestions": {"stage_ms": {k: round(v, 3) for k, v in stages.items()}, "cache": caches,
-                                     "model_variant": variant, "ranking_model": model},
+                                     "model_variant": variant, "ranking_model": model,
+                                     **sim_clock.audit()},
         "event_id": new_event_id(),
     }
 
@@ -116,7 +117,8 @@ def emit_turn(events, t: ChatTurn, state: dialogue.DialogueState, recs_out: list
                  "menu_name": r["menu_name"], "score": r["score"], "ranking": r["rank"], "reason": r["reason"],
                  "reason_breakdown": r["reason_breakdown"],
                  "applicable_coupons": [r["coupon_id"]] if r["coupon_id"] else [],
-                 "final_price_with_coupon": r["final_price"], "price": r["price"]} for r in recs_out]
+                 "final_price_with_coupon": r["final_price"], "price": r["price"],
+                 **({"explored": True} if r.get("explored") else {})} for r in recs_out]
     cats = {r["category"] for r in recs_out}
     method = t.method if recs_out else ("coupon_based" if turn.intent == Intent.COUPON_INQUIRY else t.method)
     rows.append(("recommendations_log", {

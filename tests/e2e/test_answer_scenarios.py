@@ -63,7 +63,7 @@ def world(migrated_engine, settings, tmp_path_factory):
     from orchestration.operational.writeback import WRITE_BACKS, write_back
     from orchestration.warehouse.project import run_dbt
     from serving import adapters, coupon_wallet, features, scoring
-    from serving.event_log import EventLog
+    from infra.event_log import EventLog
     from serving.pipeline import ChatPipeline
 
     engine = migrated_engine
