@@ -83,15 +83,17 @@ class _SerialServer:
 
 
 def test_open_loop_counts_latency_from_the_scheduled_send_time():
-    server = _SerialServer(service_s=0.02)  # capacity 50 req/s
+    """Lower bounds only (a busy machine makes everything slower, never faster than the schedule)."""
+    server = _SerialServer(service_s=0.05)  # at most 20 answers a second
     url = f"http://127.0.0.1:{server.port}"
-    texts = ["x"] * 40
-    under = bench.drive_open_loop(url, "k", texts, rate=20, users=["u"], run_tag="t", timeout=5)
-    t0 = time.perf_counter()
-    over = bench.drive_open_loop(url, "k", texts, rate=200, users=["u"], run_tag="t", timeout=5)
-    # offered at 200 req/s, served at 50: the last request waits ~40 x 20 ms minus its 0.2 s schedule
-    assert under["p50_ms"] < 60 and under["requests"] == 40
-    assert over["p99_ms"] > 400 and over["requests"] == 40
-    assert time.perf_counter() - t0 < 5
-    short = bench.drive_open_loop(url, "k", texts, rate=200, users=["u"], run_tag="t", timeout=0.3)
-    assert short["timeouts"] > 0 and short["requests"] + short["timeouts"] == 40
+    texts = ["x"] * 20
+    # 200 req/s offered over one connection: request i waits for the i answers before it, so counted
+    # from its scheduled send time it took at least (i + 1) x 50 ms - i x 5 ms; counted from the
+    # moment it went out on the wire, each would look like one 50 ms service time
+    out = bench.drive_open_loop(url, "k", texts, rate=200, users=["u"], run_tag="t", timeout=30, max_connections=1)
+    assert out["requests"] == 20 and out["timeouts"] == 0 and out["offered_rps"] == 200
+    assert out["p99_ms"] >= 0.9 * (20 * 50 - 19 * 5)
+    assert out["p50_ms"] >= 0.9 * (10 * 50 - 9 * 5)
+    short = bench.drive_open_loop(url, "k", texts, rate=200, users=["u"], run_tag="t", timeout=0.3, max_connections=1)
+    assert short["timeouts"] > 0 and short["requests"] + short["timeouts"] + sum(short["errors"].values()) == 20
+    assert short["p99_all_ms"] == float("inf")
