@@ -98,6 +98,11 @@ class Settings(BaseSettings):
         description="OpenMP threads per query embedding in the chat service: concurrent requests embed in "
                     "parallel, one core each, instead of oversubscribing the cores.",
     )
+    serving_db_timeout_s: float = Field(
+        default=0.5, gt=0, le=30,
+        description="Longest a chat request waits on one PostgreSQL round trip; past it the connection is "
+                    "dropped and the breaker opens, so a frozen database degrades turns instead of stalling them.",
+    )
 
     # --- MLflow --------------------------------------------------------------------------
     mlflow_tracking_uri: str | None = Field(

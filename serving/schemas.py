@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_v
 MAX_TEXT_CHARS = 500
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
 SESSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+MAX_DB_INT = 2**31 - 1  # ids are PostgreSQL integer columns
 
 UserId = Annotated[StrictStr, Field(pattern=ID_PATTERN, description="Platform user id (1–100 of A-Z a-z 0-9 _ . : @ -).")]
 SessionId = Annotated[StrictStr, Field(pattern=SESSION_PATTERN, description="Conversation session id.")]
@@ -42,6 +44,8 @@ class ChatRequest(BaseModel):
             raise ValueError("text must not be empty")
         if len(value) > MAX_TEXT_CHARS:
             raise ValueError(f"text must be at most {MAX_TEXT_CHARS} characters")
+        if any(ord(c) < 32 and c not in "\t\n\r" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ValueError("text must not contain NUL, control characters or lone surrogates")  # PostgreSQL refuses them
         return value
 
 
@@ -110,10 +114,10 @@ class FeedbackRequest(BaseModel):
 
     user_id: UserId
     session_id: SessionId
-    recommendation_id: StrictStr = Field(pattern=r"^[0-9a-fA-F-]{36}$", description="event_id of the /chat answer.")
+    recommendation_id: StrictStr = Field(pattern=UUID_PATTERN, description="event_id of the /chat answer.")
     action: FeedbackAction
-    shop_id: StrictInt = Field(ge=1)
-    menu_id: StrictInt | None = Field(default=None, ge=1)
+    shop_id: StrictInt = Field(ge=1, le=MAX_DB_INT)
+    menu_id: StrictInt | None = Field(default=None, ge=1, le=MAX_DB_INT)
     coupon_id: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,50}$")
     order_amount: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     satisfaction: StrictInt | None = Field(default=None, ge=1, le=5)

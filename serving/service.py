@@ -41,6 +41,7 @@ MAX_BODY_BYTES = 16 * 1024
 #: per-thread resource (the NLU keeps one database connection per thread) fits its pool
 SERVICE_THREADS = 8
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+READINESS_BUDGET_S = 0.7  # /readyz must answer within a second even with a dependency frozen
 
 
 class GuardMiddleware:
@@ -113,9 +114,7 @@ class GuardMiddleware:
 
 def build_pipeline(settings=None):
     """Wire the pipeline to the real components (also used by the CLI in-process mode)."""
-    from sqlalchemy import create_engine
-
-    from infra.db import get_engine
+    from infra.db import get_engine, make_engine, use_request_deadlines
     from infra.redis_client import get_redis
     from infra.settings import get_settings
     from serving import adapters, coupon_wallet, features, scoring
@@ -123,10 +122,11 @@ def build_pipeline(settings=None):
     from serving.pipeline import ChatPipeline
 
     settings = settings or get_settings()
+    # every PostgreSQL round trip of this process is time-limited and feeds one breaker (infra.db)
+    use_request_deadlines(settings.serving_db_timeout_s)
     engine = get_engine()
-    # the writer's own engine: short connect timeout, so an outage spools instead of hanging
-    writer_engine = create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, pool_size=2, max_overflow=2,
-                                  connect_args={"connect_timeout": 3, "options": f"-c timezone={settings.timezone}"})
+    # the event log writer's own engine: it writes off the request path, so it may wait longer
+    writer_engine = make_engine(deadline_s=max(5.0, settings.serving_db_timeout_s), pool_size=2, max_overflow=2)
     status: dict[str, str] = {}
     try:
         coupon_wallet.ensure_emergency_coupon(engine)
@@ -136,9 +136,8 @@ def build_pipeline(settings=None):
     # sized to the threads, so it can never starve the shared pool (retrieval caches, accounts, context).
     from models.nlu.parser import NLUParser
 
-    nlu_engine = create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, pool_size=SERVICE_THREADS + 2,
-                               max_overflow=2, connect_args={"connect_timeout": 3,
-                                                             "options": f"-c timezone={settings.timezone}"})
+    nlu_engine = make_engine(deadline_s=settings.serving_db_timeout_s, pool_size=SERVICE_THREADS + 2, max_overflow=2,
+                             pool_timeout_s=settings.serving_db_timeout_s)
     nlu = adapters.ParserNlu(NLUParser(engine=nlu_engine))
     status["nlu"] = f"models.nlu.parser ({nlu.version})"
     from models.embedding import make_embedder
@@ -225,6 +224,9 @@ class Naviyam:
         self.pipeline, self.components = build_pipeline(settings)
         self._ready_cache: tuple[float, bool, dict[str, str]] = (0.0, False, {})
         self._ready_lock = threading.Lock()
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._probe_pool = ThreadPoolExecutor(4, thread_name_prefix="readiness")
         log.info("naviyam service ready to load: %s", self.components)
 
     # ---- probes ---------------------------------------------------------------------------
@@ -235,15 +237,25 @@ class Naviyam:
             if now - at < 1.0:
                 return ok, cached
         detail: dict[str, str] = {}
-        try:
+
+        def postgres() -> str:
             from sqlalchemy import text
 
             with self.pipeline.accounts.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            detail["postgres"] = "ok"
-        except Exception as exc:
-            detail["postgres"] = f"down ({type(exc).__name__})"
-        detail["redis"] = "ok" if self.pipeline.contexts.ping() else "down"
+            return "ok"
+
+        # both probes at once, under one time limit: a frozen dependency makes readiness say so, not hang
+        probes = {"postgres": self._probe_pool.submit(postgres),
+                  "redis": self._probe_pool.submit(lambda: "ok" if self.pipeline.contexts.ping() else "down")}
+        deadline = time.monotonic() + READINESS_BUDGET_S
+        for name, fut in probes.items():
+            try:
+                detail[name] = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                detail[name] = f"down (no answer within {READINESS_BUDGET_S} s)"
+            except Exception as exc:
+                detail[name] = f"down ({type(exc).__name__})"
         detail["qdrant"] = "ok" if self.pipeline.retrieval.ready() else "down (no menus indexed)"
         champion = self.pipeline.scorers.get(ab.CHAMPION) if self.pipeline.scorers else None
         if self.pipeline.nlu is None or champion is None:

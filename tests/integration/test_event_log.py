@@ -136,6 +136,7 @@ def test_reactions_fold_into_the_recommendation_row_once(migrated_engine, tmp_pa
     log = EventLog(migrated_engine, tmp_path / "spool", flush_interval_s=0.05)
     shown = datetime.now(timezone.utc) - timedelta(seconds=30)
     rec_id = new_event_id()
+    owner = {"user_id": "77", "session_id": "s-react"}
     recs = [{"shop_id": 11, "ranking": 1}, {"shop_id": 22, "ranking": 2}]
     # the log row and the first reaction in one batch: the insert must come first
     log.emit_many([
@@ -143,11 +144,15 @@ def test_reactions_fold_into_the_recommendation_row_once(migrated_engine, tmp_pa
                                  "request_intent": "food_request", "recommendations": recs,
                                  "recommendation_count": 2, "event_id": rec_id}),
         ("recommendation_reactions", {"recommendation_id": rec_id, "viewed_shop_id": 22, "selected_shop_id": None,
-                                      "at": shown + timedelta(seconds=4)}),
+                                      "at": shown + timedelta(seconds=4), **owner}),
     ])
     assert log.flush(10)
     chose = {"recommendation_id": rec_id, "viewed_shop_id": 11, "selected_shop_id": 11,
-             "at": shown + timedelta(seconds=9)}
+             "at": shown + timedelta(seconds=9), **owner}
+    # another child, or the right child about a shop that was never recommended: changes nothing
+    log.emit("recommendation_reactions", {**chose, "user_id": "78", "at": shown + timedelta(seconds=5)})
+    log.emit("recommendation_reactions", {**chose, "selected_shop_id": 33, "viewed_shop_id": 33,
+                                          "at": shown + timedelta(seconds=6)})
     log.emit("recommendation_reactions", chose)
     # a reaction to a recommendation nobody logged changes nothing and fails nothing
     log.emit("recommendation_reactions", {"recommendation_id": new_event_id(), "viewed_shop_id": 5,
