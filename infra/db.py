@@ -32,23 +32,30 @@ CONNECT_TIMEOUT_S = 2  # libpq's minimum
 
 
 class DeadlineConnection(psycopg.Connection):
-    """A psycopg connection whose every round trip must finish within ``deadline_s``."""
+    """A psycopg connection whose every round trip must finish within its engine's ``deadline_s``
+    (or, without one, the process's ``use_request_deadlines``); with neither it is a plain one."""
 
     deadline_s: float | None = None
 
+    def _limit(self) -> float | None:
+        return self.deadline_s if self.deadline_s is not None else _process_deadline_s
+
     def wait(self, gen, interval: float = 0.1, timeout: float | None = None):  # type: ignore[override]
+        limit = self._limit()
+        if limit is None or timeout is not None:
+            return super().wait(gen, interval=interval, timeout=timeout)
         b = breaker("postgres")
         if not b.allow():
             gen.close()
             raise pg_errors.OperationalError("PostgreSQL unavailable (circuit open)")
         try:
-            result = super().wait(gen, interval=interval, timeout=timeout if timeout is not None else self.deadline_s)
+            result = super().wait(gen, interval=interval, timeout=limit)
         except pg_errors.OperationalError as exc:
             # a timed-out connection is mid-protocol: unusable; closing it makes the pool discard it
             self.pgconn.finish()
             b.failure()
             if isinstance(exc, pg_errors._WaitTimeout):
-                raise pg_errors.OperationalError(f"PostgreSQL did not answer within {self.deadline_s} s") from None
+                raise pg_errors.OperationalError(f"PostgreSQL did not answer within {limit} s") from None
             raise
         if b._failures:  # unlocked read: the common case costs nothing
             b.success()
@@ -63,7 +70,8 @@ def _probe_postgres(conninfo: str) -> bool:
 
 def make_engine(url: str | None = None, *, deadline_s: float | None = None, pool_size: int = 5,
                 max_overflow: int = 10, pool_timeout_s: float = 5.0) -> Engine:
-    """A new engine. With ``deadline_s``, each round trip is time-limited and feeds the breaker."""
+    """A new engine. With ``deadline_s`` (or once ``use_request_deadlines`` is on), each round trip
+    is time-limited and feeds the ``postgres`` breaker."""
     settings = get_settings()
     url = url or settings.sqlalchemy_url()
     connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, **KEEPALIVES,
@@ -72,32 +80,33 @@ def make_engine(url: str | None = None, *, deadline_s: float | None = None, pool
     engine = create_engine(url, pool_pre_ping=True,  # a restarted server must not hand out dead connections
                            pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout_s,
                            connect_args=connect_args)
-    if deadline_s is not None:
-        b = breaker("postgres")
+    b = breaker("postgres")
 
-        @event.listens_for(engine, "do_connect")
-        def _connect(dialect, conn_rec, cargs, cparams):
-            if not b.allow():
-                raise pg_errors.OperationalError("PostgreSQL unavailable (circuit open)")
-            try:
-                conn = DeadlineConnection.connect(*cargs, **cparams)
-            except pg_errors.OperationalError:
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, conn_rec, cargs, cparams):
+        limited = deadline_s is not None or _process_deadline_s is not None
+        if limited and not b.allow():
+            raise pg_errors.OperationalError("PostgreSQL unavailable (circuit open)")
+        try:
+            conn = DeadlineConnection.connect(*cargs, **cparams)
+        except pg_errors.OperationalError:
+            if limited:
                 b.failure()
-                raise
-            conn.deadline_s = deadline_s
-            return conn
+            raise
+        conn.deadline_s = deadline_s
+        return conn
 
-        if b.probe is None:
-            conninfo = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
-            b.probe = lambda: _probe_postgres(conninfo)
+    if b.probe is None:
+        conninfo = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+        b.probe = lambda: _probe_postgres(conninfo)
     return engine
 
 
 def use_request_deadlines(deadline_s: float | None) -> None:
-    """Make this process's shared engines time-limited (the chat service calls it at start)."""
+    """Time-limit every round trip of this process's engines that have no limit of their own (the
+    chat service calls it once it has loaded what it needs: a bulk load at start may take longer)."""
     global _process_deadline_s
     _process_deadline_s = deadline_s
-    dispose_engines()
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -106,8 +115,7 @@ def get_engine(url: str | None = None) -> Engine:
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = _engines[url] = make_engine(url, deadline_s=_process_deadline_s,
-                                                  pool_timeout_s=_process_deadline_s or 30.0)
+            engine = _engines[url] = make_engine(url)
         return engine
 
 

@@ -59,9 +59,11 @@ class FeastUserFeatures:
             return None
 
     def get(self, user_id: str, shop_ids: Sequence[int] = ()) -> tuple[dict[str, Any], str]:
-        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+        from infra.platform_ids import user_key
+
+        uid = user_key(user_id)
+        if uid is None:
             return {"total_orders": 0}, "none"  # not a platform user: nothing to look up
-        uid = int(user_id)
         shops = list(dict.fromkeys(int(s) for s in shop_ids))
         from infra.breaker import breaker
 

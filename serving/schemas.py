@@ -121,6 +121,9 @@ class FeedbackRequest(BaseModel):
     coupon_id: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,50}$")
     order_amount: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     satisfaction: StrictInt | None = Field(default=None, ge=1, le=5)
+    idempotency_key: StrictStr | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.:-]{8,100}$",
+        description="coupon_use: a key the client picks per intended use; a retry with it gets the first answer.")
 
     @model_validator(mode="after")
     def _needs(self) -> "FeedbackRequest":
@@ -133,7 +136,7 @@ class FeedbackRequest(BaseModel):
 
 class FeedbackResponse(BaseModel):
     ok: bool
-    status: Literal["recorded", "coupon_used", "coupon_unavailable"]
+    status: Literal["recorded", "coupon_used", "coupon_unavailable", "in_progress"]
     event_id: str
 
 
