@@ -17,13 +17,15 @@ import logging
 import os
 import threading
 import time
+from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 import bentoml  # noqa: E402
 
-from serving import ab  # noqa: E402
+from serving import ab, clock  # noqa: E402
 from serving.scoring import LinearFallbackScorer  # noqa: E402
 from serving.schemas import (  # noqa: E402
     ChatRequest,
@@ -44,6 +46,12 @@ SERVICE_THREADS = 8
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 MAX_JSON_DEPTH = 8  # the deepest valid request is 2 levels; refuse deep documents before any parser recurses
 READINESS_BUDGET_S = 0.7  # /readyz must answer within a second even with a dependency frozen
+
+
+class AsOfForbidden(bentoml.exceptions.BentoMLException):
+    """``as_of`` sent to a service whose simulation clock is off."""
+
+    error_code = HTTPStatus.FORBIDDEN
 
 
 class GuardMiddleware:
@@ -268,7 +276,8 @@ def build_pipeline(settings=None):
     events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
-        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz)
+        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz, clock=clock.now,
+        exploration_share=settings.serving_exploration_share)
     warm_up(pipeline, status)
     # from now on every PostgreSQL round trip of this process is time-limited and feeds one breaker
     # (infra.db): a frozen database degrades a turn instead of stalling it
@@ -379,7 +388,7 @@ class Naviyam:
     # ---- API ------------------------------------------------------------------------------
     @bentoml.api(route="/chat", input_spec=ChatRequest, output_spec=ChatResponse)
     def chat(self, user_id: str, session_id: str, text: str, location: Location | None = None,
-             max_results: int = 3) -> ChatResponse:
+             max_results: int = 3, as_of: datetime | None = None) -> ChatResponse:
         """Answer one child's message: intent, strategy, payable recommendations, Korean answer."""
         from infra.pii import redact_text
 
@@ -387,25 +396,32 @@ class Naviyam:
         # (not into caches, tables, Redis or training data): the turn works on the redacted text
         text = redact_text(text, self.profile_names.get(user_id))
         req = ChatRequest.model_construct(user_id=user_id, session_id=session_id, text=text, location=location,
-                                          max_results=max_results)
+                                          max_results=max_results, as_of=as_of)
         try:
-            return ChatResponse.model_validate(self.pipeline.chat(req))
+            with self._as_of(as_of):
+                return ChatResponse.model_validate(self.pipeline.chat(req))
         except Exception as exc:
             if _unavailable(exc):
                 raise bentoml.exceptions.ServiceUnavailable(f"a dependency is unavailable ({type(exc).__name__}); retry") from None
             raise
 
+    def _as_of(self, when: datetime | None):
+        """The simulated clock for this request (serving/clock.py); 403 unless the setting allows it."""
+        if when is not None and not self.settings.simulation_clock:
+            raise AsOfForbidden("as_of is accepted only when NAVIYAM_SIMULATION_CLOCK=true (simulations and tests)")
+        return clock.as_of(when, enabled=self.settings.simulation_clock)
+
     @bentoml.api(route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
     def feedback(self, ctx: bentoml.Context, user_id: str, session_id: str, recommendation_id: str, action: str,
                  shop_id: int, menu_id: int | None = None, coupon_id: str | None = None,
                  order_amount: int | None = None, satisfaction: int | None = None,
-                 idempotency_key: str | None = None) -> FeedbackResponse:
+                 idempotency_key: str | None = None, as_of: datetime | None = None) -> FeedbackResponse:
         """Record what the child did with a recommendation; coupon_use marks the coupon USED (409 if it is not ACTIVE).
         A coupon_use retried with the same idempotency_key gets the first answer again, and uses nothing twice."""
         req = FeedbackRequest.model_construct(
             user_id=user_id, session_id=session_id, recommendation_id=recommendation_id, action=action,
             shop_id=shop_id, menu_id=menu_id, coupon_id=coupon_id, order_amount=order_amount,
-            satisfaction=satisfaction, idempotency_key=idempotency_key)
+            satisfaction=satisfaction, idempotency_key=idempotency_key, as_of=as_of)
         idem = idempotency_key if action == "coupon_use" else None
         if idem:
             earlier = self.idempotency.begin(user_id, idem)
@@ -414,7 +430,8 @@ class Naviyam:
                 ctx.response.status_code = code
                 return FeedbackResponse.model_validate(body)
         try:
-            body, code = self.pipeline.feedback(req)
+            with self._as_of(as_of):
+                body, code = self.pipeline.feedback(req)
         except Exception as exc:
             if idem:
                 self.idempotency.abort(user_id, idem)
