@@ -76,6 +76,7 @@ class EventLog:
         self._journaled = 0  # sequence number of the last fsynced record
         self._segment_records = 0
         self._segment_opened = 0.0
+        self._appending = False  # one appender at a time: a waiting emitter (the leader) or the journal thread
         self._own: set[str] = set()  # segments this log journaled (not counted as replays)
         self._held: set[str] = set()  # segments counted in ``spooled``
         self._wcond = threading.Condition()  # wakes the database writer
@@ -106,8 +107,15 @@ class EventLog:
             self._cond.notify_all()
             if not (self.durable_ack if wait is None else wait):
                 return
-            if not self._cond.wait_for(lambda: self._journaled >= seq, self.ack_timeout_s):
-                raise NotDurable(f"event log: {len(encoded)} records not fsynced within {self.ack_timeout_s} s")
+            deadline = time.monotonic() + self.ack_timeout_s
+            while self._journaled < seq:
+                if not self._appending:
+                    # nobody is writing the journal: this caller does, for everyone queued so far
+                    # (group commit without a thread hand-off: one fsync, no extra wake-up)
+                    self._append_queued()
+                    continue
+                if not self._cond.wait(max(0.0, deadline - time.monotonic())) and time.monotonic() >= deadline:
+                    raise NotDurable(f"event log: {len(encoded)} records not fsynced within {self.ack_timeout_s} s")
 
     @property
     def pending(self) -> int:
@@ -136,7 +144,8 @@ class EventLog:
         deadline = time.monotonic() + timeout_s
         with self._cond:
             target = self._enqueued
-            if not self._cond.wait_for(lambda: self._journaled >= target, max(0.0, deadline - time.monotonic())):
+            if not self._cond.wait_for(lambda: self._journaled >= target and not self._appending,
+                                       max(0.0, deadline - time.monotonic())):
                 return False
             self._rotate()
         while time.monotonic() < deadline:
@@ -176,40 +185,54 @@ class EventLog:
             with self._wcond:
                 self._wcond.notify_all()
 
-    def _journal_loop(self) -> None:
-        while True:
-            with self._cond:
-                if not self._queue and not self._stop:
-                    self._cond.wait(self.flush_interval_s / 2)
-                if self._segment_records and (time.monotonic() - self._segment_opened >= self.flush_interval_s
-                                              or self._segment_records >= self.batch_size * 4):
-                    self._rotate()
-                if not self._queue:
-                    if self._stop:
-                        self._rotate()
-                        return
-                    continue
-                batch = list(self._queue)
-                self._queue.clear()
-                last = self._enqueued
-            try:
-                new_segment = self.spool.live_path is None
-                self.spool.append(batch)  # write + fsync (and the folder's fsync for a new file)
-                if new_segment:
-                    self._own.add(self.spool.live_path.name)
-                    self._segment_opened = time.monotonic()
-            except Exception:
-                log.exception("event log: journal append failed; retrying")
-                with self._cond:
-                    self._queue.extendleft(reversed(batch))
-                time.sleep(0.05)
-                continue
-            with self._cond:
+    def _append_queued(self) -> None:
+        """Append everything queued to the journal and fsync it (caller holds ``_cond``; it is
+        released during the I/O, while ``_appending`` keeps every other appender out)."""
+        batch = list(self._queue)
+        self._queue.clear()
+        last = self._enqueued
+        self._appending = True
+        self._cond.release()
+        ok = False
+        try:
+            new_segment = self.spool.live_path is None
+            self.spool.append(batch)  # write + fsync (and the folder's fsync for a new file)
+            if new_segment:
+                self._own.add(self.spool.live_path.name)
+                self._segment_opened = time.monotonic()
+            ok = True
+        except Exception:
+            log.exception("event log: journal append failed; retrying")
+            time.sleep(0.05)
+        finally:
+            self._cond.acquire()
+            self._appending = False
+            if ok:
                 self._journaled = last
                 self._segment_records += len(batch)
                 self.stats.journaled += len(batch)
                 self.stats.journal_fsyncs += 1
-                self._cond.notify_all()
+            else:
+                self._queue.extendleft(reversed(batch))
+            self._cond.notify_all()
+
+    def _journal_loop(self) -> None:
+        """Journals what non-waiting emits queued, and closes the live segment on time."""
+        with self._cond:
+            while True:
+                if not self._queue and not self._stop:
+                    self._cond.wait(self.flush_interval_s / 2)
+                if self._appending:  # an emitter is writing the journal: let it finish
+                    self._cond.wait(0.01)
+                    continue
+                if self._segment_records and (time.monotonic() - self._segment_opened >= self.flush_interval_s
+                                              or self._segment_records >= self.batch_size * 4):
+                    self._rotate()
+                if self._queue:
+                    self._append_queued()
+                elif self._stop:
+                    self._rotate()
+                    return
 
     # --- database writer thread ---------------------------------------------------------
     def _writer_loop(self) -> None:
