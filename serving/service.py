@@ -135,11 +135,12 @@ def build_pipeline(settings=None):
     # The NLU keeps one open connection per request thread for its cache lookups: give it its own pool,
     # sized to the threads, so it can never starve the shared pool (retrieval caches, accounts, context).
     from models.nlu.parser import NLUParser
+    from models.nlu.train import load_or_train
 
     nlu_engine = create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, pool_size=SERVICE_THREADS + 2,
                                max_overflow=2, connect_args={"connect_timeout": 3,
                                                              "options": f"-c timezone={settings.timezone}"})
-    nlu = adapters.ParserNlu(NLUParser(engine=nlu_engine))
+    nlu = adapters.ParserNlu(NLUParser(load_or_train(), engine=nlu_engine))
     status["nlu"] = f"models.nlu.parser ({nlu.version})"
     from models.embedding import make_embedder
     from models.retrieval.retriever import Retriever
