@@ -30,7 +30,7 @@ DRINK, DESSERT, SIDE = "음료", "디저트", "사이드메뉴"
 NOT_ASKED = {DRINK: 0.35, DESSERT: 0.6, SIDE: 0.6}
 FOOD_WHEN_ONLY_DRINK_ASKED = 0.5
 SAME_DISH = 0.8
-SAME_SHOP = 0.9
+SAME_SHOP = 0.97  # a nudge only: dishes diversify first, shops break near-ties
 POOL_FACTOR = 3
 POOL_MIN = 30
 

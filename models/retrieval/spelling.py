@@ -35,6 +35,33 @@ def jamo(word: str) -> str:
     return "".join(out)
 
 
+# How a word sounds matters more than how it was keyed: a final consonant is written as the
+# initial it sounds like (so a syllable boundary typed elsewhere costs nothing: 떡뽀끼 ~ 떡볶이),
+# tense consonants fold to plain ones (ㄲ→ㄱ, ㅆ→ㅅ, ...), ㅔ/ㅐ and ㅖ/ㅒ merge, and the silent
+# initial ㅇ is dropped (a final ㅇ, "ng", is kept as its own letter).
+_INITIAL = "ㄱㄱㄴㄷㄷㄹㅁㅂㅂㅅㅅㅇㅈㅈㅊㅋㅌㅍㅎ"  # the 19 initials, tense ones folded
+_MEDIAL = "ㅏㅐㅑㅒㅓㅐㅕㅒㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"  # the 21 medials, ㅔ→ㅐ and ㅖ→ㅒ
+_FINAL = ("", "ㄱ", "ㄱ", "ㄱㅅ", "ㄴ", "ㄴㅈ", "ㄴㅎ", "ㄷ", "ㄹ", "ㄹㄱ", "ㄹㅁ", "ㄹㅂ", "ㄹㅅ", "ㄹㅌ", "ㄹㅍ",
+          "ㄹㅎ", "ㅁ", "ㅂ", "ㅂㅅ", "ㅅ", "ㅅ", "ŋ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ")
+
+
+def sound(word: str) -> str:
+    """The letters the speller compares (see above): 떡볶이 and 떡뽀끼 give the same string."""
+    out = []
+    for ch in word:
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            cho, rest = divmod(code, 588)
+            jung, jong = divmod(rest, 28)
+            if cho != 11:  # ㅇ
+                out.append(_INITIAL[cho])
+            out.append(_MEDIAL[jung])
+            out.append(_FINAL[jong])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
 def edit_distance(a: str, b: str, bound: int) -> int:
     """Levenshtein distance of ``a`` and ``b``, or ``bound + 1`` as soon as it must exceed ``bound``."""
     if abs(len(a) - len(b)) > bound:
@@ -64,7 +91,7 @@ class Speller:
         self.counts = Counter({w: c for w, c in counts.items() if _HANGUL.fullmatch(w)})
         self._by_len: dict[int, list[tuple[str, str]]] = {}
         for w in self.counts:
-            j = jamo(w)
+            j = sound(w)
             self._by_len.setdefault(len(j), []).append((w, j))
         self._cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
@@ -81,7 +108,7 @@ class Speller:
             return self._cache[word]
         fixed = None
         if len(word) >= 2 and word not in self.counts:
-            j = jamo(word)
+            j = sound(word)
             bound = max_edits(len(j))
             best, found = bound + 1, []
             for length in range(len(j) - bound, len(j) + bound + 1):
