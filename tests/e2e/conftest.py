@@ -67,12 +67,20 @@ def _register_tiny_rankers(settings) -> list:
     return reports
 
 
+@dataclass
+class Prepared:
+    """A migrated, seeded database, the retrieval index and registered rankers: what a service host needs."""
+    dbname: str
+    engine: object
+    data_dir: Path
+    env: dict  # the service's environment (settings as NAVIYAM_* variables)
+
+
 @pytest.fixture(scope="session")
-def service(settings, tmp_path_factory) -> Service:
+def e2e_env(settings, tmp_path_factory) -> Prepared:
     from infra.db import get_engine
     from infra.schema import create_database, drop_database, prepare
     from models.retrieval.store import EdgeStore
-    from serving.cli import start_service, stop_service, wait_ready
 
     import e2e_seed as seed
 
@@ -88,14 +96,23 @@ def service(settings, tmp_path_factory) -> Service:
     build_index(engine, store=store, full=True)
     store.close()
 
-    rankers = _register_tiny_rankers(settings)
-
-    port = _free_port()
-    log_path = data_dir / "service.log"
+    _register_tiny_rankers(settings)
     env = {"NAVIYAM_DATA_DIR": str(data_dir), "NAVIYAM_PG_DATABASE": dbname, "NAVIYAM_API_KEY": API_KEY,
            "NAVIYAM_PG_HOST": settings.pg_host, "NAVIYAM_PG_PORT": str(settings.pg_port),
            "NAVIYAM_REDIS_URL": settings.redis_url, "BENTOML_DO_NOT_TRACK": "true",
            "NAVIYAM_MLFLOW_TRACKING_URI": settings.mlflow_uri}
+    yield Prepared(dbname=dbname, engine=engine, data_dir=data_dir, env=env)
+    engine.dispose()
+    drop_database(settings, dbname)
+
+
+@pytest.fixture(scope="session")
+def service(e2e_env) -> Service:
+    from serving.cli import start_service, stop_service, wait_ready
+
+    data_dir, env = e2e_env.data_dir, e2e_env.env
+    port = _free_port()
+    log_path = data_dir / "service.log"
     proc = start_service(port, env=env, log_path=log_path)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -104,10 +121,9 @@ def service(settings, tmp_path_factory) -> Service:
         stop_service(proc)
         print(log_path.read_text()[-4000:])
         raise
-    yield Service(url=url, api_key=API_KEY, engine=engine, dbname=dbname, log_path=log_path, data_dir=data_dir)
+    yield Service(url=url, api_key=API_KEY, engine=e2e_env.engine, dbname=e2e_env.dbname, log_path=log_path,
+                  data_dir=data_dir)
     stop_service(proc)
-    engine.dispose()
-    drop_database(settings, dbname)
 
 
 @pytest.fixture()
