@@ -143,6 +143,12 @@ class Network:
                 _run("ip", "link", "del", name, check=False)  # takes its peer in the namespace with it
         for ns in _run("ip", "netns", "list", check=False).stdout.split():
             if ns.startswith("nvyh"):
+                # nothing may outlive its host: a process left in a namespace keeps it (and its port) alive
+                for pid in _run("ip", "netns", "pids", ns, check=False).stdout.split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except (ProcessLookupError, ValueError):
+                        pass
                 _run("ip", "netns", "del", ns, check=False)
         if f" {BRIDGE}:" in listed or f" {BRIDGE}@" in listed:
             _run("ip", "link", "del", BRIDGE, check=False)
@@ -185,17 +191,41 @@ class Host:
                                      stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
-        """SIGTERM: the graceful stop a pod gets (the event log drains); SIGKILL: a host lost."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
+    def processes(self) -> list:
+        """The host's whole process tree: BentoML starts its workers in sessions of their own, so a
+        signal to the process group alone would leave a worker serving on the inherited socket."""
+        import psutil
+
+        if self.proc is None:
+            return []
         try:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(timeout)
-        except ProcessLookupError:
-            pass
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            root = psutil.Process(self.proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> None:
+        """SIGTERM: the graceful stop a pod gets (the server stops its workers, the event log
+        drains); SIGKILL: a host lost, every process of it at once."""
+        import psutil
+
+        tree = self.processes()
+        if not tree:
+            return
+        targets = tree if sig == signal.SIGKILL else tree[:1]
+        for p in targets:
+            try:
+                p.send_signal(sig)
+            except psutil.NoSuchProcess:
+                pass
+        _, alive = psutil.wait_procs(tree, timeout=timeout)
+        for p in alive:  # whatever ignored the graceful stop
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+        psutil.wait_procs(alive, timeout=10)
+        if self.proc is not None:
             self.proc.wait(10)
 
     def wait_ready(self, timeout: float = 300.0) -> None:

@@ -118,6 +118,33 @@ def log_audit(engine, turns: list[rh.Turn]) -> dict:
     return {"acked_turns": len(turns), "lost": lost, "doubled": doubled, "lost_turns": lost_turns}
 
 
+LOG_TABLES = ("conversations", "conversation_contexts", "user_interactions", "recommendations_log", "performance_logs")
+
+
+def capacity_inputs(engine, driver: rh.Driver) -> dict:
+    """What the capacity model needs from a real run: database connections held by the hosts, and
+    rows and bytes each turn writes (the rows of these sessions, as stored)."""
+    sessions = list(driver.conversations)
+    turns = len(driver.acked())
+    out: dict = {"turns": turns}
+    with engine.connect() as conn:
+        out["pg_connections_to_the_database"] = conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")).scalar()
+        rows = total = 0
+        for table in LOG_TABLES:
+            n, size = conn.execute(text(f"SELECT count(*), coalesce(sum(pg_column_size(t.*)), 0) FROM {table} t "
+                                        "WHERE session_id = ANY(:s)"), {"s": sessions}).one()
+            rows, total = rows + n, total + size
+        n, size = conn.execute(text(
+            "SELECT count(*), coalesce(sum(pg_column_size(f.*)), 0) FROM recommendation_features f "
+            "JOIN recommendations_log r ON r.event_id = f.recommendation_event_id WHERE r.session_id = ANY(:s)"),
+            {"s": sessions}).one()
+        rows, total = rows + n, total + size
+    out["log_rows_per_turn"] = round(rows / turns, 2) if turns else None
+    out["log_bytes_per_turn"] = round(total / turns) if turns else None  # heap tuples, before indexes
+    return out
+
+
 def test_multi_host_rehearsal(cluster, e2e_env):
     hosts, balancer = cluster
     api_key = e2e_env.env["NAVIYAM_API_KEY"]
@@ -138,6 +165,7 @@ def test_multi_host_rehearsal(cluster, e2e_env):
     assert {t.host for t in d.acked()} == {h.name for h in hosts}
     audit = log_audit(e2e_env.engine, d.acked())
     assert sum(audit["lost"].values()) == 0 and sum(audit["doubled"].values()) == 0, audit
+    report["capacity_inputs"] = capacity_inputs(e2e_env.engine, d)
 
     # --- 2. throughput with 1, 2, 3 hosts -------------------------------------------------------------
     report["throughput"] = rh.throughput(balancer, make_driver, hosts, [1, 2, 3], seconds=8.0, concurrency_per_host=3)
