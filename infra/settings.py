@@ -113,6 +113,14 @@ class Settings(BaseSettings):
     )
     dbt_threads: int = Field(default=2, ge=1, le=64, description="dbt threads (about one per core).")
     log_json: bool = Field(default=False, description="Emit JSON log lines instead of console lines.")
+    progress: Literal["auto", "bar", "lines", "off"] = Field(
+        default="auto",
+        description="Progress of long jobs (`infra/progress.py`): a bar with rate and ETA when stderr is a "
+                    "terminal, plain periodic lines otherwise (auto), always one of them, or off.",
+    )
+    progress_interval_s: float = Field(
+        default=10.0, ge=0.5, description="Seconds between plain progress lines (CI, Dagster logs)."
+    )
 
     @field_validator("timezone")
     @classmethod
