@@ -347,6 +347,23 @@ backend hosts
                 out[cols[1]] = cols[17]
         return out
 
+    def sessions(self, name: str) -> int:
+        """Requests HAProxy has in flight on one host."""
+        for line in self.command("show stat").splitlines():
+            cols = line.split(",")
+            if len(cols) > 4 and cols[0] == "hosts" and cols[1] == name:
+                return int(cols[4] or 0)
+        raise KeyError(name)
+
+    def drain(self, name: str, timeout: float = 30.0) -> float:
+        """Take a host out of rotation and wait until its last request is answered (what the
+        endpoints controller and preStop do for a pod); returns the seconds it took."""
+        self.command(f"set server hosts/{name} state drain")
+        started = time.monotonic()
+        while self.sessions(name) and time.monotonic() - started < timeout:
+            time.sleep(0.05)
+        return time.monotonic() - started
+
     def set_in_rotation(self, names: list[str]) -> None:
         for h in self.hosts:
             self.command(f"{'enable' if h.name in names else 'disable'} server hosts/{h.name}")
@@ -363,8 +380,9 @@ backend hosts
 # ---- load ------------------------------------------------------------------------------------------
 
 HOME = {"lat": 37.5560, "lon": 126.9050}
-#: one conversation: budget, then a food, then a refinement, then "아까 거" (the earlier one)
-SCRIPT = ("배고픈데 5천원밖에 없어", "떡볶이 좋아해", "매운 거 빼고", "아까 거 어디야?")
+#: one conversation: a food and a budget, then two refinements that only the session's context can
+#: complete ("매운 거 빼고", "더 싼 거"), then "아까 거" (the earlier one)
+SCRIPT = ("떡볶이 5천원 이하로 먹고 싶어", "매운 거 빼고", "더 싼 거 없어?", "아까 거 어디야?")
 
 
 @dataclass
@@ -380,31 +398,31 @@ class Turn:
 
 def context_problems(turns: list[Turn]) -> list[str]:
     """What is wrong with one scripted conversation's answers (empty: its context held across hosts)."""
-    bad = []
     if [t.index for t in turns] != list(range(1, len(turns) + 1)) or any(t.status != 200 for t in turns):
         return [f"unanswered turn(s): {[(t.index, t.status) for t in turns]}"]
-    for t in turns:
-        if t.body.get("turn") != t.index:
-            bad.append(f"turn {t.index} answered as session turn {t.body.get('turn')}: context lost")
-    if len(turns) >= 2:
-        second = turns[1].body
-        if second["entities"].get("budget") != 5000:
-            bad.append(f"turn 2 forgot the 5,000원 budget: {second['entities']}")
-        if any(r["final_price"] > 5000 for r in second["recommendations"]):
-            bad.append("turn 2 recommends over the budget")
-    if len(turns) >= 3:
-        third = turns[2].body
-        if not third.get("refinement") or third["entities"].get("food_type") != "분식":
-            bad.append(f"turn 3 is not a refinement of 분식: {third.get('refinement')} {third['entities']}")
-        if "no_spicy" not in (third["entities"].get("dietary_restrictions") or []):
-            bad.append("turn 3 lost no_spicy")
-    if len(turns) >= 4:
-        third, fourth = turns[2].body, turns[3].body
-        if not fourth.get("back_reference"):
+    bad = [f"turn {t.index} answered as session turn {t.body.get('turn')}: context lost"
+           for t in turns if t.body.get("turn") != t.index]
+    bodies = [t.body for t in turns]
+    for i, b in enumerate(bodies[:3], start=1):
+        ents = b["entities"]
+        if ents.get("budget") != 5000 or ents.get("food_type") != "분식":
+            bad.append(f"turn {i} lost the 분식 / 5,000원 frame: {ents}")
+        if any(r["final_price"] > 5000 for r in b["recommendations"]):
+            bad.append(f"turn {i} recommends over 5,000원")
+    for i, b in enumerate(bodies[1:3], start=2):
+        if not b.get("refinement") or "no_spicy" not in (b["entities"].get("dietary_restrictions") or []):
+            bad.append(f"turn {i} is not a no-spicy refinement of turn 1: {b.get('refinement')} {b['entities']}")
+    if len(bodies) >= 3 and bodies[1]["recommendations"] and bodies[2]["recommendations"]:
+        if max(r["final_price"] for r in bodies[2]["recommendations"]) >= min(
+                r["final_price"] for r in bodies[1]["recommendations"]):
+            bad.append("turn 3 (더 싼 거) is not cheaper than turn 2")
+    if len(bodies) >= 4:
+        earlier = next((b["recommendations"] for b in reversed(bodies[:3]) if b["recommendations"]), [])
+        if not bodies[3].get("back_reference"):
             bad.append("turn 4 did not read 아까 거 as a back reference")
-        elif third["recommendations"] and (not fourth["recommendations"] or fourth["recommendations"][0]["shop_id"]
-                                           != third["recommendations"][0]["shop_id"]):
-            bad.append("turn 4 recalled another shop than turn 3's first")
+        elif earlier and (not bodies[3]["recommendations"]
+                          or bodies[3]["recommendations"][0]["shop_id"] != earlier[0]["shop_id"]):
+            bad.append("turn 4 recalled another shop than the last recommendation")
     return bad
 
 
