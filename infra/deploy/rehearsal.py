@@ -295,6 +295,8 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout queue 30s
+    # /readyz answers in milliseconds, but a busy host must not be taken for a dead one
+    timeout check 5s
     # a request is retried on another host only when it never reached one (a POST is not idempotent)
     retries 3
     retry-on conn-failure
@@ -309,7 +311,7 @@ backend hosts
     balance roundrobin
     option httpchk GET /readyz
     http-check expect status 200
-    default-server inter 500ms fastinter 250ms downinter 500ms fall 2 rise 2
+    default-server inter 1s fastinter 250ms downinter 500ms fall 2 rise 2
     http-response set-header X-Served-By %s
 {servers}
 """

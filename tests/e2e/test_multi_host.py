@@ -168,6 +168,7 @@ def test_multi_host_rehearsal(cluster, e2e_env):
     report["capacity_inputs"] = capacity_inputs(e2e_env.engine, d)
 
     # --- 2. throughput with 1, 2, 3 hosts -------------------------------------------------------------
+    print("REHEARSAL conversations " + json.dumps(report, ensure_ascii=False))
     report["throughput"] = rh.throughput(balancer, make_driver, hosts, [1, 2, 3], seconds=8.0, concurrency_per_host=3)
     assert all(r["turns"] > 0 for r in report["throughput"])
 
@@ -177,8 +178,10 @@ def test_multi_host_rehearsal(cluster, e2e_env):
     runner = threading.Thread(target=load.run, kwargs={"concurrency": 6, "seconds": 14.0})
     runner.start()
     time.sleep(5.0)
+    assert balancer.states()[victim.name].startswith("UP"), balancer.states()
     killed_at = time.monotonic()
     victim.stop(signal.SIGKILL)
+    gone_at = time.monotonic()  # every process of the host is dead
     drained_s = balancer.wait_state(victim.name, "DOWN", timeout=15)
     spool_left = victim.spool_records()
     victim.start()  # back while the others carry the load; its spool (if any) replays at start
@@ -191,6 +194,7 @@ def test_multi_host_rehearsal(cluster, e2e_env):
     audit = log_audit(e2e_env.engine, acked)
     # turns acknowledged by the victim in the last moments before the kill, by age
     lost_age = sorted(round(killed_at - t.acked_at, 3) for t in audit["lost_turns"])
+    lost_detail = [(t.host, t.session_id, t.index, round(killed_at - t.acked_at, 3)) for t in audit["lost_turns"]]
     clean = [s for s, turns in load.conversations.items() if all(t.attempts == 1 for t in turns)]
     resent = {s: turns for s, turns in load.conversations.items() if s not in clean}
     report["host_kill"] = {
@@ -200,9 +204,11 @@ def test_multi_host_rehearsal(cluster, e2e_env):
         "conversations_with_a_resent_turn": len(resent),
         "context_problems_in_untouched_conversations": sum(1 for s in clean if rh.context_problems(load.conversations[s])),
         "lost": audit["lost"], "doubled": audit["doubled"], "lost_turn_ack_age_s": lost_age,
+        "lost_turns_host_session_turn_age": lost_detail, "kill_took_s": round(gone_at - killed_at, 3),
         "spool_records_left_by_victim": spool_left, "rejoined_after_restart_s": round(rejoined_s, 2),
         "victim_serves_again": any(t.host == victim.name for t in after.acked()),
     }
+    print("REHEARSAL host_kill " + json.dumps(report["host_kill"], ensure_ascii=False))
     assert sum(audit["doubled"].values()) == 0, report["host_kill"]
     assert report["host_kill"]["context_problems_in_untouched_conversations"] == 0, report["host_kill"]
     assert report["host_kill"]["victim_serves_again"]
@@ -210,7 +216,7 @@ def test_multi_host_rehearsal(cluster, e2e_env):
     # writer's memory queue (flushed every 0.2 s), so a SIGKILL can lose the last moments of the
     # victim's turns. What is true today: a lost turn is always one the victim acknowledged
     # before it was killed (its age is reported), never another host's.
-    assert all(t.host == victim.name and t.acked_at <= killed_at for t in audit["lost_turns"]), report["host_kill"]
+    assert all(t.host == victim.name and t.acked_at <= gone_at for t in audit["lost_turns"]), lost_detail
 
     # --- 4. a graceful stop (what Kubernetes does to a pod): drain, SIGTERM: nothing lost ---------------
     leaving = hosts[2]
