@@ -117,7 +117,7 @@ def service(e2e_env, settings) -> Service:
     """The service, reaching PostgreSQL and Redis through TCP proxies the outage tests can cut."""
     from urllib.parse import urlparse
 
-    from serving.cli import start_service, stop_service, wait_ready
+    from serving.process import start_service, stop_service, wait_ready
     from tcp_proxy import TcpProxy
 
     data_dir = e2e_env.data_dir
