@@ -273,7 +273,7 @@ def build_pipeline(settings=None):
         users = features.UserFeatureCache(engine)
         status["user_features"] = "postgres (feature history; Feast online store not set up)" \
             if settings.serving_user_features == "feast" else "postgres (feature history)"
-    contexts = adapters.LayeredContextStore(engine, get_redis, l1=settings.serving_workers == 1)
+    contexts = adapters.LayeredContextStore(engine, get_redis)  # L1 checked against Redis: any worker, any host
     events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
