@@ -11,7 +11,7 @@ export BENTOML_DO_NOT_TRACK := true
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install demo test test-fast dagster-ui mlflow-ui clean-data
+.PHONY: help install demo test test-fast browser deps-check dagster-ui mlflow-ui clean-data
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -29,8 +29,19 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 demo: install  ## command 1: services, schema, sample data, ingest, assets, training, sample chats
 	$(VENV)/bin/naviyam demo
 
-test: install  ## command 2: the whole pytest suite against real PostgreSQL and Redis
+test: install browser deps-check  ## command 2: the whole pytest suite against real PostgreSQL and Redis
 	$(PY) -m pytest -q
+
+# the playground test drives a real headless Chromium (Debian's, through Selenium); CI runs as root
+browser:  ## install Chromium and chromedriver when missing (apt-get; needs root or sudo)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
+	  echo "==> installing chromium and chromium-driver (apt-get)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
+	  || echo "warning: could not install chromium: the browser test will be skipped"; }
+
+deps-check: install  ## declared dependencies match the imports (deptry)
+	$(VENV)/bin/deptry . --no-ansi
 
 test-fast: install  ## unit tests only
 	$(PY) -m pytest -q tests/unit

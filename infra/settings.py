@@ -12,10 +12,16 @@ from typing import Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+#: the built-in development secrets: public (they are in this file), so production refuses them
+DEV_CARD_HASH_KEY = "naviyam-dev-card-key-change-me"
+DEV_API_KEY = "naviyam-dev-key"
+#: shortest secret production accepts (a 32-character random key carries ~190 bits)
+MIN_SECRET_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -24,6 +30,38 @@ class Settings(BaseSettings):
         env_file=PROJECT_ROOT / ".env",
         env_file_encoding="utf-8",
         extra="ignore",
+    )
+
+    # --- environment ---------------------------------------------------------------------
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="development: built-in secrets and embedded PostgreSQL/Valkey fallbacks allowed, docs and "
+                    "playground on. production: refuses default or short secrets (< 32 characters), no "
+                    "embedded fallbacks (an outage fails readiness instead of serving an empty local "
+                    "database), docs, playground and debug endpoints only when their own setting says so.",
+    )
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve the OpenAPI document (`/docs.json`) and BentoML's index page; unset means on in "
+                    "development only.",
+    )
+    playground: bool | None = Field(
+        default=None, description="Serve the chat playground page at `/playground/`; unset means on in development only."
+    )
+    debug_endpoints: bool | None = Field(
+        default=None,
+        description="Serve `POST /status` (components, per-worker event-log counters); unset means on in "
+                    "development only.",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Let any client scrape `/metrics` without the API key; otherwise only loopback clients may "
+                    "(a Prometheus beside the pod) and others need `X-API-Key`.",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint (e.g. `http://collector:4318/v1/traces`): spans per request and "
+                    "per pipeline stage are exported there; unset means no tracing.",
     )
 
     # --- where things live -------------------------------------------------------------
@@ -59,11 +97,11 @@ class Settings(BaseSettings):
 
     # --- security ------------------------------------------------------------------------
     card_hash_key: SecretStr = Field(
-        default=SecretStr("naviyam-dev-card-key-change-me"),
+        default=SecretStr(DEV_CARD_HASH_KEY),
         description="HMAC key for meal-card numbers; set a real secret in production.",
     )
     api_key: SecretStr = Field(
-        default=SecretStr("naviyam-dev-key"),
+        default=SecretStr(DEV_API_KEY),
         description="Value of the X-API-Key header the chat service requires.",
     )
 
@@ -131,7 +169,48 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        for name, secret, default in (("NAVIYAM_API_KEY", self.api_key, DEV_API_KEY),
+                                      ("NAVIYAM_CARD_HASH_KEY", self.card_hash_key, DEV_CARD_HASH_KEY)):
+            value = secret.get_secret_value()
+            if value == default:
+                problems.append(f"{name} is the built-in development value")
+            elif len(value) < MIN_SECRET_CHARS:
+                problems.append(f"{name} is shorter than {MIN_SECRET_CHARS} characters")
+        for name in ("pg_embedded_fallback", "redis_embedded_fallback"):
+            if name in self.model_fields_set and getattr(self, name):
+                problems.append(f"NAVIYAM_{name.upper()} must be off in production")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        # a pod that starts during an outage must fail readiness, not serve from an empty local database
+        self.pg_embedded_fallback = False
+        self.redis_embedded_fallback = False
+        return self
+
     # --- derived -------------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def _dev_default(self, value: bool | None) -> bool:
+        return (not self.is_production) if value is None else value
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self._dev_default(self.api_docs)
+
+    @property
+    def playground_enabled(self) -> bool:
+        return self._dev_default(self.playground)
+
+    @property
+    def debug_endpoints_enabled(self) -> bool:
+        return self._dev_default(self.debug_endpoints)
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

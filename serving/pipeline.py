@@ -40,7 +40,10 @@ INTERACTION_TYPES = {"detail_view": "detail_view", "selection": "selection", "co
 class Stopwatch:
     def __init__(self) -> None:
         self.started = time.perf_counter()
+        self.started_ns = time.time_ns()
         self.stages: dict[str, float] = {}
+        #: (stage, start, end) in wall-clock ns, one per entry: the trace's stage spans
+        self.marks: list[tuple[str, int, int]] = []
 
     @contextmanager
     def stage(self, name: str):
@@ -48,7 +51,10 @@ class Stopwatch:
         try:
             yield
         finally:
-            self.stages[name] = self.stages.get(name, 0.0) + (time.perf_counter() - t) * 1000
+            elapsed = time.perf_counter() - t
+            self.stages[name] = self.stages.get(name, 0.0) + elapsed * 1000
+            end_ns = self.started_ns + int((time.perf_counter() - self.started) * 1e9)
+            self.marks.append((name, end_ns - int(elapsed * 1e9), end_ns))
 
     def total(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -108,8 +114,8 @@ class ChatPipeline:
             flush()
 
     # ------------------------------------------------------------------------------------
-    def chat(self, req: ChatRequest) -> dict[str, Any]:
-        sw = Stopwatch()
+    def chat(self, req: ChatRequest, sw: Stopwatch | None = None) -> dict[str, Any]:
+        sw = sw or Stopwatch()  # the service passes its own to turn the stages into trace spans
         now = self.clock()
         local = now.astimezone(self.tz)
         minute = local.hour * 60 + local.minute

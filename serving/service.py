@@ -4,9 +4,12 @@
 
 Endpoints: ``POST /chat``, ``POST /feedback``, ``POST /status`` (components and the event log),
 ``GET /healthz`` (alive) and ``GET /readyz`` (models loaded; PostgreSQL, Redis and the Qdrant shard
-reachable), the OpenAPI document at ``/docs.json``. Every endpoint but the health probes needs the
-header ``X-API-Key`` (``settings.api_key``); bodies over 16 KiB are refused, malformed JSON is a 400,
-and errors never carry a stack trace.
+reachable), the OpenAPI document at ``/docs.json``, Prometheus metrics at ``/metrics`` (all workers)
+and the chat playground at ``/playground/``. Every endpoint but the health probes and the playground
+page needs the header ``X-API-Key`` (``settings.api_key``); ``/metrics`` needs it unless scraped from
+loopback (or ``metrics_public``). Docs, playground and ``/status`` follow their own settings (on in
+development, off in production). Bodies over 16 KiB are refused, malformed JSON is a 400, and errors
+never carry a stack trace.
 """
 
 from __future__ import annotations
@@ -41,19 +44,38 @@ MAX_BODY_BYTES = 16 * 1024
 #: per-thread resource (the NLU keeps one database connection per thread) fits its pool
 SERVICE_THREADS = 8
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+PLAYGROUND_PREFIX = "/playground"
+DOCS_PATHS = frozenset({"/", "/docs.json", "/schema.json"})
 
 
 class GuardMiddleware:
-    """API key on every path but the health probes; body size limit; malformed JSON → 400."""
+    """API key on every path but the health probes; body size limit; malformed JSON → 400.
 
-    def __init__(self, app, api_key: str | None = None, max_body: int = MAX_BODY_BYTES) -> None:
+    Also where the environment's switches act: docs, playground and ``/status`` are 404 when off, and
+    ``/metrics`` is open to loopback scrapers (or everyone with ``metrics_public``)."""
+
+    def __init__(self, app, api_key: str | None = None, max_body: int = MAX_BODY_BYTES, settings=None) -> None:
         self.app = app
         self.max_body = max_body
-        if api_key is None:
+        if settings is None:
             from infra.settings import get_settings
 
-            api_key = get_settings().api_key.get_secret_value()
+            settings = get_settings()
+        if api_key is None:
+            api_key = settings.api_key.get_secret_value()
         self.api_key = api_key.encode()
+        self.metrics_public = settings.metrics_public
+        self.hidden_prefixes: tuple[str, ...] = ()
+        hidden = []
+        if not settings.api_docs_enabled:
+            hidden += ["/docs.json", "/schema.json", "/static_content", "/assets"]
+        if not settings.playground_enabled:
+            hidden.append(PLAYGROUND_PREFIX)
+        if not settings.debug_endpoints_enabled:
+            hidden.append("/status")
+        self.hidden_prefixes = tuple(hidden)
+        self.hide_index = not settings.api_docs_enabled
 
     async def _reply(self, send, status: int, body: dict) -> None:
         payload = json.dumps(body, ensure_ascii=False).encode()
@@ -66,6 +88,13 @@ class GuardMiddleware:
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         if path in PUBLIC_PATHS:
+            return await self.app(scope, receive, send)
+        if (self.hide_index and path == "/") or path.startswith(self.hidden_prefixes):
+            return await self._reply(send, 404, {"error": "not found"})
+        if path == PLAYGROUND_PREFIX or path.startswith(PLAYGROUND_PREFIX + "/"):
+            # the page and its script carry no data; the page calls the API with the key the user gives
+            return await self.app(scope, receive, send)
+        if path == "/metrics" and (self.metrics_public or (scope.get("client") or ("",))[0] in LOOPBACK):
             return await self.app(scope, receive, send)
         headers = dict(scope.get("headers") or [])
         given = headers.get(b"x-api-key", b"")
@@ -206,7 +235,7 @@ def _workers() -> int:
     threads=SERVICE_THREADS,
     traffic={"timeout": 30, "max_concurrency": 128},
     logging={"access": {"enabled": False}},
-    metrics={"enabled": False},
+    metrics={"enabled": True, "namespace": "bentoml_service"},
 )
 class Naviyam:
     """Naviyam chat: a child's words in, a meal they can pay for out."""
@@ -222,9 +251,17 @@ class Naviyam:
 
         faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <worker>`: every thread's stack
         self.settings = settings
+        _warn_dev_secrets(settings)
         self.pipeline, self.components = build_pipeline(settings)
         self._ready_cache: tuple[float, bool, dict[str, str]] = (0.0, False, {})
         self._ready_lock = threading.Lock()
+        from serving import telemetry
+
+        self.metrics = telemetry.metrics()
+        self.metrics_exporter = telemetry.EventLogExporter(self.metrics, self.pipeline.events)
+        self.monitoring = telemetry.MonitoringGauges(self.pipeline.accounts.engine)
+        self.tracer = telemetry.Tracer(settings.otlp_endpoint)
+        self.components["tracing"] = f"otlp {settings.otlp_endpoint}" if self.tracer.enabled else "off"
         log.info("naviyam service ready to load: %s", self.components)
 
     # ---- probes ---------------------------------------------------------------------------
@@ -262,13 +299,42 @@ class Naviyam:
         return self._check()[0]
 
     # ---- API ------------------------------------------------------------------------------
+    def __metrics__(self, content: str) -> str:
+        """BentoML's /metrics hook: the live metrics plus the 5-minute batch's §13 figures."""
+        return content + self.monitoring.text()
+
     @bentoml.api(route="/chat", input_spec=ChatRequest, output_spec=ChatResponse)
-    def chat(self, user_id: str, session_id: str, text: str, location: Location | None = None,
+    def chat(self, ctx: bentoml.Context, user_id: str, session_id: str, text: str, location: Location | None = None,
              max_results: int = 3) -> ChatResponse:
         """Answer one child's message: intent, strategy, payable recommendations, Korean answer."""
+        from infra.logs import bind, hash_id, log_context
+        from serving.pipeline import Stopwatch
+
         req = ChatRequest.model_construct(user_id=user_id, session_id=session_id, text=text, location=location,
                                           max_results=max_results)
-        return ChatResponse.model_validate(self.pipeline.chat(req))
+        request_id = _request_id(ctx)
+        ctx.response.headers["X-Request-ID"] = request_id
+        session_hash = hash_id(session_id)
+        sw = Stopwatch()
+        with log_context(request_id=request_id, session_hash=session_hash):
+            try:
+                result = self.pipeline.chat(req, sw)
+            except Exception as exc:
+                self.tracer.record_turn("chat", sw.started_ns, time.time_ns(), sw.marks,
+                                        {"request_id": request_id, "session_hash": session_hash}, error=exc)
+                raise
+            bind(event_id=result["event_id"])
+            self.metrics.observe_turn(result)
+            self.metrics.observe_event_log(self.pipeline.events)
+            self.tracer.record_turn(
+                "chat", sw.started_ns, time.time_ns(), sw.marks,
+                {"request_id": request_id, "event_id": result["event_id"], "session_hash": session_hash,
+                 "intent": result["intent"], "strategy": result["strategy"],
+                 "model_variant": result["model_variant"], "recommendations": len(result["recommendations"])})
+            log.info("chat turn", extra={"intent": result["intent"], "strategy": result["strategy"],
+                                         "recommendations": len(result["recommendations"]),
+                                         "total_ms": result["timings_ms"].get("total")})
+        return ChatResponse.model_validate(result)
 
     @bentoml.api(route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
     def feedback(self, ctx: bentoml.Context, user_id: str, session_id: str, recommendation_id: str, action: str,
@@ -279,8 +345,15 @@ class Naviyam:
             user_id=user_id, session_id=session_id, recommendation_id=recommendation_id, action=action,
             shop_id=shop_id, menu_id=menu_id, coupon_id=coupon_id, order_amount=order_amount,
             satisfaction=satisfaction)
-        body, code = self.pipeline.feedback(req)
-        ctx.response.status_code = code
+        from infra.logs import hash_id, log_context
+
+        request_id = _request_id(ctx)
+        ctx.response.headers["X-Request-ID"] = request_id
+        with log_context(request_id=request_id, session_hash=hash_id(session_id), event_id=recommendation_id):
+            body, code = self.pipeline.feedback(req)
+            ctx.response.status_code = code
+            self.metrics.observe_feedback(action, str(body.get("status", code)))
+            log.info("feedback", extra={"action": action, "status": body.get("status"), "http_status": code})
         return FeedbackResponse.model_validate(body)
 
     @bentoml.api(route="/status", output_spec=StatusResponse)
@@ -294,7 +367,55 @@ class Naviyam:
 
     @bentoml.on_shutdown
     def _close(self) -> None:
+        self.metrics_exporter.stop()
         self.pipeline.close()
+        self.tracer.shutdown()
+
+
+def _request_id(ctx) -> str:
+    """The caller's X-Request-ID when it is a sane token (a gateway's id), else a new one."""
+    from serving.telemetry import new_request_id
+
+    given = ctx.request.headers.get("x-request-id", "") if ctx.request is not None else ""
+    if 8 <= len(given) <= 64 and all(c.isalnum() or c in "-_" for c in given):
+        return given
+    return new_request_id()
+
+
+def _warn_dev_secrets(settings) -> None:
+    """Development may run on the built-in secrets, but never silently (production refuses them)."""
+    from infra.settings import DEV_API_KEY, DEV_CARD_HASH_KEY
+
+    for name, secret, default in (("NAVIYAM_API_KEY", settings.api_key, DEV_API_KEY),
+                                  ("NAVIYAM_CARD_HASH_KEY", settings.card_hash_key, DEV_CARD_HASH_KEY)):
+        if secret.get_secret_value() == default:
+            log.warning("%s is the built-in development value: fine on a laptop, refused when "
+                        "NAVIYAM_ENVIRONMENT=production", name)
+
+
+def _playground_app():
+    """The chat playground: static files (no build step) and the sample users and places to pick."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, RedirectResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    from serving import playground
+
+    async def samples(_request):
+        import anyio
+
+        return JSONResponse(await anyio.to_thread.run_sync(playground.samples))
+
+    async def index(_request):
+        return RedirectResponse(url=PLAYGROUND_PREFIX + "/index.html")
+
+    return Starlette(routes=[
+        Route("/samples.json", samples),
+        Route("/", index),
+        Mount("/", StaticFiles(directory=playground.STATIC_DIR, html=True)),
+    ])
 
 
 Naviyam.add_asgi_middleware(GuardMiddleware)  # type: ignore[attr-defined]  # the decorator made a Service
+Naviyam.mount_asgi_app(_playground_app(), path=PLAYGROUND_PREFIX, name="playground")  # type: ignore[attr-defined]

@@ -67,8 +67,46 @@ def _register_tiny_rankers(settings) -> list:
     return reports
 
 
+class OtlpReceiver:
+    """A tiny OTLP/HTTP collector: keeps every JSON body posted to /v1/traces."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        bodies = self.bodies = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                bodies.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/traces"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def spans(self) -> list[dict]:
+        return [span for body in self.bodies for rs in body.get("resourceSpans", [])
+                for ss in rs.get("scopeSpans", []) for span in ss.get("spans", [])]
+
+
 @pytest.fixture(scope="session")
-def service(settings, tmp_path_factory) -> Service:
+def otlp() -> OtlpReceiver:
+    receiver = OtlpReceiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def service(settings, tmp_path_factory, otlp) -> Service:
     from infra.db import get_engine
     from infra.schema import create_database, drop_database, prepare
     from models.retrieval.store import EdgeStore
@@ -95,7 +133,7 @@ def service(settings, tmp_path_factory) -> Service:
     env = {"NAVIYAM_DATA_DIR": str(data_dir), "NAVIYAM_PG_DATABASE": dbname, "NAVIYAM_API_KEY": API_KEY,
            "NAVIYAM_PG_HOST": settings.pg_host, "NAVIYAM_PG_PORT": str(settings.pg_port),
            "NAVIYAM_REDIS_URL": settings.redis_url, "BENTOML_DO_NOT_TRACK": "true",
-           "NAVIYAM_MLFLOW_TRACKING_URI": settings.mlflow_uri}
+           "NAVIYAM_MLFLOW_TRACKING_URI": settings.mlflow_uri, "NAVIYAM_OTLP_ENDPOINT": otlp.url}
     proc = start_service(port, env=env, log_path=log_path)
     url = f"http://127.0.0.1:{port}"
     try:
