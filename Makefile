@@ -48,6 +48,7 @@ test-fast: install  ## unit tests only
 
 dagster-ui: install  ## the Dagster UI over the whole graph and the runs of make demo (http://127.0.0.1:3001)
 	@mkdir -p $(DAGSTER_HOME); test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/
+	@echo "==> schedules and the retrain sensor start $$(NAVIYAM_LOG_LEVEL=ERROR $(PY) -c 'from infra.settings import get_settings; print("RUNNING: batch_5min runs every 5 minutes against this database" if get_settings().dagster_schedules_running else "STOPPED (NAVIYAM_DAGSTER_SCHEDULES=true runs batch_5min every 5 minutes)")')"
 	$(VENV)/bin/dagster dev -p 3001
 
 mlflow-ui: install  ## the MLflow UI over the local runs and registry (http://127.0.0.1:5000)

@@ -102,6 +102,10 @@ class ConsoleFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
+    import warnings
+
+    # MLflow's advice on integer columns in an inferred signature: the ranker's inputs never miss values
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column", module="mlflow")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if as_json else ConsoleFormatter())
     handler.addFilter(ContextFilter())
@@ -109,5 +113,6 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock"):
+    # feast logs "Registry cache expired, so refreshing" at INFO on every registry read: hundreds per demo
+    for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock", "feast"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

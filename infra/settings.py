@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI; unset means a SQLite file under data_dir."
     )
+    mlflow_ui_url: str = Field(
+        default="http://127.0.0.1:5000",
+        description="Where people open the MLflow UI (`make mlflow-ui`): Dagster links each model asset's run there.",
+    )
 
     # --- logging -------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Root log level.")
@@ -148,6 +152,12 @@ class Settings(BaseSettings):
         default="WARNING",
         description="Level of Dagster's per-event console log during `naviyam assets` runs (the stage "
                     "progress lines are printed regardless); INFO shows every step and dbt line.",
+    )
+    dagster_schedules: bool | None = Field(
+        default=None,
+        description="Start Dagster's schedules (batch_5min every 5 minutes, the daily jobs) and the retrain sensor "
+                    "as running when the daemon loads them (`make dagster-ui` starts one); unset means on in "
+                    "production only, so opening the UI over the demo database changes nothing by itself.",
     )
     dbt_threads: int = Field(default=2, ge=1, le=64, description="dbt threads (about one per core).")
     log_json: bool = Field(default=False, description="Emit JSON log lines instead of console lines.")
@@ -210,6 +220,10 @@ class Settings(BaseSettings):
     @property
     def debug_endpoints_enabled(self) -> bool:
         return self._dev_default(self.debug_endpoints)
+
+    @property
+    def dagster_schedules_running(self) -> bool:
+        return self.is_production if self.dagster_schedules is None else self.dagster_schedules
 
     @property
     def tz(self) -> ZoneInfo:

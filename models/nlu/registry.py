@@ -87,10 +87,19 @@ def log_pyfunc(kind: str, artifact: Path) -> str:
 
     import mlflow.pyfunc  # noqa: PLC0415
 
+    import pandas as pd  # noqa: PLC0415
+    from mlflow.models import ModelSignature  # noqa: PLC0415
+    from mlflow.types import ColSpec, Schema  # noqa: PLC0415
+
+    # one utterance in; the frame out (entities are a JSON-like object, so typed as such loosely)
+    signature = ModelSignature(inputs=Schema([ColSpec("string", "text")]),
+                               outputs=Schema([ColSpec("string", "intent"), ColSpec("double", "confidence")]))
+    example = pd.DataFrame({"text": ["배고픈데 5천원밖에 없어", "매운 거 빼고 떡볶이 말고 다른 거"]})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # type-hint and cloudpickle advice, not problems of ours
         info = mlflow.pyfunc.log_model(
             name="model", python_model=_pyfunc_class()(), artifacts={"model": str(artifact)},
+            signature=signature, input_example=example,
             model_config={"kind": kind}, pip_requirements=["scikit-learn", "kiwipiepy", "numpy", "torch", "peft"]
             if kind == KIND_LORA else ["scikit-learn", "kiwipiepy", "numpy"],
         )
@@ -100,9 +109,30 @@ def log_pyfunc(kind: str, artifact: Path) -> str:
 def register(model_uri: str, kind: str, local_path: Path, dev_metrics: dict, extra_tags: dict | None = None) -> str:
     from models.tracking import register_model  # noqa: PLC0415
 
-    tags = {"kind": kind, "local_path": str(local_path), **{f"dev_{k}": v for k, v in dev_metrics.items()},
+    tags = {"kind": kind, "local_path": portable_path(local_path), **{f"dev_{k}": v for k, v in dev_metrics.items()},
             **(extra_tags or {})}
     return register_model(model_uri, MODEL_NAME, tags=tags)
+
+
+def portable_path(path: Path) -> str:
+    """The model's folder relative to the data dir (a version tag must not carry this machine's layout)."""
+    from infra.settings import get_settings  # noqa: PLC0415
+
+    try:
+        return Path(path).resolve().relative_to(get_settings().data_dir.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def local_model_path(tags: dict) -> Path:
+    """Where a version's files are here: ``local_path`` relative to the data dir (older ones: absolute)."""
+    from infra.settings import get_settings  # noqa: PLC0415
+
+    raw = tags.get("local_path", "")
+    if not raw:
+        return Path("/nonexistent")
+    path = Path(raw)
+    return path if path.is_absolute() else get_settings().data_dir / path
 
 
 def _rank(tags: dict) -> tuple[float, float, int]:
@@ -124,7 +154,7 @@ def promote_if_better(version: str) -> tuple[bool, str]:
     current = get_alias(MODEL_NAME, CHAMPION)
     promote = (
         current is None
-        or not Path(current.tags.get("local_path", "")).exists()
+        or not local_model_path(current.tags).exists()
         or _rank(new.tags) > _rank(current.tags)
         # same scores, same kind: the newer model (trained on more collected data) takes over
         or (_rank(new.tags) == _rank(current.tags) and new.tags.get("kind") == current.tags.get("kind"))
@@ -151,9 +181,9 @@ def load_intent_model():
     except Exception as exc:  # noqa: BLE001 - the registry is optional at run time
         log.warning("MLflow registry unavailable (%s); using the local classifier", exc)
         info = None
-    if info and Path(info.get("local_path", "")).exists():
+    if info and local_model_path(info).exists():
         try:
-            return _load_kind(info.get("kind", KIND_CLASSIFIER), Path(info["local_path"]))
+            return _load_kind(info.get("kind", KIND_CLASSIFIER), local_model_path(info))
         except Exception as exc:  # noqa: BLE001
             log.warning("cannot load champion %s v%s (%s); using the local classifier", MODEL_NAME,
                         info.get("version"), exc)

@@ -145,6 +145,7 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
                                      [r.intent == g["intent"] for r, g in zip(hold_results, holdout, strict=True)])
     metrics = {f"holdout_{k}": v for k, v in hold_report.scores().items() if k != "n"}
     metrics["holdout_ece"] = round(ece, 4)
+    confusion = _confusion([g["intent"] for g in holdout], [r.intent for r in hold_results])
     dev_scores: dict = {}
     if dev_path and Path(dev_path).exists():
         dev_report, _ = evaluate_model(model, read_jsonl(Path(dev_path), require=("text", "intent")))
@@ -156,7 +157,7 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
     balance = dict(Counter(labels))
     summary = {"version": model.version, "path": str(save_path), "train_size": len(texts),
                "class_balance": {i: balance.get(i, 0) for i in INTENT_VALUES}, "metrics": metrics,
-               "seconds": round(time.perf_counter() - started, 1)}
+               "seconds": round(time.perf_counter() - started, 1), "holdout_confusion": confusion}
 
     if log_mlflow:
         summary.update(_track(model, save_path, train_rows, collected, holdout, summary, dev_scores, engine, register))
@@ -168,6 +169,15 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
     return model, summary
 
 
+def _confusion(true: list[str], predicted: list[str]) -> dict:
+    labels = [i for i in INTENT_VALUES if i in set(true) | set(predicted)]
+    index = {label: n for n, label in enumerate(labels)}
+    matrix = [[0] * len(labels) for _ in labels]
+    for t, p in zip(true, predicted, strict=True):
+        matrix[index[t]][index[p]] += 1
+    return {"labels": labels, "matrix": matrix}
+
+
 def _track(model, save_path: Path, train_rows, collected, holdout, summary, dev_scores, engine, register) -> dict:
     from models.nlu import registry  # noqa: PLC0415
     from models.tracking import start_run  # noqa: PLC0415
@@ -177,6 +187,20 @@ def _track(model, save_path: Path, train_rows, collected, holdout, summary, dev_
                    model_name="char_wb(1-4) tfidf + logistic regression (calibrated)",
                    engine=engine if engine is not None else None) as run:
         run.log_metrics(summary["metrics"])
+        import mlflow  # noqa: PLC0415
+        import pandas as pd  # noqa: PLC0415
+
+        from models import plots  # noqa: PLC0415
+
+        rows = train_rows + collected
+        mlflow.log_input(mlflow.data.from_pandas(
+            pd.DataFrame({"text": [r["text"] for r in rows], "intent": [r["intent"] for r in rows]}),
+            name="nlu-training", targets="intent"), context="training")
+        run.log_figures({"nlu_confusion_holdout.png": plots.confusion_heatmap(
+            summary["holdout_confusion"]["labels"], summary["holdout_confusion"]["matrix"], "NLU holdout")})
+        run.describe(f"NLU intent classifier {model.version}: {len(train_rows)} grammar rows + {len(collected)} "
+                     f"corrected nlu_training_data rows; holdout accuracy "
+                     f"{summary['metrics'].get('holdout_intent_accuracy')}")
         with tempfile.TemporaryDirectory() as tmp:
             data_file = Path(tmp) / "training_data.jsonl"
             with data_file.open("w", encoding="utf-8") as fh:

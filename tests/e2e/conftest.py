@@ -127,13 +127,20 @@ def service(settings, tmp_path_factory, otlp) -> Service:
     store.close()
 
     rankers = _register_tiny_rankers(settings)
+    # the NLU classifier once, here: otherwise each worker trains its own at start-up, at the same time
+    from models.nlu.registry import MODEL_FILENAME
+    from models.nlu.train import train_intent_classifier
+
+    train_intent_classifier(log_mlflow=False, register=False, engine=None,
+                            save_path=data_dir / "models" / "nlu" / MODEL_FILENAME)
 
     port = _free_port()
     log_path = data_dir / "service.log"
     env = {"NAVIYAM_DATA_DIR": str(data_dir), "NAVIYAM_PG_DATABASE": dbname, "NAVIYAM_API_KEY": API_KEY,
            "NAVIYAM_PG_HOST": settings.pg_host, "NAVIYAM_PG_PORT": str(settings.pg_port),
            "NAVIYAM_REDIS_URL": settings.redis_url, "BENTOML_DO_NOT_TRACK": "true",
-           "NAVIYAM_MLFLOW_TRACKING_URI": settings.mlflow_uri, "NAVIYAM_OTLP_ENDPOINT": otlp.url}
+           "NAVIYAM_MLFLOW_TRACKING_URI": settings.mlflow_uri, "NAVIYAM_OTLP_ENDPOINT": otlp.url,
+           "OTEL_BSP_SCHEDULE_DELAY": "500"}
     proc = start_service(port, env=env, log_path=log_path)
     url = f"http://127.0.0.1:{port}"
     try:

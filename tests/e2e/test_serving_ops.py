@@ -98,8 +98,10 @@ def test_metrics_from_elsewhere_need_the_key():
 
 
 def test_a_turn_is_one_trace_with_a_span_per_stage(service, client, otlp):
+    status = client.post(service.url + "/status", json={}, headers=service.headers()).json()
+    assert status["components"]["tracing"] == f"otlp {otlp.url}"
     turn = service.ok_chat(client, "떡볶이 먹고 싶어", "1", _sid(), location=HOME)
-    deadline = time.monotonic() + 20  # the batch span processor exports every 5 s
+    deadline = time.monotonic() + 30  # the batch span processor exports every 5 s (0.5 s here)
     root = None
     while time.monotonic() < deadline and root is None:
         for span in otlp.spans():
@@ -107,7 +109,9 @@ def test_a_turn_is_one_trace_with_a_span_per_stage(service, client, otlp):
             if span["name"] == "chat" and attrs.get("event_id") == turn["event_id"]:
                 root = span
         time.sleep(0.5)
-    assert root is not None, "no span for the turn reached the collector"
+    if root is None:
+        log = [ln for ln in service.log_path.read_text(errors="replace").splitlines() if "OTLP" in ln or "span" in ln]
+        pytest.fail(f"no span for turn {turn['event_id']} among {len(otlp.spans())} received; service log: {log[-5:]}")
     children = [s for s in otlp.spans() if s.get("parentSpanId") == root["spanId"]]
     assert all(c["traceId"] == root["traceId"] for c in children)
     names = {c["name"] for c in children}
