@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import hashlib
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
+from infra.vocabulary import CHALLENGER, CHAMPION
+
 DEFAULT_SALT = "ranking-ab-1"
 DEFAULT_CHALLENGER_SHARE = 0.5
 

@@ -22,16 +22,19 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from infra.vocabulary import MAIN_MENU_ROLES, food_card_weight
+
 log = logging.getLogger(__name__)
 
 FEATURE_VERSION_KEY = ("features", "version")
 
-SHOPS_SQL = text("""
+_MAIN_ROLES_SQL = ", ".join(f"'{role}'" for role in MAIN_MENU_ROLES)
+SHOPS_SQL = text(f"""
     SELECT s.id AS shop_id, s.category, s.latitude::float8 AS lat, s.longitude::float8 AS lon, s.is_food_card_shop,
            s.is_good_influence_shop, s.current_status, s.popularity_score, s.quality_score,
            s.user_satisfaction_avg, s.click_through_rate, s.conversion_rate, s.total_orders_served,
            (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY m.price) FROM menus m
-             WHERE m.shop_id = s.id AND m.category IN ('메인메뉴', '세트메뉴')) AS median_price
+             WHERE m.shop_id = s.id AND m.category IN ({_MAIN_ROLES_SQL})) AS median_price
     FROM shops s
 """)
 #: the ranker's shop features as the online store serves them after materialization (Feast's source)
@@ -45,7 +48,6 @@ RANKER_VISITS_SQL = text("""
     SELECT DISTINCT ON (shop_id) shop_id, visit_count FROM analytics.user_shop_features_daily
     WHERE user_id = :user_id ORDER BY shop_id, event_timestamp DESC
 """)
-TAKES_CARD = {"Y": 1.0, "P": 0.6, "U": 0.3, "N": 0.0}
 MART_SHOPS_SQL = text("""
     SELECT shop_id, overall_popularity, repeat_customer_rate, avg_rating, total_orders, customers
     FROM analytics.shop_features
@@ -95,7 +97,7 @@ class ShopFeatureCache:
             for r in conn.execute(SHOPS_SQL).mappings():
                 shops[int(r["shop_id"])] = dict(r)
             for s in shops.values():  # the ranker's static columns, for shops the feature tables lack
-                s.setdefault("takes_food_card", TAKES_CARD.get(s.get("is_food_card_shop") or "U", 0.3))
+                s.setdefault("takes_food_card", food_card_weight(s.get("is_food_card_shop")))
                 s.setdefault("is_good_influence", 1.0 if s.get("is_good_influence_shop") else 0.0)
                 s["median_price"] = float(s["median_price"]) if s.get("median_price") is not None else 8000.0
             sources = ["shops"]

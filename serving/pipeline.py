@@ -20,7 +20,7 @@ from typing import Any
 from models.nlu import store as nlu_store
 from serving import ab, answer as answer_mod, coupon_wallet as cw, dialogue, features as feat, meal_card as mc
 from serving import places, strategy as st
-from serving.event_log import new_event_id
+from infra.event_log import new_event_id
 from serving.ports import Account, Candidate
 from serving.schemas import ChatRequest, FeedbackRequest
 

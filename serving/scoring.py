@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from infra.vocabulary import CHAMPION, MODEL_ALIASES
 from serving.ports import ScoreResult
 
 log = logging.getLogger(__name__)
@@ -46,20 +47,24 @@ class LinearFallbackScorer:
         return ScoreResult(scores=scores, contributions=contributions, model_version=self.version)
 
 
-CANDIDATE_COLUMNS = ("shop_id", "category", "category_idx", "lat", "lon", "median_price", "distinct_customers",
-                     "repeat_customer_rate", "popularity_pct")
-LIST_COLUMNS = ("slot_share", "customer_taste")
 EXPLAIN_TOP = 4  # the answer shows 3; explaining costs a few forward passes per row
 EXPLAIN_STEPS = 4  # integrated-gradient steps; completeness is restored by the explainer's rescaling
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value) if value is not None else math.nan
+    except (TypeError, ValueError):
+        return math.nan
 
 
 class RegisteredScorer:
     """A ``models.ranking.scorer.Scorer`` (Wide&Deep from the MLflow registry) behind ``ScorerPort``.
 
-    Mirrors ``models.ranking.recommendation_features.rank_candidates``: the ranker engineers its own
-    feature columns (urgent reweighting included, from ``context["strategy"]``), scores every
-    candidate in one forward pass, and explains the top ``EXPLAIN_TOP`` (contributions that add up to
-    the score, ``_base`` included)."""
+    It ranks through ``Scorer.rank``, the same call as ``models.ranking.scorer.rank_candidates``:
+    the ranker engineers its own feature columns (``interaction_columns``, urgent reweighting
+    included, from ``context["strategy"]``), scores every candidate in one forward pass, and
+    explains the top ``EXPLAIN_TOP`` (contributions that add up to the score, ``_base`` included)."""
 
     applies_strategy = True
 
@@ -70,24 +75,27 @@ class RegisteredScorer:
         self.version = str(meta.get("version") or meta.get("model_version") or meta.get("run_id", "?"))[:20]
         self.name = f"wide_deep:{alias}:{self.version}"
 
-    def _frame(self, user_features: Mapping[str, Any], candidate_features: Sequence[Mapping[str, Any]]):
-        """The candidates as a mapping of numpy columns (what ``Scorer.feature_columns`` reads; no pandas)."""
+    @staticmethod
+    def _frame(user_features: Mapping[str, Any], candidate_features: Sequence[Mapping[str, Any]]):
+        """The candidates as a mapping of numpy columns, one per contract candidate column the
+        serving side knows (what ``Scorer.feature_columns`` reads; no pandas)."""
         import numpy as np
 
-        def col(name: str, dtype=float):
-            return np.asarray([np.nan if f.get(name) is None else f.get(name) for f in candidate_features], dtype=dtype)
+        from infra.feature_contract import INT, LIST_KINDS, SHOP, STR
 
-        frame: dict[str, Any] = {"shop_id": np.asarray([int(f["shop_id"]) for f in candidate_features], dtype=np.int64),
-                                 "category": np.asarray([str(f.get("category") or "") for f in candidate_features],
-                                                        dtype=object)}
-        for name in ("lat", "lon", "median_price", "distinct_customers", "repeat_customer_rate", "popularity_pct"):
-            frame[name] = col(name)
-        if all(f.get("category_idx") is not None for f in candidate_features):
-            frame["category_idx"] = col("category_idx", np.int64)
-        for c in LIST_COLUMNS:
-            values = [f.get(c) for f in candidate_features]
-            if all(v is not None and len(v) for v in values):
-                frame[c] = np.asarray([np.asarray(v, dtype=float) for v in values])
+        frame: dict[str, Any] = {"shop_id": np.asarray([int(f["shop_id"]) for f in candidate_features], dtype=np.int64)}
+        for feature in SHOP.features:
+            values = [f.get(feature.name) for f in candidate_features]
+            if feature.kind == STR:
+                frame[feature.name] = np.asarray([str(v or "") for v in values], dtype=object)
+            elif feature.kind in LIST_KINDS:  # a list column only when every candidate has one
+                if all(v is not None and len(v) for v in values):
+                    frame[feature.name] = np.asarray([np.asarray(v, dtype=float) for v in values])
+            elif feature.kind == INT:  # an index: only when every candidate has it (else from the category)
+                if all(v is not None for v in values):
+                    frame[feature.name] = np.asarray(values, dtype=np.int64)
+            else:
+                frame[feature.name] = np.asarray([_number(v) for v in values], dtype=float)
         visits = user_features.get("visit_counts") or {}
         frame["visit_count"] = np.asarray([float(visits.get(int(s), 0.0)) for s in frame["shop_id"]])
         return frame
@@ -96,30 +104,17 @@ class RegisteredScorer:
               context: Mapping[str, Any]) -> ScoreResult:
         import numpy as np
 
-        from models.ranking import features as F
-        from models.ranking.explain import contributions
+        from infra.feature_contract import USER_FEATURES
 
-        user = {k: v for k, v in user_features.items() if k in F.USER_FEATURES}
+        user = {k: v for k, v in user_features.items() if k in USER_FEATURES}
         uid = user_features.get("user_id")
         user["user_id"] = int(uid) if isinstance(uid, (int, np.integer)) or (isinstance(uid, str) and uid.isdigit()) else -1
-        import torch
-
-        cols = self.inner.feature_columns(user, self._frame(user_features, candidate_features), dict(context))
-        batch = self.inner.tensors(cols)  # once: the forward pass and the explanation share it
-        with torch.inference_mode():
-            logit = self.inner.model(batch["wide_dense"], batch["wide_cross"], batch["deep_cat"], batch["deep_dense"])
-        scores = torch.sigmoid(logit).numpy().astype(np.float64).reshape(-1)
-        stored = F.stored_values(cols)
-        order = np.argsort(-scores, kind="stable")[:EXPLAIN_TOP]
-        contrib: list[dict[str, float]] = [{} for _ in scores]
-        if len(order):
-            explained = contributions(self.inner.model, {k: v[order] for k, v in batch.items()},
-                                      steps=EXPLAIN_STEPS).to_probability().as_dicts()
-            for i, d in zip(order, explained):
-                contrib[int(i)] = {str(k): float(v) for k, v in d.items()}
-        features = [{k: float(v[i]) for k, v in stored.items()} for i in range(len(scores))]
-        return ScoreResult(scores=[float(x) for x in scores], contributions=contrib, features=features,
-                           model_version=self.version)
+        ranking = self.inner.rank(user, self._frame(user_features, candidate_features), dict(context),
+                                  explain_top=EXPLAIN_TOP, explain_steps=EXPLAIN_STEPS)
+        n = len(ranking.scores)
+        return ScoreResult(scores=[float(x) for x in ranking.scores],
+                           contributions=[ranking.contributions.get(i, {}) for i in range(n)],
+                           features=[ranking.features(i) for i in range(n)], model_version=self.version)
 
 
 def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
@@ -131,7 +126,7 @@ def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
         from models.ranking.scorer import load_scorer  # the ranking engineer's MLflow registry loader
     except Exception as exc:  # a broken ranking install: serve the fallback, say why
         status["registry"] = f"models.ranking.scorer.load_scorer unavailable ({type(exc).__name__})"
-    for alias in ("champion", "challenger"):
+    for alias in MODEL_ALIASES:
         if load_scorer is None:
             break
         try:
@@ -144,8 +139,8 @@ def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
             continue
         variants[alias] = RegisteredScorer(inner, alias)
         status[alias] = variants[alias].name
-    if "champion" not in variants:
-        variants["champion"] = LinearFallbackScorer()
-        status["champion"] = status.get("champion", "") + " → linear fallback"
+    if CHAMPION not in variants:
+        variants[CHAMPION] = LinearFallbackScorer()
+        status[CHAMPION] = status.get(CHAMPION, "") + " → linear fallback"
         log.warning("ranking: no registered champion; serving the linear fallback scorer")
     return variants, status

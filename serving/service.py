@@ -148,7 +148,7 @@ def build_pipeline(settings=None):
     from infra.redis_client import get_redis
     from infra.settings import get_settings
     from serving import adapters, coupon_wallet, features, scoring
-    from serving.event_log import EventLog
+    from infra.event_log import EventLog
     from serving.pipeline import ChatPipeline
 
     settings = settings or get_settings()

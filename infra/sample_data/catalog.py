@@ -11,7 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-MAIN, SET, SIDE, DRINK, DESSERT = "메인메뉴", "세트메뉴", "사이드메뉴", "음료", "디저트"
+from infra.vocabulary import DESSERT, DRINK
+from infra.vocabulary import MAIN_MENU as MAIN
+from infra.vocabulary import SET_MENU as SET
+from infra.vocabulary import SIDE_MENU as SIDE
 
 SPICY_CUES: tuple[str, ...] = ("매콤", "매운", "얼큰", "칼칼", "화끈", "불닭", "마라")
 

@@ -26,6 +26,11 @@ Cell types written by the generator (what ``openpyxl`` / ``pandas.read_excel`` g
 
 from __future__ import annotations
 
+# The shop categories, menu roles and meal-card flags are product vocabulary (infra.vocabulary).
+from infra.vocabulary import CATEGORIES as CATEGORIES
+from infra.vocabulary import FOOD_CARD_FLAGS as FOOD_CARD_FLAGS
+from infra.vocabulary import MENU_ROLES as MENU_CATEGORIES
+
 SHEETS: dict[str, tuple[str, ...]] = {
     "shops": (
         "id", "shop_name", "category", "address_name", "is_good_influence_shop",
@@ -48,15 +53,6 @@ SHEETS: dict[str, tuple[str, ...]] = {
     ),
 }
 
-#: The 13 shop categories of the service, in display order.
-CATEGORIES: tuple[str, ...] = (
-    "한식", "분식", "중식", "일식", "양식", "치킨", "피자", "패스트푸드",
-    "카페·디저트", "베이커리", "아시안", "도시락·죽", "고기·구이",
-)
-
-MENU_CATEGORIES: tuple[str, ...] = ("메인메뉴", "세트메뉴", "사이드메뉴", "음료", "디저트")
-
-FOOD_CARD_FLAGS: tuple[str, ...] = ("Y", "N", "P", "U")  # yes / no / partial / unknown
 CARD_STATUSES: tuple[str, ...] = ("ACTIVE", "INACTIVE", "SUSPENDED", "EXPIRED")
 COUPON_USAGE_TYPES: tuple[str, ...] = ("ALL", "SHOP", "CATEGORY", "FOODCARD")
 WALLET_STATUSES: tuple[str, ...] = ("ACTIVE", "USED", "EXPIRED")

@@ -8,28 +8,12 @@ from __future__ import annotations
 
 from enum import Enum
 
-
-class Intent(str, Enum):
-    """The nine intents, declared in tie-break order: when several fit, the first one wins."""
-
-    COUPON_INQUIRY = "coupon_inquiry"
-    GROUP_DINING = "group_dining"
-    BUDGET_INQUIRY = "budget_inquiry"
-    EMERGENCY_FOOD = "emergency_food"
-    TIME_INQUIRY = "time_inquiry"
-    LOCATION_INQUIRY = "location_inquiry"
-    MENU_OPTION = "menu_option"
-    FOOD_REQUEST = "food_request"
-    GENERAL_CHAT = "general_chat"
-
-    @property
-    def precedence(self) -> int:
-        """0 for the intent that wins every tie, 8 for general_chat."""
-        return INTENT_ORDER.index(self)
-
-
-INTENT_ORDER: tuple[Intent, ...] = tuple(Intent)
-INTENT_VALUES: tuple[str, ...] = tuple(i.value for i in Intent)
+# The intents are product vocabulary (the warehouse and the service speak them too), hosted in
+# infra.vocabulary and re-exported here so the NLU keeps one import for its whole label contract.
+from infra.vocabulary import CATEGORIES
+from infra.vocabulary import INTENT_ORDER as INTENT_ORDER
+from infra.vocabulary import INTENT_VALUES as INTENT_VALUES
+from infra.vocabulary import Intent as Intent
 
 
 class Slot(str, Enum):
@@ -47,10 +31,7 @@ class Slot(str, Enum):
 SLOT_VALUES: tuple[str, ...] = tuple(s.value for s in Slot)
 
 #: the 13 shop categories a food_type normalizes to (same spelling as ``shops.category``)
-FOOD_CATEGORIES: tuple[str, ...] = (
-    "한식", "분식", "중식", "일식", "양식", "치킨", "피자", "패스트푸드", "카페·디저트",
-    "베이커리", "아시안", "도시락·죽", "고기·구이",
-)
+FOOD_CATEGORIES: tuple[str, ...] = CATEGORIES
 
 NEARBY = "nearby"  # location_preference when no place is named
 TIME_VALUES: tuple[str, ...] = ("now", "breakfast", "lunch", "dinner", "late_night")

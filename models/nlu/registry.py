@@ -18,6 +18,7 @@ import logging
 from pathlib import Path
 
 from infra.settings import PROJECT_ROOT, get_settings
+from infra.vocabulary import CHAMPION
 from models.nlu.classifier import MODEL_FILENAME
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,6 @@ log = logging.getLogger(__name__)
 MODEL_NAME = "naviyam-nlu-intent"
 #: the model_training_logs types whose runs compete for this registered model's champion alias
 SERVING_MODEL_TYPES = ("intent_classifier", "lora_adapter")
-CHAMPION = "champion"
 KIND_CLASSIFIER = "char_ngram_lr"
 KIND_LORA = "lora_adapter"
 

@@ -2,8 +2,8 @@
 
 * ``lookup`` — the spec's cache query: exact normalized text among rows with quality_score > 0.8
   (a correction, i.e. true_intent set, wins over the model's own prediction).
-* ``TrainingDataWriter`` — every new result is queued and inserted by a background thread, so the
-  request never waits for PostgreSQL; a database outage drops rows with a warning, never an error.
+* ``TrainingDataWriter`` — every new result is handed to the event log (``infra.event_log``, the
+  table's one writer), so the request never waits for PostgreSQL and an outage spools, never drops.
 * ``fetch_labelled`` / ``mark_used`` — what training reads back: rows with a true_intent
   (user feedback or corrections), and the bookkeeping after a training run.
 """
@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
-
-from models.nlu.cache import Breaker
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +35,6 @@ WHERE normalized_text = :normalized AND quality_score > {CACHE_MIN_QUALITY}
 ORDER BY (true_intent IS NOT NULL) DESC, created_at DESC
 LIMIT 1
 """
-
-_INSERT_SQL = """
-INSERT INTO nlu_training_data
-    (input_text, normalized_text, predicted_intent, intent_confidence, extracted_entities,
-     user_id, data_source, quality_score, model_version)
-VALUES (:input_text, :normalized_text, :predicted_intent, :intent_confidence, CAST(:extracted_entities AS jsonb),
-        :user_id, :data_source, :quality_score, :model_version)
-"""
-
 
 def lookup(engine, normalized: str, model_version: str, conn=None) -> dict | None:
     """The spec's cache query: a correction of ``normalized``, or a confident prediction of the
@@ -67,17 +57,6 @@ def lookup(engine, normalized: str, model_version: str, conn=None) -> dict | Non
             "confidence": 1.0 if row["corrected"] else confidence}
 
 
-def insert_rows(engine, rows: list[dict]) -> None:
-    from sqlalchemy import text  # noqa: PLC0415
-
-    if not rows:
-        return
-    params = [{**r, "extracted_entities": json.dumps(r.get("extracted_entities") or {}, ensure_ascii=False)}
-              for r in rows]
-    with engine.begin() as conn:
-        conn.execute(text(_INSERT_SQL), params)
-
-
 def result_row(input_text: str, normalized: str, intent: str, confidence: float, entities: dict,
                model_version: str, user_id: str | None = None, data_source: str = "user_interaction") -> dict:
     confidence = round(max(0.0, min(1.0, confidence)), 3)
@@ -89,72 +68,36 @@ def result_row(input_text: str, normalized: str, intent: str, confidence: float,
 
 
 class TrainingDataWriter:
-    """Write-behind inserts into nlu_training_data from a daemon thread, in small batches."""
+    """The NLU's collector when it runs outside the chat service (``naviyam nlu parse``, tests).
 
-    def __init__(self, engine_factory, maxsize: int = 10_000, batch: int = 50):
+    It only hands rows to the event log, the one writer of ``nlu_training_data`` (inside the
+    service the pipeline emits the same rows to the service's event log and the parser runs with
+    ``persist=False``): batches off the request path, a local spool while PostgreSQL is away, and
+    replay, so a collected row is never dropped.
+    """
+
+    def __init__(self, engine_factory, spool_dir: Path | None = None):
         self._engine_factory = engine_factory
-        self._queue: queue.Queue[dict | None] = queue.Queue(maxsize=maxsize)
-        self._batch = batch
-        self._thread: threading.Thread | None = None
+        self._spool_dir = spool_dir
+        self._log = None
         self._lock = threading.Lock()
-        self.breaker = Breaker()
-        self.written = 0
-        self.dropped = 0
+
+    def _event_log(self):
+        with self._lock:
+            if self._log is None:
+                from infra.event_log import EventLog  # noqa: PLC0415
+                from infra.settings import get_settings  # noqa: PLC0415
+
+                spool = self._spool_dir or get_settings().data_dir / "spool" / "nlu"
+                self._log = EventLog(self._engine_factory(), spool)
+            return self._log
 
     def submit(self, row: dict) -> None:
-        self._ensure_thread()
-        try:
-            self._queue.put_nowait(row)
-        except queue.Full:
-            self.dropped += 1
+        self._event_log().emit("nlu_training_data", {**row, "created_at": row.get("created_at") or datetime.now(timezone.utc)})
 
-    def flush(self, timeout: float = 10.0) -> None:
-        """Block until every queued row was written (or dropped)."""
-        if self._thread is None:
-            return
-        done = threading.Event()
-        self._queue.put({"__flush__": done})
-        done.wait(timeout)
-
-    def _ensure_thread(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            with self._lock:
-                if self._thread is None or not self._thread.is_alive():
-                    self._thread = threading.Thread(target=self._run, name="nlu-training-writer", daemon=True)
-                    self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            pending: list[dict] = []
-            flushes: list[threading.Event] = []
-            while item is not None:
-                if "__flush__" in item:
-                    flushes.append(item["__flush__"])
-                else:
-                    pending.append(item)
-                if len(pending) >= self._batch:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    item = None
-            self._write(pending)
-            for event in flushes:
-                event.set()
-
-    def _write(self, rows: list[dict]) -> None:
-        if not rows:
-            return
-        if not self.breaker.available():
-            self.dropped += len(rows)
-            return
-        try:
-            insert_rows(self._engine_factory(), rows)
-            self.written += len(rows)
-        except Exception as exc:  # noqa: BLE001 - the collector must never hurt the request path
-            self.breaker.trip("nlu_training_data insert", exc)
-            self.dropped += len(rows)
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Block until every submitted row is written (or spooled, the database being away)."""
+        return self._log is None or self._log.flush(timeout)
 
 
 def fetch_labelled(engine, limit: int = 100_000) -> list[dict]:

@@ -89,8 +89,7 @@ def synthetic(scale: float, impressions: int, seed: int, epochs: int, quick: boo
 def scoring_latency(fit: Any, data: Any, n_candidates: int = 100, repeats: int = 300) -> dict[str, float]:
     """p50/p95 of one user × 100 candidates through ``Scorer.score`` on one thread: wall time and
     the thread's CPU time (the honest figure on a shared machine, where wall time includes waiting)."""
-    from models.ranking.recommendation_features import rank_candidates
-    from models.ranking.scorer import Scorer
+    from models.ranking.scorer import Scorer, rank_candidates
 
     scorer = Scorer(model=fit.model, encoder=fit.encoder, co_index=data.co_index)
     snaps = data.snapshots

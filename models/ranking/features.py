@@ -25,30 +25,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.nlu.labels import FOOD_CATEGORIES
+from infra.feature_contract import (  # noqa: F401 - re-exported: the ranker's names in one import
+    CROSS_NUMERIC,
+    DEEP_NUMERIC,
+    FEATURE_VERSION,
+    LAYER1_SCORES,
+    SHOP_FEATURES,
+    STORED_FEATURES,
+    USER_FEATURES,
+    USER_SHOP_FEATURES,
+    WIDE_ENGINEERED,
+)
+from infra.vocabulary import CATEGORIES
 
-CATEGORIES: tuple[str, ...] = FOOD_CATEGORIES
 CATEGORY_INDEX: dict[str, int] = {c: i for i, c in enumerate(CATEGORIES)}
 SLOTS: tuple[str, ...] = ("breakfast", "lunch", "dinner", "late_night")
 SLOT_INDEX: dict[str, int] = {s: i for i, s in enumerate(SLOTS)}
 SEGMENTS: tuple[str, ...] = ("unknown", "child", "teen", "young_adult", "adult")
 BUDGET_BUCKETS: tuple[int, ...] = (5000, 7000, 9000, 12000, 16000)  # upper edges, won
 
-FEATURE_VERSION = "rank-v1"
-
-# --- the spec's recommendation_features columns (§7) --------------------------------------
-LAYER1_SCORES: tuple[str, ...] = ("collaborative_score", "content_score", "contextual_score", "popularity_score")
-WIDE_ENGINEERED: tuple[str, ...] = (
-    "category_preference_match", "budget_compatibility", "distance_penalty",
-    "time_preference_match", "visited_before", "similar_user_liked",
-)
-CROSS_NUMERIC: tuple[str, ...] = (
-    "user_category_interaction", "budget_time_interaction", "location_category_interaction",
-)
-DEEP_NUMERIC: tuple[str, ...] = (
-    "user_avg_budget_normalized", "user_favorite_count_normalized", "shop_rating_normalized",
-    "shop_review_count_normalized", "distance_normalized",
-)
 #: wide part: engineered + numeric crosses + Layer 1 scores
 WIDE_DENSE: tuple[str, ...] = WIDE_ENGINEERED + CROSS_NUMERIC + LAYER1_SCORES
 #: hashed cross-product ids of the wide part (memorisation), name → cardinality
@@ -60,21 +55,6 @@ WIDE_CROSSES: dict[str, int] = {
 #: deep part: embedded ids (index 0 = unknown / cold start) and normalised numerics
 DEEP_CATEGORICAL_BASE: dict[str, int] = {"category": len(CATEGORIES) + 1, "time_slot": len(SLOTS) + 1}
 DEEP_DENSE: tuple[str, ...] = DEEP_NUMERIC + LAYER1_SCORES + ("price_to_budget",)
-
-#: everything stored in recommendation_features besides ids, score and rank
-STORED_FEATURES: tuple[str, ...] = LAYER1_SCORES + WIDE_ENGINEERED + DEEP_NUMERIC + CROSS_NUMERIC
-
-# --- user / shop feature columns the store serves -----------------------------------------
-USER_FEATURES: tuple[str, ...] = (
-    "total_orders", "avg_order_value", "order_frequency", "favorite_count", "category_diversity",
-    "shop_loyalty", "loc_lat", "loc_lon", "is_foodcard", "segment", "category_share", "slot_share",
-    "recent_shop_ids",
-)
-SHOP_FEATURES: tuple[str, ...] = (
-    "category", "lat", "lon", "median_price", "order_count", "order_count_30d", "distinct_customers",
-    "repeat_customer_rate", "slot_share", "customer_taste", "takes_food_card", "is_good_influence",
-)
-USER_SHOP_FEATURES: tuple[str, ...] = ("visit_count",)
 
 DISTANCE_SCALE_KM = 1.0  # distance_penalty = 1 - exp(-d / scale)
 DISTANCE_CAP_KM = 5.0  # distance_normalized = min(d, cap) / cap

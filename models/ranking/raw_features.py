@@ -29,14 +29,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from infra.vocabulary import MAIN_MENU_ROLES, food_card_weight
 from models.ranking.features import CATEGORIES, CATEGORY_INDEX, SLOTS, slot_of_minute
 
 LOCAL_TZ = "Asia/Seoul"
 BASKET_WINDOW = "30min"  # order lines of one user at one shop within this window are one visit
 RECENT_SHOPS = 10
-MAIN_ROLES = ("메인메뉴", "세트메뉴")  # menu roles whose prices make a shop's median_price
+MAIN_ROLES = MAIN_MENU_ROLES  # menu roles whose prices make a shop's median_price
 DEFAULT_MEDIAN_PRICE = 8000.0  # a shop without menus
-FOOD_CARD_WEIGHTS = {"Y": 1.0, "P": 0.6, "U": 0.3, "N": 0.0}  # takes_food_card; other values weigh like "U"
 EPOCH = pd.Timestamp("2000-01-01", tz="UTC")  # event_timestamp of the rows of shops with no orders yet
 
 
@@ -80,7 +80,7 @@ def shop_static(shops: pd.DataFrame, menus: pd.DataFrame) -> pd.DataFrame:
         "category": shops["category"].astype(str),
         "lat": shops["latitude"].astype(float),
         "lon": shops["longitude"].astype(float),
-        "takes_food_card": shops["is_food_card_shop"].map(FOOD_CARD_WEIGHTS).fillna(FOOD_CARD_WEIGHTS["U"]),
+        "takes_food_card": shops["is_food_card_shop"].map(food_card_weight),
         "is_good_influence": shops["is_good_influence_shop"].astype(bool).astype(float),
     })
     out["median_price"] = out["shop_id"].map(main).fillna(out["shop_id"].map(every)).fillna(DEFAULT_MEDIAN_PRICE).astype(float)

@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from infra.feature_contract import BOOLEAN_STORED, CANDIDATE_COLUMNS, LIST_KINDS, SHOP
+from infra.vocabulary import CHALLENGER, CHAMPION
 from models.ranking import features as F
 from models.ranking.data import FeatureEncoder
 from models.ranking.explain import Contributions, contributions
@@ -33,9 +35,6 @@ from models.ranking.layer1 import CoOrderIndex, ContentIndex, pad_history
 from models.ranking.model import WideDeep
 
 REGISTERED_MODEL = "naviyam-wide-deep"
-_CANDIDATE_COLUMNS = ("shop_id", "category", "category_idx", "lat", "lon", "median_price", "distinct_customers",
-                      "repeat_customer_rate", "popularity_pct", "slot_share", "customer_taste", "visit_count")
-CHAMPION, CHALLENGER = "champion", "challenger"
 
 
 def save_bundle(path: Path, model: WideDeep, encoder: FeatureEncoder, co_index: CoOrderIndex | None,
@@ -95,17 +94,15 @@ class Scorer:
         ctx = F.Context.from_mapping(context)
         cand = candidates_features
         if isinstance(cand, pd.DataFrame):  # plain arrays once: numpy probing a Series is slow
-            cand = {c: cand[c].to_numpy() for c in _CANDIDATE_COLUMNS if c in cand.columns}
+            cand = {c: cand[c].to_numpy() for c in CANDIDATE_COLUMNS if c in cand.columns}
         shop_ids = np.asarray(cand["shop_id"], dtype=np.int64)
         n = len(shop_ids)
         user = _user_arrays(user_features, n)
-        shop = {c: np.asarray(cand[c]) for c in ("category_idx", "lat", "lon", "median_price", "distinct_customers",
-                                                  "repeat_customer_rate", "popularity_pct") if c in cand}
+        # the shop view of the contract, as interaction_columns reads it (list features as they come)
+        shop = {f.name: cand[f.name] if f.kind in LIST_KINDS else np.asarray(cand[f.name])
+                for f in SHOP.features if f.name in cand}
         if "category_idx" not in shop or shop["category_idx"].dtype == object:
             shop["category_idx"] = F.category_index(np.asarray(cand["category"]))
-        for name in ("slot_share", "customer_taste"):
-            if name in cand:
-                shop[name] = cand[name]
         visits = np.asarray(cand["visit_count"], dtype=float) if "visit_count" in cand else np.zeros(n)
         collab = content = None
         history = user_features.get("recent_shop_ids")
@@ -145,12 +142,75 @@ class Scorer:
             logit = self.model(batch["wide_dense"], batch["wide_cross"], batch["deep_cat"], batch["deep_dense"])
         return torch.sigmoid(logit).numpy().astype(np.float64)
 
+    def rank(self, user_features: Mapping[str, Any], candidates_features: pd.DataFrame | Mapping[str, Any],
+             context: F.Context | Mapping[str, Any] | None = None, *, explain_top: int | None = 10,
+             explain_steps: int = 16) -> Ranking:
+        """Score every candidate in one forward pass, order them, and explain the best
+        ``explain_top`` (all when None, none when 0): the one ranking path of training's benchmark,
+        the tests and the chat service."""
+        cols = self.feature_columns(user_features, candidates_features, context)
+        batch = self.tensors(cols)  # once: the forward pass and the explanation share it
+        with torch.inference_mode():
+            logit = self.model(batch["wide_dense"], batch["wide_cross"], batch["deep_cat"], batch["deep_dense"])
+        scores = torch.sigmoid(logit).numpy().astype(np.float64).reshape(-1)
+        order = np.argsort(-scores, kind="stable")
+        explained = order if explain_top is None else order[:explain_top]
+        contrib: dict[int, dict[str, float]] = {}
+        if len(explained):
+            dicts = contributions(self.model, {k: v[explained] for k, v in batch.items()},
+                                  steps=explain_steps).to_probability().as_dicts()
+            contrib = {int(i): {str(k): float(v) for k, v in d.items()} for i, d in zip(explained, dicts)}
+        return Ranking(shop_ids=np.asarray(cols["shop_id"]), scores=scores, order=order,
+                       stored=F.stored_values(cols), contributions=contrib)
+
     def explain(self, user_features: Mapping[str, Any], candidates_features: pd.DataFrame | Mapping[str, Any],
                 context: F.Context | Mapping[str, Any] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], Contributions]:
         """(scores, feature columns, contributions on the probability scale: ``_base`` + Σ = score)."""
         cols = self.feature_columns(user_features, candidates_features, context)
         contrib = contributions(self.model, self.tensors(cols)).to_probability()
         return contrib.base + contrib.values.sum(axis=1), cols, contrib
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """``Scorer.rank``: per candidate (input order) its score and stored features; ``order`` best first."""
+
+    shop_ids: np.ndarray
+    scores: np.ndarray
+    order: np.ndarray
+    stored: dict[str, np.ndarray]  # the recommendation_features columns, clipped to [0, 1]
+    contributions: dict[int, dict[str, float]]  # candidate index → "_base" + Σ values == score
+
+    def features(self, i: int) -> dict[str, float]:
+        return {k: float(v[i]) for k, v in self.stored.items()}
+
+
+@dataclass(frozen=True)
+class RankedCandidate:
+    shop_id: int
+    score: float
+    ranking_position: int
+    features: dict[str, float]  # the stored spec columns (clipped to [0, 1])
+    feature_contributions: dict[str, float] | None  # "_base" + Σ values == score
+
+    def recommendation_features_row(self, user_id: str | int, at: Any, event_id: str) -> dict[str, Any]:
+        """This candidate as a ``recommendation_features`` record for the event log (the table's one writer)."""
+        return {"user_id": str(user_id), "shop_id": self.shop_id, "timestamp": at, **self.features,
+                **{k: bool(self.features[k] > 0) for k in BOOLEAN_STORED},
+                "predicted_score": round(min(max(self.score, 0.0), 1.0), 3),
+                "ranking_position": self.ranking_position, "feature_contributions": self.feature_contributions,
+                "recommendation_event_id": str(event_id)}
+
+
+def rank_candidates(scorer: Scorer, user_features: Mapping[str, Any], candidates_features: pd.DataFrame | Mapping[str, Any],
+                    context: F.Context | Mapping[str, Any] | None = None, top_k: int | None = 10,
+                    explain: bool = True) -> list[RankedCandidate]:
+    """The best ``top_k`` candidates (all when None), best first, explained unless ``explain`` is False."""
+    ranking = scorer.rank(user_features, candidates_features, context, explain_top=top_k if explain else 0)
+    keep = ranking.order if top_k is None else ranking.order[:top_k]
+    return [RankedCandidate(shop_id=int(ranking.shop_ids[i]), score=float(ranking.scores[i]), ranking_position=rank + 1,
+                            features=ranking.features(int(i)), feature_contributions=ranking.contributions.get(int(i)))
+            for rank, i in enumerate(keep)]
 
 
 def resolve_model_dir(alias: str = CHAMPION, name: str = REGISTERED_MODEL) -> Path:

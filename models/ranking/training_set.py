@@ -16,19 +16,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from infra import feature_contract as contract
 from models.ranking import features as F
 from models.ranking.layer1 import CoOrderIndex, ContentIndex, pad_history
 from models.ranking.model import WideDeepConfig
 from models.ranking.raw_features import FeatureSnapshots
 
-USER_VIEW, SHOP_VIEW, USER_SHOP_VIEW = "user_features", "shop_features", "user_shop_features"
-VIEW_FEATURES: dict[str, tuple[str, ...]] = {
-    USER_VIEW: F.USER_FEATURES,
-    SHOP_VIEW: F.SHOP_FEATURES + ("category_idx", "popularity_pct"),
-    USER_SHOP_VIEW: F.USER_SHOP_FEATURES,
-}
-VIEW_KEYS: dict[str, tuple[str, ...]] = {USER_VIEW: ("user_id",), SHOP_VIEW: ("shop_id",),
-                                         USER_SHOP_VIEW: ("user_id", "shop_id")}
+USER_VIEW, SHOP_VIEW, USER_SHOP_VIEW = contract.USER.name, contract.SHOP.name, contract.USER_SHOP.name
+VIEW_FEATURES: dict[str, tuple[str, ...]] = {g.name: g.names for g in contract.GROUPS}
+VIEW_KEYS: dict[str, tuple[str, ...]] = {g.name: g.join_keys for g in contract.GROUPS}
 VOCAB_COLUMNS: tuple[str, ...] = ("user_id", "shop_id")
 
 

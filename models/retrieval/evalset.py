@@ -23,9 +23,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.vocabulary import MAIN_MENU_ROLES
 from models.retrieval.text import extract_budget
 
-MAIN_ROLES = {"메인메뉴", "세트메뉴"}
+MAIN_ROLES = set(MAIN_MENU_ROLES)
 
 # dish types (as in the ground truth) → how people write them (incl. common misspellings)
 DISHES: dict[tuple[str, ...], list[str]] = {

@@ -25,6 +25,13 @@ def _parser(model, engine, redis_client, persist=True):
     return NLUParser(model, engine=engine, redis_cache=RedisCache(redis_client), l1=TTLCache(), persist=persist)
 
 
+def _insert(engine, row: dict) -> None:
+    """Seed a row the way every nlu_training_data row is written: through the event log."""
+    writer = store.TrainingDataWriter(lambda: engine)
+    writer.submit(row)
+    assert writer.flush()
+
+
 def test_results_are_collected_for_training(migrated_engine, redis_client, model):
     p = _parser(model, migrated_engine, redis_client)
     p.parse("강남역 근처 분식집 추천해줘", user_id="42")
@@ -56,12 +63,12 @@ def test_redis_level_has_a_five_minute_ttl(migrated_engine, redis_client, model,
 
 def test_database_level_serves_high_quality_rows(migrated_engine, redis_client, model):
     normalized = normalize("오늘은 뭔가 특별한 게 먹고 싶어")
-    store.insert_rows(migrated_engine, [store.result_row("오늘은 뭔가 특별한 게 먹고 싶어", normalized, "food_request", 0.95,
-                                                         {"urgency": "low"}, model.version)])
-    store.insert_rows(migrated_engine, [store.result_row("애매한 문장", normalize("애매한 문장"), "coupon_inquiry", 0.5,
-                                                         {}, model.version)])
-    store.insert_rows(migrated_engine, [store.result_row("옛 모델 문장", normalize("옛 모델 문장"), "coupon_inquiry", 0.99,
-                                                         {}, "an-older-model")])
+    _insert(migrated_engine, store.result_row("오늘은 뭔가 특별한 게 먹고 싶어", normalized, "food_request", 0.95,
+                                 {"urgency": "low"}, model.version))
+    _insert(migrated_engine, store.result_row("애매한 문장", normalize("애매한 문장"), "coupon_inquiry", 0.5,
+                                 {}, model.version))
+    _insert(migrated_engine, store.result_row("옛 모델 문장", normalize("옛 모델 문장"), "coupon_inquiry", 0.99,
+                                 {}, "an-older-model"))
     p = _parser(model, migrated_engine, redis_client, persist=False)
     hit = p.parse("오늘은 뭔가 특별한 게 먹고 싶어")
     assert hit.source == "cache_db" and hit.entities == {"urgency": "low"}
@@ -71,7 +78,7 @@ def test_database_level_serves_high_quality_rows(migrated_engine, redis_client, 
 
 def test_a_correction_wins_and_is_training_data(migrated_engine, redis_client, model):
     text_ = "반 애들 다 같이 먹을 데"
-    store.insert_rows(migrated_engine, [store.result_row(text_, normalize(text_), "food_request", 0.9, {}, "test")])
+    _insert(migrated_engine, store.result_row(text_, normalize(text_), "food_request", 0.9, {}, "test"))
     row_id = store.record_correction(migrated_engine, text_, normalize(text_), "group_dining", {"companions": "group"})
     p = _parser(model, migrated_engine, redis_client, persist=False)
     r = p.parse(text_)

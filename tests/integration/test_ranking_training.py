@@ -4,6 +4,7 @@ aliases, model_training_logs, the champion gate, load_scorer and recommendation_
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timezone
 
 import mlflow
 import numpy as np
@@ -106,10 +107,11 @@ def test_a_worse_model_does_not_replace_the_champion(first_run, settings, migrat
     assert status == "completed"
 
 
-def test_serving_loads_the_champion_and_records_explained_recommendations(first_run, tiny, migrated_engine, model_name):
+def test_serving_loads_the_champion_and_records_explained_recommendations(first_run, tiny, migrated_engine, model_name,
+                                                                          tmp_path):
     from models.ranking.raw_features import build_snapshots
-    from models.ranking.recommendation_features import rank_candidates, write_recommendation_features
-    from models.ranking.scorer import load_scorer
+    from infra.event_log import EventLog, new_event_id
+    from models.ranking.scorer import load_scorer, rank_candidates
 
     scorer = load_scorer("champion", name=model_name)
     assert scorer.meta["dataset_version"] == first_run.dataset_version
@@ -123,8 +125,13 @@ def test_serving_loads_the_champion_and_records_explained_recommendations(first_
             conn.execute(text("INSERT INTO shops (id, shop_name, category) VALUES (:i, :n, '분식') ON CONFLICT DO NOTHING"),
                          {"i": int(sid), "n": f"가게{sid}"})
     ranked = rank_candidates(scorer, user, shops, {"minute_of_day": 12 * 60, "strategy": "urgent"}, top_k=5)
-    event = write_recommendation_features(migrated_engine, user["user_id"], ranked)
-    write_recommendation_features(migrated_engine, user["user_id"], ranked, event_id=event)  # replay: no duplicates
+    event, at = new_event_id(), datetime.now(timezone.utc)
+    log = EventLog(migrated_engine, tmp_path / "spool", flush_interval_s=0.05)  # the table's one writer
+    rows = [("recommendation_features", r.recommendation_features_row(user["user_id"], at, event)) for r in ranked]
+    log.emit_many(rows)
+    log.emit_many(rows)  # replay: no duplicates
+    assert log.flush(10)
+    log.close()
     with migrated_engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM recommendation_features WHERE recommendation_event_id = :e "
                                  "ORDER BY ranking_position"), {"e": str(event)}).mappings().all()

@@ -67,7 +67,6 @@ def test_ranking_vars_are_the_python_feature_contract():
     assert dbt_vars["ranking_recent_shops"] == raw_features.RECENT_SHOPS
     assert tuple(dbt_vars["ranking_main_menu_roles"]) == raw_features.MAIN_ROLES
     assert dbt_vars["ranking_default_median_price"] == raw_features.DEFAULT_MEDIAN_PRICE
-    assert dbt_vars["ranking_food_card_weights"] == raw_features.FOOD_CARD_WEIGHTS
 
     # slot i starts at ranking_slot_starts[i]; the last runs past midnight to the first
     slots = slot_of_minute(list(range(24 * 60)))

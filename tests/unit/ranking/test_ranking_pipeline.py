@@ -8,8 +8,7 @@ import pytest
 from models.ranking import features as F
 from models.ranking.explain import BASE_KEY
 from models.ranking.fit import predict
-from models.ranking.recommendation_features import rank_candidates
-from models.ranking.scorer import Scorer, save_bundle
+from models.ranking.scorer import Scorer, rank_candidates, save_bundle
 
 
 def test_simulated_lists_have_at_most_one_click_and_true_probabilities(tiny_prepared):

@@ -12,7 +12,7 @@ import pytest
 from psycopg import sql
 from sqlalchemy import text
 
-from serving.event_log import EventLog, new_event_id
+from infra.event_log import EventLog, encode_row, new_event_id
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ def test_batches_are_written_and_replays_never_double(migrated_engine, tmp_path)
     log.emit_many(("conversations", r) for r in rows)
     assert log.flush(10)
     # the same records again (a replay after a lost acknowledgement): no doubles
-    log.spool.append([("conversations", __import__("serving.event_log", fromlist=["encode_row"]).encode_row("conversations", r))
+    log.spool.append([("conversations", encode_row("conversations", r))
                       for r in rows[:20]])
     log.spool.rotate()
     assert log.flush(10, require_db=True)
@@ -132,7 +132,6 @@ def test_database_outage_mid_load_loses_nothing_and_doubles_nothing(migrated_eng
 
 def test_reactions_fold_into_the_recommendation_row_once(migrated_engine, tmp_path):
     """/feedback's reactions land on the logged recommendation, in order, and replay harmlessly."""
-    from serving.event_log import encode_row
 
     log = EventLog(migrated_engine, tmp_path / "spool", flush_interval_s=0.05)
     shown = datetime.now(timezone.utc) - timedelta(seconds=30)
@@ -168,3 +167,21 @@ def test_reactions_fold_into_the_recommendation_row_once(migrated_engine, tmp_pa
     log.close()
     with pytest.raises(ValueError, match="unknown field"):
         encode_row("recommendation_reactions", {"recommendation_id": rec_id, "shop": 1})
+
+
+def test_every_table_spec_matches_the_migrated_schema(migrated_engine):
+    """The specs restate the columns the service writes; a column the migration renames, drops or
+    retypes fails here rather than as rejected records in production."""
+    from infra.event_log import TABLES
+
+    with migrated_engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND table_name = ANY(:t)"), {"t": list(TABLES)}).all()
+    types = {(t, c): d for t, c, d in rows}
+    for table, spec in TABLES.items():
+        for column in spec.columns:
+            assert (table, column) in types, f"{table}.{column} is not in the schema"
+        assert {types[table, c] for c in spec.ts} <= {"timestamp with time zone"}, table
+        assert {types[table, c] for c in spec.json} <= {"jsonb"}, table
+        assert {types[table, c] for c in spec.uuid} <= {"uuid"}, table
