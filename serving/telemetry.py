@@ -24,6 +24,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from serving.dialogue import FOOD_FINDING_INTENTS
+
 log = logging.getLogger(__name__)
 
 #: stage latencies run from a fraction of a millisecond (cache hits) to seconds (a cold model)
@@ -35,8 +37,8 @@ HIT_LEVELS = frozenset({"l1", "l2", "l3", "redis", "postgres", "given", "hit", "
 CACHE_KEYS = ("context", "embedding", "nlu", "retrieval")
 #: feedback that counts as a click for the CTR (as in the monitoring_5min mart)
 CLICK_ACTIONS = ("detail_view", "selection", "order", "coupon_use")
-FINDING_INTENTS = frozenset({"food_request", "budget_inquiry", "location_inquiry", "time_inquiry",
-                             "coupon_inquiry", "group_dining", "menu_option"})
+#: turns that asked for food: an empty answer to one of them is worth counting
+FINDING_INTENTS = FOOD_FINDING_INTENTS | {"coupon_inquiry"}
 
 #: every metric this module exports (name as scraped → type); the alert-rule test checks against it
 EXPORTED: dict[str, str] = {
