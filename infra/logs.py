@@ -114,5 +114,7 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # feast logs "Registry cache expired, so refreshing" at INFO on every registry read: hundreds per demo
-    for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock", "feast"):
+    # Lightning announces "GPU available: False" and tips on every fit
+    for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock", "feast",
+                  "lightning", "pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

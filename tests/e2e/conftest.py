@@ -144,7 +144,8 @@ def service(settings, tmp_path_factory, otlp) -> Service:
     proc = start_service(port, env=env, log_path=log_path)
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_ready(url, timeout=240, proc=proc)
+        # two workers load models and warm up at once: minutes on a loaded 2-core machine
+        wait_ready(url, timeout=600, proc=proc)
     except Exception:
         stop_service(proc)
         print(log_path.read_text()[-4000:])
