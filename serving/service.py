@@ -321,7 +321,8 @@ class Naviyam:
                 result = self.pipeline.chat(req, sw)
             except Exception as exc:
                 self.tracer.record_turn("chat", sw.started_ns, time.time_ns(), sw.marks,
-                                        {"request_id": request_id, "session_hash": session_hash}, error=exc)
+                                        {"request_id": request_id, "session_hash": session_hash}, error=exc,
+                                        headers=_headers(ctx))
                 raise
             bind(event_id=result["event_id"])
             self.metrics.observe_turn(result)
@@ -330,7 +331,8 @@ class Naviyam:
                 "chat", sw.started_ns, time.time_ns(), sw.marks,
                 {"request_id": request_id, "event_id": result["event_id"], "session_hash": session_hash,
                  "intent": result["intent"], "strategy": result["strategy"],
-                 "model_variant": result["model_variant"], "recommendations": len(result["recommendations"])})
+                 "model_variant": result["model_variant"], "recommendations": len(result["recommendations"])},
+                headers=_headers(ctx))
             log.info("chat turn", extra={"intent": result["intent"], "strategy": result["strategy"],
                                          "recommendations": len(result["recommendations"]),
                                          "total_ms": result["timings_ms"].get("total")})
@@ -370,6 +372,10 @@ class Naviyam:
         self.metrics_exporter.stop()
         self.pipeline.close()
         self.tracer.shutdown()
+
+
+def _headers(ctx) -> dict[str, str]:
+    return dict(ctx.request.headers) if ctx.request is not None else {}
 
 
 def _request_id(ctx) -> str:

@@ -304,14 +304,22 @@ class Tracer:
         self._tracer = self.provider.get_tracer("naviyam.serving")
 
     def record_turn(self, name: str, started_ns: int, ended_ns: int, stages: list[tuple[str, int, int]],
-                    attributes: Mapping[str, Any], error: BaseException | None = None) -> None:
-        """Write the turn's span and its stage spans after the fact, from the stopwatch's marks."""
+                    attributes: Mapping[str, Any], error: BaseException | None = None,
+                    headers: Mapping[str, str] | None = None) -> None:
+        """Write the turn's span and its stage spans after the fact, from the stopwatch's marks.
+
+        The parent is the caller's W3C ``traceparent`` when it sent one, never the ambient context:
+        inside a request that is BentoML's own server span, unsampled and never exported, which
+        would make every span of ours a dropped child."""
         if self._tracer is None:
             return
         from opentelemetry import trace
+        from opentelemetry.context import Context
         from opentelemetry.trace import Status, StatusCode
+        from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-        root = self._tracer.start_span(name, start_time=started_ns, kind=trace.SpanKind.SERVER,
+        caller = TraceContextTextMapPropagator().extract(dict(headers or {}), context=Context())
+        root = self._tracer.start_span(name, context=caller, start_time=started_ns, kind=trace.SpanKind.SERVER,
                                        attributes={k: v for k, v in attributes.items() if v is not None})
         if error is not None:
             root.set_status(Status(StatusCode.ERROR, type(error).__name__))

@@ -213,5 +213,6 @@ def test_playground_chat_cards_and_feedback_in_a_browser(service, browser, tmp_p
     assert "✓ selection" in browser.find_element(By.ID, "feedback-status").text
 
     n = wait_rows(service.engine, "SELECT count(*) FROM user_interactions WHERE session_id = :s "
-                  "AND interaction_type = 'selection' AND shop_id = :shop", {"s": session, "shop": shop_id}, 1)
+                  "AND interaction_type = 'selection' AND (user_selection->>'shop_id')::int = :shop",
+                  {"s": session, "shop": shop_id}, 1)
     assert n == 1
