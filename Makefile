@@ -34,10 +34,10 @@ test: install browser deps-check  ## command 2: the whole pytest suite against r
 
 # the playground test drives a real headless Chromium (Debian's, through Selenium); CI runs as root
 browser:  ## install Chromium and chromedriver when missing (apt-get; needs root or sudo)
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || { \
-	  echo "==> installing chromium and chromium-driver (apt-get)"; \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=ko 2>/dev/null | grep -q . || { \
+	  echo "==> installing chromium, chromium-driver and a Korean font (apt-get)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null \
 	  || echo "warning: could not install chromium: the browser test will be skipped"; }
 
 deps-check: install  ## declared dependencies match the imports (deptry)
