@@ -136,6 +136,33 @@ class Settings(BaseSettings):
         description="OpenMP threads per query embedding in the chat service: concurrent requests embed in "
                     "parallel, one core each, instead of oversubscribing the cores.",
     )
+    walk_radius_child_m: float = Field(
+        default=2000.0, gt=0, le=20_000,
+        description="How far the chat service searches around a child (12 or younger, or age unknown): "
+                    "recommendations beyond it are offered only when the child names another place.",
+    )
+    walk_radius_teen_m: float = Field(
+        default=3000.0, gt=0, le=20_000, description="The same for a teenager (13 to 18).")
+    walk_radius_adult_m: float = Field(
+        default=4000.0, gt=0, le=20_000, description="The same for a user older than 18.")
+
+    serving_ranker: Literal["registry", "popularity"] = Field(
+        default="registry",
+        description="What ranks candidates in the chat service: the registry's Wide&Deep champion/challenger, or "
+                    "shop popularity alone (the baseline arm of `naviyam simulate` comparisons).",
+    )
+    serving_exploration_share: float = Field(
+        default=0.05, ge=0.0, le=0.5,
+        description="Share of recommendation lists shown in a random order drawn from the top candidates "
+                    "(marked `explored` in recommendations_log): new shops get impressions and the retrain "
+                    "measures position bias on them (models/ranking/logged.py).",
+    )
+    simulation_clock: bool = Field(
+        default=False,
+        description="Let /chat and /feedback take an `as_of` time to answer at (closed-loop simulations and "
+                    "tests only; it is recorded in performance_logs). Off in production: a request with "
+                    "`as_of` is then refused with 403.",
+    )
 
     # --- MLflow --------------------------------------------------------------------------
     mlflow_tracking_uri: str | None = Field(

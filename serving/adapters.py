@@ -10,11 +10,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, text
 
-from serving import coupon_wallet as cw
+from serving import coupon_wallet as cw, orders
 from serving.meal_card import MealCard
 from serving.ports import Account, Candidate, NluFrame, SearchOutcome
 
@@ -75,6 +76,8 @@ def candidate_from_hit(hit: Any) -> Candidate | None:
         food_card_flag=str(p.get("is_food_card_shop", "U")), lat=loc.get("lat"), lon=loc.get("lon"),
         good_influence=bool(p.get("good_influence")), retrieval_score=float(hit.score),
         dietary_tags=tuple(p.get("dietary_tags") or ()), open_min=p.get("open_min"), close_min=p.get("close_min"),
+        break_start_min=p.get("break_start_min"), break_end_min=p.get("break_end_min"),
+        meal_kind=str(p.get("meal_kind") or "unknown"),
     )
 
 
@@ -117,11 +120,22 @@ CARD_SQL = text("""
     FROM foodcard_users WHERE user_id = :user_id
     ORDER BY (status = 'ACTIVE') DESC, id LIMIT 1
 """)
-# card and wallet in one round trip (every turn reads both): the card as a JSON object beside each
-# wallet row, or beside one empty row when the wallet is empty
+# where the child lives and how old: the age in whole years (the birthday never leaves SQL), the
+# address, and the centre of the shops of the latest orders (the home of a child with no address)
+PERSON_SQL = text("""
+    SELECT extract(year FROM age(current_date, u.birthday))::int AS age, u.current_address AS home_address,
+           (SELECT jsonb_build_array(avg(r.lat), avg(r.lon)) FROM (
+                SELECT s.latitude::float8 AS lat, s.longitude::float8 AS lon
+                FROM product_orders o JOIN menus m ON m.id = o.product_id JOIN shops s ON s.id = m.shop_id
+                WHERE o.user_id = u.id AND s.latitude IS NOT NULL
+                ORDER BY o.created_at DESC LIMIT 20) AS r) AS orders_centroid
+    FROM users u WHERE u.id = :user_id
+""")
+# card, wallet and person in one round trip (every turn reads them): the card and the person as JSON
+# objects beside each wallet row, or beside one empty row when the wallet is empty
 ACCOUNT_SQL = text(f"""
-    WITH card AS ({CARD_SQL.text}), wallet AS ({cw.WALLET_SQL.text})
-    SELECT (SELECT to_jsonb(card) FROM card) AS card, wallet.*
+    WITH card AS ({CARD_SQL.text}), wallet AS ({cw.WALLET_SQL.text}), person AS ({PERSON_SQL.text})
+    SELECT (SELECT to_jsonb(card) FROM card) AS card, (SELECT to_jsonb(person) FROM person) AS person, wallet.*
     FROM (SELECT 1) AS one LEFT JOIN wallet ON true
     ORDER BY wallet.expiry_date NULLS LAST, wallet.wallet_id
 """)
@@ -149,7 +163,11 @@ class PgAccounts:
         if row is not None:
             card = MealCard(user_id=uid, balance=int(row["balance"]), status=str(row["status"]),
                             emergency_coupon_eligible=bool(row["emergency_coupon_eligible"]))
-        return Account(user_key=uid, card=card, coupons=coupons)
+        person = (rows[0]["person"] if rows else None) or {}
+        centroid = person.get("orders_centroid") or [None, None]
+        return Account(user_key=uid, card=card, coupons=coupons, age=person.get("age"),
+                       home_address=person.get("home_address"),
+                       orders_centroid=(float(centroid[0]), float(centroid[1])) if centroid[0] is not None else None)
 
     def issue_emergency_coupon(self, user_key: int, context: Mapping[str, Any]) -> bool:
         return cw.issue_emergency_coupon(self.engine, user_id=user_key, context=context) is not None
@@ -158,6 +176,10 @@ class PgAccounts:
                    order_amount: int | None, discount: int | None) -> bool:
         return cw.use_coupon(self.engine, user_id=user_key, coupon_id=coupon_id, shop_id=shop_id, menu_id=menu_id,
                              order_amount=order_amount, discount=discount) is not None
+
+    def record_order(self, user_key: int, shop_id: int, menu_id: int, amount: int, at: datetime) -> orders.OrderResult:
+        return orders.record_order(self.engine, user_id=user_key, shop_id=shop_id, menu_id=menu_id, amount=amount,
+                                   at=at)
 
 
 # ---- session context ---------------------------------------------------------------------------

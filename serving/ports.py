@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -58,6 +59,9 @@ class Candidate:
     dietary_tags: tuple[str, ...] = ()
     open_min: int | None = None
     close_min: int | None = None
+    break_start_min: int | None = None
+    break_end_min: int | None = None
+    meal_kind: str = "unknown"  # meal | snack | side | drink (dbt: marts/core/menus.sql); unknown before write-back
 
 
 @dataclass
@@ -102,6 +106,9 @@ class Account:
     user_key: int | None  # users.id when the platform id is a known user
     card: Any = None  # serving.meal_card.MealCard | None
     coupons: list[Any] = field(default_factory=list)  # serving.coupon_wallet.WalletCoupon
+    age: int | None = None  # whole years, from users.birthday (the birthday itself never leaves SQL)
+    home_address: str | None = None  # users.current_address
+    orders_centroid: tuple[float, float] | None = None  # centre of the shops of the latest orders
 
 
 @runtime_checkable
@@ -112,6 +119,9 @@ class AccountPort(Protocol):
 
     def use_coupon(self, user_key: int, coupon_id: str, shop_id: int | None, menu_id: int | None,
                    order_amount: int | None, discount: int | None) -> bool: ...
+
+    def record_order(self, user_key: int, shop_id: int, menu_id: int, amount: int, at: datetime) -> Any:
+        """``product_orders`` row + meal-card payment: ``serving.orders.OrderResult``."""
 
 
 @runtime_checkable

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
 MAX_TEXT_CHARS = 500
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
 SESSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 
 UserId = Annotated[StrictStr, Field(pattern=ID_PATTERN, description="Platform user id (1–100 of A-Z a-z 0-9 _ . : @ -).")]
+AS_OF_DOC = ("Simulated time to answer at (ISO 8601 with offset); only when the service runs with "
+             "NAVIYAM_SIMULATION_CLOCK=true, else 403. See serving/clock.py.")
+
 SessionId = Annotated[StrictStr, Field(pattern=SESSION_PATTERN, description="Conversation session id.")]
 
 
@@ -33,6 +36,7 @@ class ChatRequest(BaseModel):
     text: StrictStr = Field(description=f"What the child typed (1–{MAX_TEXT_CHARS} characters).")
     location: Location | None = Field(default=None, description="Where the child is now, if the app knows.")
     max_results: StrictInt = Field(default=3, ge=1, le=10, description="How many recommendations at most.")
+    as_of: AwareDatetime | None = Field(default=None, description=AS_OF_DOC)
 
     @field_validator("text")
     @classmethod
@@ -64,7 +68,11 @@ class Recommendation(BaseModel):
     affordable: bool = Field(description="Payable within the budget and the card balance after the coupon.")
     meal_card_usable: bool
     open_now: bool
-    distance_m: float | None
+    opens_at: str | None = Field(default=None, description="HH:MM it opens, when it is closed now (see serving/README.md, When).")
+    meal_kind: str = Field(default="unknown", description="meal / snack / side / drink (dbt marts/core/menus.sql).")
+    distance_m: float | None = Field(description="Metres from the search area's centre; null only when no area is known.")
+    kind: str | None = Field(default=None, description="Alternatives only: opens_soonest / cheapest / a_bit_farther / "
+                                                       "without_restriction / no_meal_card / other_food.")
     reason: str
     reason_breakdown: dict[str, float]
     score: float
@@ -79,6 +87,22 @@ class MealCardOut(BaseModel):
     balance_checked: bool = Field(default=True, description="False when the card could not be read (database down).")
 
 
+class SearchAreaOut(BaseModel):
+    source: Literal["request", "place", "home", "orders", "region"] = Field(
+        description="Where the search was centred: the request's location, a place the child named, the child's home "
+                    "(address), the centre of recent orders, or nowhere in particular.")
+    lat: float | None = None
+    lon: float | None = None
+    radius_m: float | None = None
+    label: str = ""
+
+
+class WhyNothingOut(BaseModel):
+    reason: Literal["closed_now", "over_budget", "too_far", "dietary", "card", "no_such_food", "several"]
+    binding: list[str] = Field(description="Every constraint whose relaxation alone finds something.")
+    text: str = Field(description="The reason as the answer says it.")
+
+
 class ChatResponse(BaseModel):
     event_id: str = Field(description="Id of this turn's recommendations (send it back with /feedback).")
     user_id: str
@@ -86,7 +110,9 @@ class ChatResponse(BaseModel):
     turn: int
     user_turn: int
     answer: str
-    intent: str
+    intent: str = Field(description="The effective intent: the request this turn serves after the conversation "
+                                    "(a refinement keeps the previous request's intent).")
+    utterance_intent: str = Field(description="What the NLU read in this utterance alone.")
     confidence: float
     entities: dict = Field(description="The effective request after the conversation context.")
     nlu_entities: dict = Field(description="What the NLU read in this utterance alone.")
@@ -94,7 +120,10 @@ class ChatResponse(BaseModel):
     model_variant: str
     ranking_model: str
     recommendations: list[Recommendation]
-    alternatives: list[Recommendation] = Field(default_factory=list, description="Shown when nothing fits: not payable.")
+    alternatives: list[Recommendation] = Field(default_factory=list, description="Shown when nothing fits, each with its kind.")
+    why_nothing: WhyNothingOut | None = Field(default=None, description="When nothing fits: the constraint that binds.")
+    search_area: SearchAreaOut
+    search_time: dict = Field(description="{rule: now | meal_later | opening_soon, at: HH:MM the shops must be open}.")
     meal_card: MealCardOut
     refinement: bool = False
     back_reference: bool = False
@@ -117,6 +146,7 @@ class FeedbackRequest(BaseModel):
     coupon_id: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,50}$")
     order_amount: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     satisfaction: StrictInt | None = Field(default=None, ge=1, le=5)
+    as_of: AwareDatetime | None = Field(default=None, description=AS_OF_DOC)
 
     @model_validator(mode="after")
     def _needs(self) -> "FeedbackRequest":

@@ -20,13 +20,15 @@ import logging
 import os
 import threading
 import time
+from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 import bentoml  # noqa: E402
 
-from serving import ab  # noqa: E402
+from serving import ab, clock  # noqa: E402
 from serving.scoring import LinearFallbackScorer  # noqa: E402
 from serving.schemas import (  # noqa: E402
     ChatRequest,
@@ -47,6 +49,12 @@ PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 PLAYGROUND_PREFIX = "/playground"
 DOCS_PATHS = frozenset({"/", "/docs.json", "/schema.json"})
+
+
+class AsOfForbidden(bentoml.exceptions.BentoMLException):
+    """``as_of`` sent to a service whose simulation clock is off."""
+
+    error_code = HTTPStatus.FORBIDDEN
 
 
 class GuardMiddleware:
@@ -203,7 +211,8 @@ def build_pipeline(settings=None):
     events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
-        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz)
+        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz, clock=clock.now,
+        exploration_share=settings.serving_exploration_share)
     warm_up(pipeline, status)
     return pipeline, status
 
@@ -305,18 +314,18 @@ class Naviyam:
 
     @bentoml.api(route="/chat", input_spec=ChatRequest, output_spec=ChatResponse)
     def chat(self, ctx: bentoml.Context, user_id: str, session_id: str, text: str, location: Location | None = None,
-             max_results: int = 3) -> ChatResponse:
+             max_results: int = 3, as_of: datetime | None = None) -> ChatResponse:
         """Answer one child's message: intent, strategy, payable recommendations, Korean answer."""
         from infra.logs import bind, hash_id, log_context
-        from serving.pipeline import Stopwatch
+        from serving.chat_turn import Stopwatch
 
         req = ChatRequest.model_construct(user_id=user_id, session_id=session_id, text=text, location=location,
-                                          max_results=max_results)
+                                          max_results=max_results, as_of=as_of)
         request_id = _request_id(ctx)
         ctx.response.headers["X-Request-ID"] = request_id
         session_hash = hash_id(session_id)
         sw = Stopwatch()
-        with log_context(request_id=request_id, session_hash=session_hash):
+        with log_context(request_id=request_id, session_hash=session_hash), self._as_of(as_of):
             try:
                 result = self.pipeline.chat(req, sw)
             except Exception as exc:
@@ -338,21 +347,29 @@ class Naviyam:
                                          "total_ms": result["timings_ms"].get("total")})
         return ChatResponse.model_validate(result)
 
+    def _as_of(self, when: datetime | None):
+        """The simulated clock for this request (serving/clock.py); 403 unless the setting allows it."""
+        if when is not None and not self.settings.simulation_clock:
+            raise AsOfForbidden("as_of is accepted only when NAVIYAM_SIMULATION_CLOCK=true (simulations and tests)")
+        return clock.as_of(when, enabled=self.settings.simulation_clock)
+
     @bentoml.api(route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
     def feedback(self, ctx: bentoml.Context, user_id: str, session_id: str, recommendation_id: str, action: str,
                  shop_id: int, menu_id: int | None = None, coupon_id: str | None = None,
-                 order_amount: int | None = None, satisfaction: int | None = None) -> FeedbackResponse:
+                 order_amount: int | None = None, satisfaction: int | None = None,
+                 as_of: datetime | None = None) -> FeedbackResponse:
         """Record what the child did with a recommendation; coupon_use marks the coupon USED (409 if it is not ACTIVE)."""
         req = FeedbackRequest.model_construct(
             user_id=user_id, session_id=session_id, recommendation_id=recommendation_id, action=action,
             shop_id=shop_id, menu_id=menu_id, coupon_id=coupon_id, order_amount=order_amount,
-            satisfaction=satisfaction)
+            satisfaction=satisfaction, as_of=as_of)
         from infra.logs import hash_id, log_context
 
         request_id = _request_id(ctx)
         ctx.response.headers["X-Request-ID"] = request_id
         with log_context(request_id=request_id, session_hash=hash_id(session_id), event_id=recommendation_id):
-            body, code = self.pipeline.feedback(req)
+            with self._as_of(as_of):
+                body, code = self.pipeline.feedback(req)
             ctx.response.status_code = code
             self.metrics.observe_feedback(action, str(body.get("status", code)))
             log.info("feedback", extra={"action": action, "status": body.get("status"), "http_status": code})
