@@ -100,10 +100,24 @@ class Settings(BaseSettings):
         default=SecretStr(DEV_CARD_HASH_KEY),
         description="HMAC key for meal-card numbers; set a real secret in production.",
     )
+    card_hash_earlier_keys: list[SecretStr] = Field(
+        default=[],
+        description="Card-hash keys retired by `naviyam db rotate-card-key`, oldest first, as a JSON list: "
+                    "stored hashes are layered, so lookups still need them (the current key is the outer layer).",
+    )
     api_key: SecretStr = Field(
         default=SecretStr(DEV_API_KEY),
         description="Value of the X-API-Key header the chat service requires.",
     )
+    api_clients: dict[str, SecretStr] = Field(
+        default={},
+        description="More API keys, one per client, as JSON {\"client name\": \"key\"}: each request is "
+                    "audited and rate-limited under its client's name (the plain api_key is client \"default\").",
+    )
+    rate_limit_per_minute: int = Field(
+        default=1200, ge=1, description="Requests one client may make per minute (all workers together; then 429).")
+    auth_failures_per_minute: int = Field(
+        default=30, ge=1, description="Wrong or missing API keys one address may send per minute before 429.")
 
     # --- vector search -------------------------------------------------------------------
     qdrant_url: str | None = Field(
@@ -135,6 +149,11 @@ class Settings(BaseSettings):
         default=1, ge=1, le=64,
         description="OpenMP threads per query embedding in the chat service: concurrent requests embed in "
                     "parallel, one core each, instead of oversubscribing the cores.",
+    )
+    serving_db_timeout_s: float = Field(
+        default=0.5, gt=0, le=30,
+        description="Longest a chat request waits on one PostgreSQL round trip; past it the connection is "
+                    "dropped and the breaker opens, so a frozen database degrades turns instead of stalling them.",
     )
     walk_radius_child_m: float = Field(
         default=2000.0, gt=0, le=20_000,

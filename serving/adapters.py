@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from infra.platform_ids import user_key  # noqa: F401  (the pipeline imports it from here)
+
 from serving import coupon_wallet as cw, orders
 from serving.meal_card import MealCard
 from serving.ports import Account, Candidate, NluFrame, SearchOutcome
 
 log = logging.getLogger(__name__)
-
-MAX_INT32 = 2**31 - 1
 
 
 # ---- NLU -------------------------------------------------------------------------------------
@@ -140,12 +140,6 @@ ACCOUNT_SQL = text(f"""
     ORDER BY wallet.expiry_date NULLS LAST, wallet.wallet_id
 """)
 
-
-def user_key(user_id: str) -> int | None:
-    """users.id of a platform id that is the decimal text of one (the sample users); else None."""
-    if user_id.isdigit() and len(user_id) <= 10 and 0 < int(user_id) <= MAX_INT32:
-        return int(user_id)
-    return None
 
 
 class PgAccounts:
@@ -289,3 +283,89 @@ class LayeredContextStore:
             return bool(self.redis_factory().ping())
         except redis_errors:
             return False
+
+
+# ---- personal data ---------------------------------------------------------------------------
+class ProfileNames:
+    """The user's own name (``users.name``) for redacting it from what they type; cached for ten
+    minutes, and nothing when PostgreSQL does not answer (the patterns still apply)."""
+
+    TTL_S = 600.0
+
+    def __init__(self, engine: Engine, size: int = 20_000) -> None:
+        self.engine = engine
+        self.size = size
+        self._cache: OrderedDict[int, tuple[float, tuple[str, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, platform_id: str) -> tuple[str, ...]:
+        uid = user_key(platform_id)
+        if uid is None:
+            return ()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(uid)
+            if hit and now - hit[0] < self.TTL_S:
+                return hit[1]
+        try:
+            with self.engine.connect() as conn:
+                name = conn.execute(text("SELECT name FROM users WHERE id = :id"), {"id": uid}).scalar()
+        except Exception as exc:  # the database is away: redact by pattern only this time
+            log.debug("profile name unavailable (%s)", type(exc).__name__)
+            return ()
+        names = (name,) if name else ()
+        with self._lock:
+            self._cache[uid] = (now, names)
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return names
+
+
+class IdempotencyStore:
+    """coupon_use idempotency keys in Redis (shared by every worker): the first request with a key
+    claims it, a retry gets the stored answer (or 409 ``in_progress`` while the first still runs).
+    Without Redis the use goes ahead unguarded: the wallet's atomic ACTIVE→USED update still uses a
+    coupon at most once, a retry then answers 409 instead of replaying the 200."""
+
+    TTL_S = 24 * 3600
+    PENDING = b"pending"
+
+    def __init__(self, redis_factory) -> None:
+        self.redis_factory = redis_factory
+
+    def _key(self, user_id: str, key: str) -> str:
+        from infra.redis_client import key as rkey
+
+        return rkey("idem", "coupon_use", user_id, key)
+
+    def begin(self, user_id: str, key: str) -> tuple[dict, int] | None:
+        from infra.redis_client import redis_errors
+
+        try:
+            client = self.redis_factory()
+            if client.set(self._key(user_id, key), self.PENDING, nx=True, ex=60):
+                return None  # claimed: go ahead
+            stored = client.get(self._key(user_id, key))
+        except redis_errors as exc:
+            log.warning("idempotency: Redis unavailable (%s); coupon_use unguarded", type(exc).__name__)
+            return None
+        if not stored or stored == self.PENDING:
+            return {"ok": False, "status": "in_progress", "event_id": ""}, 409
+        body = json.loads(stored)
+        return body["body"], int(body["code"])
+
+    def finish(self, user_id: str, key: str, body: dict, code: int) -> None:
+        from infra.redis_client import redis_errors
+
+        try:
+            self.redis_factory().set(self._key(user_id, key), json.dumps({"body": body, "code": code}), ex=self.TTL_S)
+        except redis_errors as exc:
+            log.warning("idempotency: could not store the answer (%s)", type(exc).__name__)
+
+    def abort(self, user_id: str, key: str) -> None:
+        from infra.redis_client import redis_errors
+
+        try:
+            self.redis_factory().delete(self._key(user_id, key))
+        except redis_errors:
+            pass

@@ -50,7 +50,7 @@ def record_feedback(req: FeedbackRequest, *, accounts, events, now) -> tuple[dic
         "satisfaction_score": req.satisfaction, "interaction_sequence_pattern": req.action,
         "event_id": event_id}),
         ("recommendation_reactions", {
-            "recommendation_id": req.recommendation_id, "at": now,
+            "recommendation_id": req.recommendation_id, "at": now, "user_id": req.user_id, "session_id": req.session_id,
             "viewed_shop_id": req.shop_id if req.action != "satisfaction" else None,
             "selected_shop_id": req.shop_id if chose else None})])
     return {"ok": code == 200, "status": status, "event_id": event_id}, code

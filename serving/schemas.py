@@ -14,6 +14,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 MAX_TEXT_CHARS = 500
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
 SESSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+MAX_DB_INT = 2**31 - 1  # ids are PostgreSQL integer columns
 
 UserId = Annotated[StrictStr, Field(pattern=ID_PATTERN, description="Platform user id (1–100 of A-Z a-z 0-9 _ . : @ -).")]
 AS_OF_DOC = ("Simulated time to answer at (ISO 8601 with offset); only when the service runs with "
@@ -46,6 +48,8 @@ class ChatRequest(BaseModel):
             raise ValueError("text must not be empty")
         if len(value) > MAX_TEXT_CHARS:
             raise ValueError(f"text must be at most {MAX_TEXT_CHARS} characters")
+        if any(ord(c) < 32 and c not in "\t\n\r" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ValueError("text must not contain NUL, control characters or lone surrogates")  # PostgreSQL refuses them
         return value
 
 
@@ -139,13 +143,16 @@ class FeedbackRequest(BaseModel):
 
     user_id: UserId
     session_id: SessionId
-    recommendation_id: StrictStr = Field(pattern=r"^[0-9a-fA-F-]{36}$", description="event_id of the /chat answer.")
+    recommendation_id: StrictStr = Field(pattern=UUID_PATTERN, description="event_id of the /chat answer.")
     action: FeedbackAction
-    shop_id: StrictInt = Field(ge=1)
-    menu_id: StrictInt | None = Field(default=None, ge=1)
+    shop_id: StrictInt = Field(ge=1, le=MAX_DB_INT)
+    menu_id: StrictInt | None = Field(default=None, ge=1, le=MAX_DB_INT)
     coupon_id: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,50}$")
     order_amount: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     satisfaction: StrictInt | None = Field(default=None, ge=1, le=5)
+    idempotency_key: StrictStr | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.:-]{8,100}$",
+        description="coupon_use: a key the client picks per intended use; a retry with it gets the first answer.")
     as_of: AwareDatetime | None = Field(default=None, description=AS_OF_DOC)
 
     @model_validator(mode="after")
@@ -159,7 +166,7 @@ class FeedbackRequest(BaseModel):
 
 class FeedbackResponse(BaseModel):
     ok: bool
-    status: Literal["recorded", "coupon_used", "coupon_unavailable"]
+    status: Literal["recorded", "coupon_used", "coupon_unavailable", "in_progress"]
     event_id: str
 
 
