@@ -116,7 +116,7 @@ def service(settings, tmp_path_factory, otlp) -> Service:
     from infra.db import get_engine
     from infra.schema import create_database, drop_database, prepare
     from models.retrieval.store import EdgeStore
-    from serving.cli import start_service, stop_service, wait_ready
+    from serving.process import start_service, stop_service, wait_ready
 
     import e2e_seed as seed
 
