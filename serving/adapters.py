@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from infra.platform_ids import user_key  # noqa: F401  (the pipeline imports it from here)
+
 from serving import coupon_wallet as cw, orders
 from serving.meal_card import MealCard
 from serving.ports import Account, Candidate, NluFrame, SearchOutcome
 
 log = logging.getLogger(__name__)
-
-MAX_INT32 = 2**31 - 1
 
 
 # ---- NLU -------------------------------------------------------------------------------------
@@ -76,6 +76,8 @@ def candidate_from_hit(hit: Any) -> Candidate | None:
         food_card_flag=str(p.get("is_food_card_shop", "U")), lat=loc.get("lat"), lon=loc.get("lon"),
         good_influence=bool(p.get("good_influence")), retrieval_score=float(hit.score),
         dietary_tags=tuple(p.get("dietary_tags") or ()), open_min=p.get("open_min"), close_min=p.get("close_min"),
+        break_start_min=p.get("break_start_min"), break_end_min=p.get("break_end_min"),
+        meal_kind=str(p.get("meal_kind") or "unknown"),
     )
 
 
@@ -118,21 +120,26 @@ CARD_SQL = text("""
     FROM foodcard_users WHERE user_id = :user_id
     ORDER BY (status = 'ACTIVE') DESC, id LIMIT 1
 """)
-# card and wallet in one round trip (every turn reads both): the card as a JSON object beside each
-# wallet row, or beside one empty row when the wallet is empty
+# where the child lives and how old: the age in whole years (the birthday never leaves SQL), the
+# address, and the centre of the shops of the latest orders (the home of a child with no address)
+PERSON_SQL = text("""
+    SELECT extract(year FROM age(current_date, u.birthday))::int AS age, u.current_address AS home_address,
+           (SELECT jsonb_build_array(avg(r.lat), avg(r.lon)) FROM (
+                SELECT s.latitude::float8 AS lat, s.longitude::float8 AS lon
+                FROM product_orders o JOIN menus m ON m.id = o.product_id JOIN shops s ON s.id = m.shop_id
+                WHERE o.user_id = u.id AND s.latitude IS NOT NULL
+                ORDER BY o.created_at DESC LIMIT 20) AS r) AS orders_centroid
+    FROM users u WHERE u.id = :user_id
+""")
+# card, wallet and person in one round trip (every turn reads them): the card and the person as JSON
+# objects beside each wallet row, or beside one empty row when the wallet is empty
 ACCOUNT_SQL = text(f"""
-    WITH card AS ({CARD_SQL.text}), wallet AS ({cw.WALLET_SQL.text})
-    SELECT (SELECT to_jsonb(card) FROM card) AS card, wallet.*
+    WITH card AS ({CARD_SQL.text}), wallet AS ({cw.WALLET_SQL.text}), person AS ({PERSON_SQL.text})
+    SELECT (SELECT to_jsonb(card) FROM card) AS card, (SELECT to_jsonb(person) FROM person) AS person, wallet.*
     FROM (SELECT 1) AS one LEFT JOIN wallet ON true
     ORDER BY wallet.expiry_date NULLS LAST, wallet.wallet_id
 """)
 
-
-def user_key(user_id: str) -> int | None:
-    """users.id of a platform id that is the decimal text of one (the sample users); else None."""
-    if user_id.isdigit() and len(user_id) <= 10 and 0 < int(user_id) <= MAX_INT32:
-        return int(user_id)
-    return None
 
 
 class PgAccounts:
@@ -150,7 +157,11 @@ class PgAccounts:
         if row is not None:
             card = MealCard(user_id=uid, balance=int(row["balance"]), status=str(row["status"]),
                             emergency_coupon_eligible=bool(row["emergency_coupon_eligible"]))
-        return Account(user_key=uid, card=card, coupons=coupons)
+        person = (rows[0]["person"] if rows else None) or {}
+        centroid = person.get("orders_centroid") or [None, None]
+        return Account(user_key=uid, card=card, coupons=coupons, age=person.get("age"),
+                       home_address=person.get("home_address"),
+                       orders_centroid=(float(centroid[0]), float(centroid[1])) if centroid[0] is not None else None)
 
     def issue_emergency_coupon(self, user_key: int, context: Mapping[str, Any]) -> bool:
         return cw.issue_emergency_coupon(self.engine, user_id=user_key, context=context) is not None
@@ -272,3 +283,89 @@ class LayeredContextStore:
             return bool(self.redis_factory().ping())
         except redis_errors:
             return False
+
+
+# ---- personal data ---------------------------------------------------------------------------
+class ProfileNames:
+    """The user's own name (``users.name``) for redacting it from what they type; cached for ten
+    minutes, and nothing when PostgreSQL does not answer (the patterns still apply)."""
+
+    TTL_S = 600.0
+
+    def __init__(self, engine: Engine, size: int = 20_000) -> None:
+        self.engine = engine
+        self.size = size
+        self._cache: OrderedDict[int, tuple[float, tuple[str, ...]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, platform_id: str) -> tuple[str, ...]:
+        uid = user_key(platform_id)
+        if uid is None:
+            return ()
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(uid)
+            if hit and now - hit[0] < self.TTL_S:
+                return hit[1]
+        try:
+            with self.engine.connect() as conn:
+                name = conn.execute(text("SELECT name FROM users WHERE id = :id"), {"id": uid}).scalar()
+        except Exception as exc:  # the database is away: redact by pattern only this time
+            log.debug("profile name unavailable (%s)", type(exc).__name__)
+            return ()
+        names = (name,) if name else ()
+        with self._lock:
+            self._cache[uid] = (now, names)
+            if len(self._cache) > self.size:
+                self._cache.popitem(last=False)
+        return names
+
+
+class IdempotencyStore:
+    """coupon_use idempotency keys in Redis (shared by every worker): the first request with a key
+    claims it, a retry gets the stored answer (or 409 ``in_progress`` while the first still runs).
+    Without Redis the use goes ahead unguarded: the wallet's atomic ACTIVE→USED update still uses a
+    coupon at most once, a retry then answers 409 instead of replaying the 200."""
+
+    TTL_S = 24 * 3600
+    PENDING = b"pending"
+
+    def __init__(self, redis_factory) -> None:
+        self.redis_factory = redis_factory
+
+    def _key(self, user_id: str, key: str) -> str:
+        from infra.redis_client import key as rkey
+
+        return rkey("idem", "coupon_use", user_id, key)
+
+    def begin(self, user_id: str, key: str) -> tuple[dict, int] | None:
+        from infra.redis_client import redis_errors
+
+        try:
+            client = self.redis_factory()
+            if client.set(self._key(user_id, key), self.PENDING, nx=True, ex=60):
+                return None  # claimed: go ahead
+            stored = client.get(self._key(user_id, key))
+        except redis_errors as exc:
+            log.warning("idempotency: Redis unavailable (%s); coupon_use unguarded", type(exc).__name__)
+            return None
+        if not stored or stored == self.PENDING:
+            return {"ok": False, "status": "in_progress", "event_id": ""}, 409
+        body = json.loads(stored)
+        return body["body"], int(body["code"])
+
+    def finish(self, user_id: str, key: str, body: dict, code: int) -> None:
+        from infra.redis_client import redis_errors
+
+        try:
+            self.redis_factory().set(self._key(user_id, key), json.dumps({"body": body, "code": code}), ex=self.TTL_S)
+        except redis_errors as exc:
+            log.warning("idempotency: could not store the answer (%s)", type(exc).__name__)
+
+    def abort(self, user_id: str, key: str) -> None:
+        from infra.redis_client import redis_errors
+
+        try:
+            self.redis_factory().delete(self._key(user_id, key))
+        except redis_errors:
+            pass

@@ -250,6 +250,7 @@ def build_menu_doc(menu: Mapping[str, Any], shop: Mapping[str, Any]) -> Doc:
         "menu_id": int(menu["id"]),
         "menu_name": name,
         "menu_category": _text(menu.get("category")),
+        "meal_kind": _text(menu.get("meal_kind")) or "unknown",  # dbt: marts/core/menus.sql, written back
         "dietary_tags": tags,
     })
     if price is not None:

@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 
 SHOP_COLUMNS = ("id, shop_name, category, address_name, is_good_influence_shop, is_food_card_shop, open_hour, "
                 "close_hour, break_start_hour, break_end_hour, owner_message, latitude, longitude, current_status")
-MENU_COLUMNS = "id, shop_id, menu_name, price, description, category, dietary_tags"
+MENU_COLUMNS = "id, shop_id, menu_name, price, description, category, dietary_tags, meal_kind"
 AVGDL_TOLERANCE = 0.15
 
 

@@ -2,7 +2,10 @@
 
 One session-wide service: a fresh database migrated and seeded (``seed.py``), the retrieval index
 built into a private data folder, then ``bentoml serve serving.service:Naviyam`` started on a free
-loopback port in its own process group, and stopped (and the database dropped) at the end.
+loopback port in its own process group, and stopped (and the database dropped) at the end. The
+service reaches PostgreSQL and Redis through TCP proxies the tests control (``tcp_proxy.py``), so a
+test can cut or freeze either (``service.pg_proxy``, ``service.redis_proxy``; None where PostgreSQL
+is on a Unix socket).
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ class Service:
     dbname: str
     log_path: Path
     data_dir: Path
+    proc: object = None
+    pg_proxy: object = None
+    redis_proxy: object = None
 
     def headers(self) -> dict:
         return {"X-API-Key": self.api_key}
@@ -90,11 +96,22 @@ def service(settings, tmp_path_factory) -> Service:
 
     rankers = _register_tiny_rankers(settings)
 
+    from urllib.parse import urlparse
+
+    from tcp_proxy import TcpProxy
+
+    pg_proxy = None if settings.pg_uses_socket else TcpProxy(settings.pg_host, settings.pg_port)
+    redis_url = urlparse(settings.redis_url)
+    redis_proxy = TcpProxy(redis_url.hostname or "127.0.0.1", redis_url.port or 6379) \
+        if redis_url.scheme == "redis" else None
+    redis_auth = redis_url.netloc.rsplit("@", 1)[0] + "@" if "@" in redis_url.netloc else ""
     port = _free_port()
     log_path = data_dir / "service.log"
     env = {"NAVIYAM_DATA_DIR": str(data_dir), "NAVIYAM_PG_DATABASE": dbname, "NAVIYAM_API_KEY": API_KEY,
-           "NAVIYAM_PG_HOST": settings.pg_host, "NAVIYAM_PG_PORT": str(settings.pg_port),
-           "NAVIYAM_REDIS_URL": settings.redis_url, "BENTOML_DO_NOT_TRACK": "true",
+           "NAVIYAM_PG_HOST": "127.0.0.1" if pg_proxy else settings.pg_host,
+           "NAVIYAM_PG_PORT": str(pg_proxy.port if pg_proxy else settings.pg_port),
+           "NAVIYAM_REDIS_URL": f"redis://{redis_auth}127.0.0.1:{redis_proxy.port}{redis_url.path}"
+           if redis_proxy else settings.redis_url, "BENTOML_DO_NOT_TRACK": "true",
            "NAVIYAM_MLFLOW_TRACKING_URI": settings.mlflow_uri}
     proc = start_service(port, env=env, log_path=log_path)
     url = f"http://127.0.0.1:{port}"
@@ -104,8 +121,12 @@ def service(settings, tmp_path_factory) -> Service:
         stop_service(proc)
         print(log_path.read_text()[-4000:])
         raise
-    yield Service(url=url, api_key=API_KEY, engine=engine, dbname=dbname, log_path=log_path, data_dir=data_dir)
+    yield Service(url=url, api_key=API_KEY, engine=engine, dbname=dbname, log_path=log_path, data_dir=data_dir,
+                  proc=proc, pg_proxy=pg_proxy, redis_proxy=redis_proxy)
     stop_service(proc)
+    for proxy in (pg_proxy, redis_proxy):
+        if proxy is not None:
+            proxy.close()
     engine.dispose()
     drop_database(settings, dbname)
 
