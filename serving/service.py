@@ -239,9 +239,10 @@ def build_pipeline(settings=None):
     # The NLU keeps one open connection per request thread for its cache lookups: give it its own pool,
     # sized to the threads, so it can never starve the shared pool (retrieval caches, accounts, context).
     from models.nlu.parser import NLUParser
+    from models.nlu.train import load_or_train
 
     nlu_engine = make_engine(pool_size=SERVICE_THREADS + 2, max_overflow=2, pool_timeout_s=settings.serving_db_timeout_s)
-    nlu = adapters.ParserNlu(NLUParser(engine=nlu_engine))
+    nlu = adapters.ParserNlu(NLUParser(load_or_train(), engine=nlu_engine))
     status["nlu"] = f"models.nlu.parser ({nlu.version})"
     from models.embedding import make_embedder
     from models.retrieval.retriever import Retriever
@@ -272,7 +273,7 @@ def build_pipeline(settings=None):
         users = features.UserFeatureCache(engine)
         status["user_features"] = "postgres (feature history; Feast online store not set up)" \
             if settings.serving_user_features == "feast" else "postgres (feature history)"
-    contexts = adapters.LayeredContextStore(engine, get_redis, l1=settings.serving_workers == 1)
+    contexts = adapters.LayeredContextStore(engine, get_redis)  # L1 checked against Redis: any worker, any host
     events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
