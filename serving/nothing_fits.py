@@ -10,7 +10,7 @@ reason          relaxed                             alternative offered
 closed_now      open at the searched minute         the shop that opens soonest, with the time
 over_budget     price ≤ spend limit (+ coupons)     the cheapest, with its coupon and the gap
 too_far         the walking radius → 2.5 ×          the nearest one a bit farther
-dietary         the dietary restrictions            the best match without them (said as such)
+dietary         the dietary restrictions            none: a child who cannot eat it is not pointed at it
 card            meal-card shops only                the best match that does not take the card
 no_such_food    the food category                   the best match of another food
 =============== ================================== ============================================
@@ -105,7 +105,7 @@ def diagnose(search: Callable[[dict[str, Any]], list], filters: dict[str, Any], 
         return WhyNothing("several")
     alternatives, seen = [], set()
     for reason, p in found:
-        if p.cand.shop_id in seen:
+        if reason == "dietary" or p.cand.shop_id in seen:  # never point a child at what they cannot eat
             continue
         seen.add(p.cand.shop_id)
         alternatives.append((ALTERNATIVE_KIND[reason], p))
