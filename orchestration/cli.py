@@ -43,7 +43,7 @@ def materialize(
 @app.command("list")
 def list_assets() -> None:
     """List the assets by group, the checks, the jobs and the schedules."""
-    from orchestration.warehouse.project import prepare_manifest
+    from infra.dbt import prepare_manifest
 
     prepare_manifest()
     from orchestration.definitions import defs
@@ -89,7 +89,7 @@ def retention() -> None:
 @app.command("parse")
 def parse() -> None:
     """Re-parse the dbt project into dbt_project/target/manifest.json."""
-    from orchestration.warehouse.project import prepare_manifest
+    from infra.dbt import prepare_manifest
 
     _say(f"manifest at {prepare_manifest(force=True)}")
 

@@ -353,13 +353,12 @@ class ChatPipeline:
         liked = list(state.liked_categories)
         if turn.entities.get("food_type"):
             liked.append(turn.entities["food_type"])
-        n = len(fitting)
-        for rank, p in enumerate(fitting):
-            shop = dict(shops.get(p.cand.shop_id) or {"shop_id": p.cand.shop_id})
-            p.features = feat.candidate_features(
-                category=p.cand.category, final_price=p.final_price, limit=limit, distance_m=p.distance_m, shop=shop,
-                user=user_f, liked=liked, retrieval_rank=rank, n_candidates=n, open_now=p.open_now,
-                meal_card_usable=p.takes_card, minute_of_day=minute)
+        items = [feat.CandidateInput(category=p.cand.category, final_price=p.final_price, distance_m=p.distance_m,
+                                     shop=shops.get(p.cand.shop_id) or {"shop_id": p.cand.shop_id},
+                                     meal_card_usable=p.takes_card) for p in fitting]
+        for p, f in zip(fitting, feat.candidate_features(items, user=user_f, liked=liked, limit=limit,
+                                                          minute_of_day=minute)):
+            p.features = f
 
     def _score(self, scorer, fitting, shops, user_f, req, limit, strategy, minute) -> None:
         cand_feats = []

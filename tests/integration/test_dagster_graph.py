@@ -18,7 +18,7 @@ MONITORING_CHECKS = {"response_time_under_500ms", "cache_hit_rate_at_least_70pct
 
 @pytest.fixture(scope="module")
 def defs():
-    from orchestration.warehouse.project import prepare_manifest
+    from infra.dbt import prepare_manifest
 
     prepare_manifest()
     from orchestration.definitions import defs
