@@ -34,8 +34,8 @@ import torch  # already loaded by models.ranking.scorer
 
 from models.ranking import baselines, metrics
 from models.ranking.features import FEATURE_VERSION
-from models.ranking.fit import FitResult, fit_wide_deep, predict
-from models.ranking.layer1 import CoOrderIndex, ContentIndex
+from models.ranking.lightning_fit import FitResult, fit_wide_deep, predict
+from models.ranking.similarity import CoOrderIndex, ContentIndex
 from models.ranking.raw_features import FeatureSnapshots, build_snapshots
 from models.ranking.scorer import CHALLENGER, CHAMPION, REGISTERED_MODEL, Scorer, save_bundle
 from models.ranking.simulate import ImpressionConfig, simulate_impressions

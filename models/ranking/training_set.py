@@ -18,7 +18,7 @@ import pandas as pd
 
 from infra import feature_contract as contract
 from models.ranking import features as F
-from models.ranking.layer1 import CoOrderIndex, ContentIndex, pad_history
+from models.ranking.similarity import CoOrderIndex, ContentIndex, pad_history
 from models.ranking.model import WideDeepConfig
 from models.ranking.raw_features import FeatureSnapshots
 

@@ -4,7 +4,7 @@
 The manifest (``dbt_project/target/manifest.json``) is prepared at build time, not at import:
 
 * ``dagster dev`` re-parses on start when a project file changed (see the bottom of this module);
-* ``naviyam assets ...`` and ``orchestration.run`` call :func:`prepare_manifest` first, which
+* ``naviyam assets ...`` and ``orchestration.materialize`` call :func:`prepare_manifest` first, which
   runs ``dbt parse`` only when the manifest is missing or older than a project file;
 * a bare import with no manifest at all (a fresh checkout) falls back to the same parse once,
   with a log line, rather than failing.

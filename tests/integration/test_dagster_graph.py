@@ -86,7 +86,7 @@ def test_translator_keys_and_groups():
 
 @pytest.mark.slow
 def test_materialize_sample_then_batch(migrated_engine, monkeypatch):
-    from orchestration.run import materialize_all, run_batch
+    from orchestration.materialize import materialize_all, run_batch
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # ephemeral instance
     database = migrated_engine.url.database

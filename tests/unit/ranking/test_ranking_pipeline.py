@@ -7,7 +7,7 @@ import pytest
 
 from models.ranking import features as F
 from models.ranking.explain import BASE_KEY
-from models.ranking.fit import predict
+from models.ranking.lightning_fit import predict
 from models.ranking.scorer import Scorer, rank_candidates, save_bundle
 
 
