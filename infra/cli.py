@@ -246,6 +246,7 @@ _mount("models.nlu.cli", "nlu", "Korean NLU: parse, predict, evaluate, train.")
 _mount("models.ranking.cli", "rank", "Wide&Deep ranking: train, features, benchmark.")
 _mount("serving.cli", "service", "The BentoML chat service: serve, chat, benchmark.")
 _mount("models.retrieval.cli", "retrieval", "Korean hybrid retrieval: index, search, benchmark.")
+_mount("orchestration.simulation.cli", "simulate", "Closed loop: simulated children use the real service for days.")
 
 if __name__ == "__main__":
     app()

@@ -99,6 +99,24 @@ class Settings(BaseSettings):
                     "parallel, one core each, instead of oversubscribing the cores.",
     )
 
+    serving_ranker: Literal["registry", "popularity"] = Field(
+        default="registry",
+        description="What ranks candidates in the chat service: the registry's Wide&Deep champion/challenger, or "
+                    "shop popularity alone (the baseline arm of `naviyam simulate` comparisons).",
+    )
+    serving_exploration_share: float = Field(
+        default=0.05, ge=0.0, le=0.5,
+        description="Share of recommendation lists shown in a random order drawn from the top candidates "
+                    "(marked `explored` in recommendations_log): new shops get impressions and the retrain "
+                    "measures position bias on them (models/ranking/logged.py).",
+    )
+    simulation_clock: bool = Field(
+        default=False,
+        description="Let /chat and /feedback take an `as_of` time to answer at (closed-loop simulations and "
+                    "tests only; it is recorded in performance_logs). Off in production: a request with "
+                    "`as_of` is then refused with 403.",
+    )
+
     # --- MLflow --------------------------------------------------------------------------
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI; unset means a SQLite file under data_dir."

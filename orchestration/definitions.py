@@ -24,6 +24,8 @@ DOMAINS: tuple[str, ...] = (
     "orchestration.feature_store.assets",
     "orchestration.retrieval.assets",
     "orchestration.training.assets",
+    "orchestration.experiments.assets",
+    "orchestration.simulation.jobs",
 )
 
 

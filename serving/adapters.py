@@ -10,11 +10,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, text
 
-from serving import coupon_wallet as cw
+from serving import coupon_wallet as cw, orders
 from serving.meal_card import MealCard
 from serving.ports import Account, Candidate, NluFrame, SearchOutcome
 
@@ -158,6 +159,10 @@ class PgAccounts:
                    order_amount: int | None, discount: int | None) -> bool:
         return cw.use_coupon(self.engine, user_id=user_key, coupon_id=coupon_id, shop_id=shop_id, menu_id=menu_id,
                              order_amount=order_amount, discount=discount) is not None
+
+    def record_order(self, user_key: int, shop_id: int, menu_id: int, amount: int, at: datetime) -> orders.OrderResult:
+        return orders.record_order(self.engine, user_id=user_key, shop_id=shop_id, menu_id=menu_id, amount=amount,
+                                   at=at)
 
 
 # ---- session context ---------------------------------------------------------------------------

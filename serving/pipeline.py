@@ -9,7 +9,9 @@ Every stage is timed; the timings go back to the client and into ``performance_l
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import random
 import time
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -17,10 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from infra.event_log import new_event_id
 from models.nlu import store as nlu_store
 from serving import ab, answer as answer_mod, coupon_wallet as cw, dialogue, features as feat, meal_card as mc
-from serving import places, strategy as st
-from infra.event_log import new_event_id
+from serving import clock as sim_clock, places, strategy as st
 from serving.ports import Account, Candidate
 from serving.schemas import ChatRequest, FeedbackRequest
 
@@ -75,12 +77,13 @@ class Priced:
     score: float = 0.0
     contributions: dict[str, float] = field(default_factory=dict)
     model_features: dict[str, float] | None = None  # what the ranker computed, stored when present
+    explored: bool = False  # shown by the exploration share, not by its score
 
 
 class ChatPipeline:
     def __init__(self, *, nlu, retrieval, accounts, shop_features, user_features, contexts, events, scorers,
                  answerer=None, tz=timezone.utc, challenger_share: float = ab.DEFAULT_CHALLENGER_SHARE,
-                 clock=None) -> None:
+                 clock=None, exploration_share: float = 0.0) -> None:
         self.nlu = nlu
         self.retrieval = retrieval
         self.accounts = accounts
@@ -93,6 +96,7 @@ class ChatPipeline:
         self.tz = tz
         self.challenger_share = challenger_share
         self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.exploration_share = exploration_share
         try:
             import psutil
 
@@ -307,7 +311,10 @@ class ChatPipeline:
                 self._score(scorer, fitting, shops, user_f, req, limit, strategy, minute)
                 fitting.sort(key=(lambda p: (round((p.distance_m or 0) / 200), -p.score)) if strategy == st.URGENT
                              and req.location is not None else (lambda p: -p.score))
-            return fitting[: st.max_recommendations(strategy, req.max_results)], [], variant, scorer.name
+            shown = fitting[: st.max_recommendations(strategy, req.max_results)]
+            if strategy != st.URGENT and exploring(self.exploration_share, req.user_id, req.session_id, self.clock()):
+                shown = explore(fitting, len(shown), req.user_id, self.clock())
+            return shown, [], variant, scorer.name
 
         # nothing fits: the nearest and the cheapest options without the price ceiling, said as such
         with sw.stage("alternatives"):
@@ -415,6 +422,7 @@ class ChatPipeline:
             "reason": feat.reason_label(breakdown) if breakdown else "아까 추천",
             "reason_breakdown": breakdown, "score": round(float(p.score), 4),
             "feature_contributions": {k: round(float(v), 4) for k, v in p.contributions.items()},
+            **({"explored": True} if p.explored else {}),
         }
 
     @staticmethod
@@ -464,7 +472,8 @@ class ChatPipeline:
             "request_complexity": "simple" if n < 12 else "moderate" if n < 40 else "complex",
             "bottleneck_component": bottleneck,
             "optimization_suggestions": {"stage_ms": {k: round(v, 3) for k, v in stages.items()}, "cache": caches,
-                                         "model_variant": variant, "ranking_model": model},
+                                         "model_variant": variant, "ranking_model": model,
+                                         **sim_clock.audit()},
             "event_id": new_event_id(),
         }
 
@@ -508,7 +517,8 @@ class ChatPipeline:
                      "menu_name": r["menu_name"], "score": r["score"], "ranking": r["rank"], "reason": r["reason"],
                      "reason_breakdown": r["reason_breakdown"],
                      "applicable_coupons": [r["coupon_id"]] if r["coupon_id"] else [],
-                     "final_price_with_coupon": r["final_price"], "price": r["price"]} for r in recs_out]
+                     "final_price_with_coupon": r["final_price"], "price": r["price"],
+                     **({"explored": True} if r.get("explored") else {})} for r in recs_out]
         cats = {r["category"] for r in recs_out}
         events.append(("recommendations_log", {
             "user_id": req.user_id, "session_id": req.session_id, "timestamp": now, "request_intent": turn.intent,
@@ -552,10 +562,19 @@ class ChatPipeline:
                     discount = cw.discount_for(held, req.order_amount) if held else None
                 ok = self.accounts.use_coupon(uid, req.coupon_id, req.shop_id, req.menu_id, req.order_amount, discount)
             status, code = ("coupon_used", 200) if ok else ("coupon_unavailable", 409)
+        paid_from = None  # the card balance an order was paid from (what the A/B mart weighs the price by)
+        if req.action == "order" and req.menu_id is not None and req.order_amount is not None:
+            from serving.adapters import user_key
+
+            uid = user_key(req.user_id)  # a first-time chat user has no users row to order under
+            if uid is not None:  # product_orders + the card payment (serving/orders.py)
+                paid_from = self.accounts.record_order(uid, req.shop_id, req.menu_id, req.order_amount,
+                                                       now).card_balance_before
         event_id = new_event_id()
         selection = {"shop_id": req.shop_id, "menu_ids": [req.menu_id] if req.menu_id else [],
                      "coupon_id": req.coupon_id, "final_price": req.order_amount,
-                     "recommendation_id": req.recommendation_id, "action": req.action}
+                     "recommendation_id": req.recommendation_id, "action": req.action,
+                     **({"card_balance_before": paid_from} if paid_from is not None else {})}
         chose = req.action in CHOOSING_ACTIONS and (req.action != "coupon_use" or code == 200)
         self.events.emit_many([("user_interactions", {
             "user_id": req.user_id, "session_id": req.session_id, "timestamp": now,
@@ -569,6 +588,27 @@ class ChatPipeline:
                 "viewed_shop_id": req.shop_id if req.action != "satisfaction" else None,
                 "selected_shop_id": req.shop_id if chose else None})])
         return {"ok": code == 200, "status": status, "event_id": event_id}, code
+
+
+def exploring(share: float, user_id: str, session_id: str, now: datetime) -> bool:
+    """Whether this list is an exploration list: a stable hash of who, where and when (so a replayed
+    or simulated request explores the same way), under ``share``."""
+    if share <= 0:
+        return False
+    digest = hashlib.sha256(f"explore:{user_id}:{session_id}:{now.isoformat()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < share
+
+
+def explore(ranked: list[Priced], k: int, user_id: str, now: datetime) -> list[Priced]:
+    """``k`` of the best ``k + 2`` candidates in random order, each marked ``explored`` (and so logged):
+    lower-ranked shops get impressions, and views by position measure position bias alone
+    (models/ranking/logged.py estimates the propensities from these lists)."""
+    pool = ranked[: k + 2]
+    rng = random.Random(f"{user_id}:{now.isoformat()}")
+    shown = rng.sample(pool, min(k, len(pool)))
+    for p in shown:
+        p.explored = True
+    return shown
 
 
 MEAL_MENU_CATEGORIES = ("메인메뉴", "세트메뉴")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 
@@ -112,6 +113,9 @@ class AccountPort(Protocol):
 
     def use_coupon(self, user_key: int, coupon_id: str, shop_id: int | None, menu_id: int | None,
                    order_amount: int | None, discount: int | None) -> bool: ...
+
+    def record_order(self, user_key: int, shop_id: int, menu_id: int, amount: int, at: datetime) -> Any:
+        """``product_orders`` row + meal-card payment: ``serving.orders.OrderResult``."""
 
 
 @runtime_checkable

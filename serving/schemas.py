@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr, field_validator, model_validator
 
 MAX_TEXT_CHARS = 500
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
 SESSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
 
 UserId = Annotated[StrictStr, Field(pattern=ID_PATTERN, description="Platform user id (1–100 of A-Z a-z 0-9 _ . : @ -).")]
+AS_OF_DOC = ("Simulated time to answer at (ISO 8601 with offset); only when the service runs with "
+             "NAVIYAM_SIMULATION_CLOCK=true, else 403. See serving/clock.py.")
+
 SessionId = Annotated[StrictStr, Field(pattern=SESSION_PATTERN, description="Conversation session id.")]
 
 
@@ -33,6 +36,7 @@ class ChatRequest(BaseModel):
     text: StrictStr = Field(description=f"What the child typed (1–{MAX_TEXT_CHARS} characters).")
     location: Location | None = Field(default=None, description="Where the child is now, if the app knows.")
     max_results: StrictInt = Field(default=3, ge=1, le=10, description="How many recommendations at most.")
+    as_of: AwareDatetime | None = Field(default=None, description=AS_OF_DOC)
 
     @field_validator("text")
     @classmethod
@@ -117,6 +121,7 @@ class FeedbackRequest(BaseModel):
     coupon_id: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,50}$")
     order_amount: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     satisfaction: StrictInt | None = Field(default=None, ge=1, le=5)
+    as_of: AwareDatetime | None = Field(default=None, description=AS_OF_DOC)
 
     @model_validator(mode="after")
     def _needs(self) -> "FeedbackRequest":

@@ -47,6 +47,21 @@ class LinearFallbackScorer:
         return ScoreResult(scores=scores, contributions=contributions, model_version=self.version)
 
 
+class PopularityScorer:
+    """Shop popularity alone, the same for every child (``NAVIYAM_SERVING_RANKER=popularity``): the
+    non-personalized baseline the closed-loop simulation compares the learned ranker with."""
+
+    applies_strategy = False
+    name = "popularity"
+    version = "popularity"
+
+    def score(self, user_features: Mapping[str, Any], candidate_features: Sequence[Mapping[str, Any]],
+              context: Mapping[str, Any]) -> ScoreResult:
+        scores = [float(f.get("popularity_score") or 0.0) for f in candidate_features]
+        return ScoreResult(scores=scores, contributions=[{"popularity_score": s} for s in scores],
+                           model_version=self.version)
+
+
 EXPLAIN_TOP = 4  # the answer shows 3; explaining costs a few forward passes per row
 EXPLAIN_STEPS = 4  # integrated-gradient steps; completeness is restored by the explainer's rescaling
 
@@ -119,6 +134,10 @@ class RegisteredScorer:
 
 def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
     """``{"champion": scorer, "challenger": scorer?}`` and a status line per variant."""
+    from infra.settings import get_settings
+
+    if get_settings().serving_ranker == "popularity":
+        return {"champion": PopularityScorer()}, {"champion": "popularity (NAVIYAM_SERVING_RANKER=popularity)"}
     status: dict[str, str] = {}
     variants: dict[str, Any] = {}
     load_scorer: Any = None

@@ -17,13 +17,15 @@ import logging
 import os
 import threading
 import time
+from datetime import datetime
+from http import HTTPStatus
 from typing import Any
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 import bentoml  # noqa: E402
 
-from serving import ab  # noqa: E402
+from serving import ab, clock  # noqa: E402
 from serving.scoring import LinearFallbackScorer  # noqa: E402
 from serving.schemas import (  # noqa: E402
     ChatRequest,
@@ -41,6 +43,12 @@ MAX_BODY_BYTES = 16 * 1024
 #: per-thread resource (the NLU keeps one database connection per thread) fits its pool
 SERVICE_THREADS = 8
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+
+
+class AsOfForbidden(bentoml.exceptions.BentoMLException):
+    """``as_of`` sent to a service whose simulation clock is off."""
+
+    error_code = HTTPStatus.FORBIDDEN
 
 
 class GuardMiddleware:
@@ -174,7 +182,8 @@ def build_pipeline(settings=None):
     events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
-        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz)
+        user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz, clock=clock.now,
+        exploration_share=settings.serving_exploration_share)
     warm_up(pipeline, status)
     return pipeline, status
 
@@ -264,22 +273,31 @@ class Naviyam:
     # ---- API ------------------------------------------------------------------------------
     @bentoml.api(route="/chat", input_spec=ChatRequest, output_spec=ChatResponse)
     def chat(self, user_id: str, session_id: str, text: str, location: Location | None = None,
-             max_results: int = 3) -> ChatResponse:
+             max_results: int = 3, as_of: datetime | None = None) -> ChatResponse:
         """Answer one child's message: intent, strategy, payable recommendations, Korean answer."""
         req = ChatRequest.model_construct(user_id=user_id, session_id=session_id, text=text, location=location,
-                                          max_results=max_results)
-        return ChatResponse.model_validate(self.pipeline.chat(req))
+                                          max_results=max_results, as_of=as_of)
+        with self._as_of(as_of):
+            return ChatResponse.model_validate(self.pipeline.chat(req))
+
+    def _as_of(self, when: datetime | None):
+        """The simulated clock for this request (serving/clock.py); 403 unless the setting allows it."""
+        if when is not None and not self.settings.simulation_clock:
+            raise AsOfForbidden("as_of is accepted only when NAVIYAM_SIMULATION_CLOCK=true (simulations and tests)")
+        return clock.as_of(when, enabled=self.settings.simulation_clock)
 
     @bentoml.api(route="/feedback", input_spec=FeedbackRequest, output_spec=FeedbackResponse)
     def feedback(self, ctx: bentoml.Context, user_id: str, session_id: str, recommendation_id: str, action: str,
                  shop_id: int, menu_id: int | None = None, coupon_id: str | None = None,
-                 order_amount: int | None = None, satisfaction: int | None = None) -> FeedbackResponse:
+                 order_amount: int | None = None, satisfaction: int | None = None,
+                 as_of: datetime | None = None) -> FeedbackResponse:
         """Record what the child did with a recommendation; coupon_use marks the coupon USED (409 if it is not ACTIVE)."""
         req = FeedbackRequest.model_construct(
             user_id=user_id, session_id=session_id, recommendation_id=recommendation_id, action=action,
             shop_id=shop_id, menu_id=menu_id, coupon_id=coupon_id, order_amount=order_amount,
-            satisfaction=satisfaction)
-        body, code = self.pipeline.feedback(req)
+            satisfaction=satisfaction, as_of=as_of)
+        with self._as_of(as_of):
+            body, code = self.pipeline.feedback(req)
         ctx.response.status_code = code
         return FeedbackResponse.model_validate(body)
 

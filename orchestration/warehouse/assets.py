@@ -23,6 +23,7 @@ LAYER_GROUPS = {
     "features": "features",
     "analytics": "analytics",
     "monitoring": "monitoring",
+    "experiments": "experiments",  # the A/B mart, decided on by experiments/ab_decision (not in daily_refresh)
 }
 
 

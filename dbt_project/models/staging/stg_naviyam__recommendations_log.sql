@@ -11,5 +11,6 @@ select
     coalesce(user_viewed_details, '[]'::jsonb) as user_viewed_details,
     user_final_selection,
     time_to_decision_ms,
-    model_variant
+    model_variant,
+    event_id::text as recommendation_event_id
 from {{ source('naviyam', 'recommendations_log') }}

@@ -8,6 +8,10 @@ select
     intent,
     {{ json_int("user_selection->>'shop_id'") }} as selected_shop_id,
     {{ json_int("user_selection->>'selection_time_ms'") }} as selection_time_ms,
+    -- /feedback rows: the recommendation list reacted to, the price paid, the card balance before it
+    user_selection->>'recommendation_id' as recommendation_event_id,
+    {{ json_int("user_selection->>'final_price'") }} as final_price,
+    {{ json_int("user_selection->>'card_balance_before'") }} as card_balance_before,
     food_preference_extracted,
     budget_pattern_extracted,
     companion_pattern_extracted,

@@ -77,6 +77,7 @@ class FakeAccounts:
     def __init__(self, balance=20000, coupons=(), fail=False):
         self.balance, self.coupons, self.fail = balance, list(coupons), fail
         self.used = []
+        self.orders = []
 
     def load(self, user_id):
         if self.fail:
@@ -91,6 +92,12 @@ class FakeAccounts:
             return False
         self.used.append(coupon_id)
         return True
+
+    def record_order(self, user_key, shop_id, menu_id, amount, at):
+        from serving.orders import OrderResult
+
+        self.orders.append((user_key, shop_id, menu_id, amount, at))
+        return OrderResult(True, self.balance)
 
 
 class FakeShops:

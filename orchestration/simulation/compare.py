@@ -1,0 +1,111 @@
+"""Side by side on the same seeds: popularity-only ranking, the nightly-retrained Wide&Deep, and the
+oracle (the child's hidden utility re-ranks the service's candidates; evaluation only).
+
+Each arm starts from the same state: its own copy of the project database (``CREATE DATABASE …
+TEMPLATE``), its own Redis key prefix, and — for the learned arm — an empty MLflow registry of its
+own, so nothing learned before the simulation (in particular no model trained on simulated
+impressions drawn from the hidden truth) ever serves. The learned arm starts exactly like the
+popularity arm (popularity ranking plus the logged exploration share); every ``retrain_every``
+nights it retrains Wide&Deep on the logs so far (``models.ranking.retrain``), and once a model is
+promoted the service restarts on the registry's champion.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from infra.settings import get_settings, reset_settings_cache
+from infra.simulator.runner import SimulationConfig
+from orchestration.simulation.loop import ServiceProcess, finish_series, run_loop
+
+ARMS = ("popularity", "learned", "oracle")
+Say = Callable[[str], None]
+
+
+def clone_database(source: str, target: str) -> None:
+    import psycopg
+    from psycopg import sql
+
+    settings = get_settings()
+    with psycopg.connect(settings.libpq_dsn("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(target)))
+        # a template must have no other sessions: end this project's idle ones on it first
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                     "pg_backend_pid()", (source,))
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(target), sql.Identifier(source)))
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """These settings for this process and the service it starts; restored afterwards."""
+    from infra import db
+
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    reset_settings_cache()
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        reset_settings_cache()
+        db._engines.clear()  # engines of the arm's database are not the project's
+
+
+def nightly_retrain(every: int, say: Say, max_epochs: int = 6) -> Callable[[int, Any, Any], None]:
+    """After every ``every``-th simulated day: retrain on the logs; restart the service on a promoted model."""
+    from models.ranking.retrain import NotEnoughLogs, retrain_from_logs
+    from models.ranking.train import TrainConfig
+
+    def night(i: int, day: Any, service: Any) -> None:
+        if (i + 1) % every:
+            return
+        from infra.db import get_engine
+
+        try:
+            report = retrain_from_logs(cfg=TrainConfig(max_epochs=max_epochs, seed=i), engine=get_engine())
+        except NotEnoughLogs as exc:
+            say(f"night {day}: no retrain ({exc})")
+            return
+        h = report.holdout
+        say(f"night {day}: retrained on the logs: wide&deep AUC {h['wide_deep']['auc']:.3f}, popularity "
+            f"{h['popularity']['auc']:.3f}, logistic {h['logistic_wide']['auc']:.3f} -> {report.aliases or 'not promoted'}")
+        if "champion" in report.aliases and isinstance(service, ServiceProcess):
+            service.env["NAVIYAM_SERVING_RANKER"] = "registry"
+            service.restart()
+
+    return night
+
+
+def compare(cfg: SimulationConfig, *, arms: tuple[str, ...] = ARMS, retrain_every: int = 1, say: Say = print,
+            out_dir: Path | None = None) -> dict[str, Any]:
+    settings = get_settings()
+    base = settings.pg_database
+    stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
+    out_dir = out_dir or settings.data_dir / "simulations" / f"{stamp}-compare-seed{cfg.seed}"
+    results: dict[str, dict[str, Any]] = {}
+    for arm in arms:
+        if arm not in ARMS:
+            raise ValueError(f"unknown arm {arm!r} (one of {ARMS})")
+        db = f"{base}_sim_{arm}"[:63]
+        say(f"arm {arm}: database {db} (a copy of {base})")
+        clone_database(base, db)
+        env = {"NAVIYAM_PG_DATABASE": db, "NAVIYAM_REDIS_KEY_PREFIX": f"{settings.redis_key_prefix}sim-{arm}:",
+               "NAVIYAM_SERVING_RANKER": "popularity",
+               "NAVIYAM_MLFLOW_TRACKING_URI": f"sqlite:///{(out_dir / arm / 'mlflow.db').resolve()}"}
+        (out_dir / arm).mkdir(parents=True, exist_ok=True)
+        arm_cfg = replace(cfg, policy="oracle" if arm == "oracle" else "service")
+        with environment(env):
+            nightly = nightly_retrain(retrain_every, say) if arm == "learned" else None
+            results[arm] = run_loop(arm_cfg, service_env=env, label=arm, say=say, nightly=nightly,
+                                    out_dir=out_dir / arm, log_mlflow=False)
+    return finish_series(results, cfg, out_dir, say)

@@ -1,0 +1,46 @@
+"""Learning from the logs: examination propensities per rank and the IPS resampling."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models.ranking import logged
+
+
+def lists(n: int, views_by_rank: tuple[float, ...], explored: bool, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        for r, p in enumerate(views_by_rank, start=1):
+            rows.append({"impression_id": f"{'x' if explored else 'n'}{i}", "position": r, "explored": explored,
+                         "viewed": int(rng.random() < p)})
+    return pd.DataFrame(rows)
+
+
+def test_propensities_come_from_exploration_lists_when_there_are_enough():
+    # ranked lists: the policy puts good shops first, so views fall faster than examination does
+    ranked = lists(2000, (0.9, 0.3, 0.1), explored=False)
+    explored = lists(logged.MIN_EXPLORATION_LISTS + 300, (0.8, 0.5, 0.36), explored=True, seed=1)
+    p, source = logged.examination_propensity(pd.concat([ranked, explored]))
+    assert source == "exploration"
+    assert p[1] == 1.0 and p[2] == pytest.approx(0.5 / 0.8, abs=0.05) and p[3] == pytest.approx(0.45, abs=0.05)
+    few = pd.concat([ranked, explored.head(30)])
+    p_all, source_all = logged.examination_propensity(few)
+    assert source_all == "all lists" and p_all[3] < p[3]
+
+
+def test_propensities_are_floored_and_never_above_one():
+    p, _ = logged.examination_propensity(lists(500, (0.5, 0.9, 0.0), explored=False))
+    assert p[2] == 1.0 and p[3] == logged.PROPENSITY_FLOOR
+
+
+def test_ips_resampling_reweights_rows_in_expectation():
+    frame = pd.DataFrame({"position": [1, 2, 3] * 1000, "label": [1.0, 1.0, 1.0] * 1000})
+    weights = frame["position"].map({1: 1.0, 2: 2.0, 3: 4.0}).to_numpy()
+    out = logged.ips_resample(frame, weights, seed=0)
+    share = out["position"].value_counts(normalize=True)
+    assert len(out) == len(frame)
+    assert share[1] == pytest.approx(1 / 7, abs=0.02) and share[3] == pytest.approx(4 / 7, abs=0.02)
+    assert logged.ips_resample(frame, weights, seed=0).equals(out)  # seeded
