@@ -66,6 +66,8 @@ def run_demo(scale: float | None = None, regenerate: bool = False, say: Say = pr
     say("batch: the 5-minute batch over the chats' logs")
     batch = timed("batch", lambda: run_batch(say))
     summary["batch_success"] = batch.get("success")
+    # the demo succeeded only if every job in it did: `naviyam demo` exits non-zero otherwise
+    summary["success"] = bool(summary["assets"].get("success")) and bool(batch.get("success"))
 
     summary["timings_s"] = timings
     say("summary:\n" + json.dumps(summary, ensure_ascii=False, indent=2))

@@ -132,6 +132,30 @@ def db_upgrade() -> None:
     _step(f"schema at head; {len(created)} new monthly partitions")
 
 
+@db_app.command("rotate-card-key")
+def rotate_card_key(
+    new_key_env: Annotated[str, typer.Option(help="Environment variable that holds the new key.")] = "NAVIYAM_NEW_CARD_HASH_KEY",
+) -> None:
+    """Rehash every stored meal-card hash under a new key, from the stored hashes alone (no card numbers)."""
+    import os
+
+    from infra.card_keys import rotate
+    from infra.db import get_engine
+
+    settings = get_settings()
+    new_key = os.environ.get(new_key_env, "")
+    if len(new_key) < 32:
+        raise typer.BadParameter(f"{new_key_env} must hold the new key (32 characters or more)")
+    earlier = [k.get_secret_value() for k in settings.card_hash_earlier_keys]
+    try:
+        done = rotate(get_engine(), settings.card_hash_key.get_secret_value(), earlier, new_key)
+    except ValueError as exc:
+        typer.echo(f"refused: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps({"rehashed_rows": done.rows, "chain": done.new_fingerprint}))
+    typer.echo("now set NAVIYAM_CARD_HASH_KEY to the new key and append the old one to NAVIYAM_CARD_HASH_EARLIER_KEYS")
+
+
 @db_app.command("partitions")
 def db_partitions(
     months_back: Annotated[int, typer.Option(help="Months before today to keep prepared.")] = 13,
@@ -238,7 +262,10 @@ def demo(
     bootstrap()
     # the demo sits above every layer it drives; named here like the mounted components below
     run_demo = __import__("entrypoints.demo", fromlist=["run_demo"]).run_demo
-    run_demo(scale=scale, regenerate=regenerate, say=_step)
+    summary = run_demo(scale=scale, regenerate=regenerate, say=_step)
+    if not summary.get("success"):
+        _step("demo: FAILED (see the stages above); exiting with status 1")
+        raise typer.Exit(1)
 
 
 _mount("orchestration.cli", "assets", "Dagster assets: materialize, list, the 5-minute batch, retention.")

@@ -1,4 +1,12 @@
-"""The database session: one engine per process and URL, built from the settings."""
+"""The database session: one engine per process and URL, built from the settings.
+
+Every engine has a connect timeout, TCP keepalives and a pool checkout timeout, so a dead server
+is noticed. A server that stops answering without closing anything (a frozen host, a stalled
+network) is only noticed by a client-side time limit: engines made with ``deadline_s`` (the chat
+service's) run each round trip under that limit, close the connection when it passes, and feed the
+process-wide ``postgres`` circuit breaker, so the next callers fail at once instead of each waiting
+(``infra.breaker``). Batch jobs keep unlimited statements: a long dbt-sized query is legitimate there.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +14,99 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine
+import psycopg
+from psycopg import errors as pg_errors
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from infra.breaker import breaker
 from infra.settings import get_settings
 
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
+_process_deadline_s: float | None = None
+
+#: libpq keepalives: a peer that vanished (no RST) is dropped after about 5 + 2×2 s of silence
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2}
+CONNECT_TIMEOUT_S = 2  # libpq's minimum
+
+
+class DeadlineConnection(psycopg.Connection):
+    """A psycopg connection whose every round trip must finish within its engine's ``deadline_s``
+    (or, without one, the process's ``use_request_deadlines``); with neither it is a plain one."""
+
+    deadline_s: float | None = None
+
+    def _limit(self) -> float | None:
+        return self.deadline_s if self.deadline_s is not None else _process_deadline_s
+
+    def wait(self, gen, interval: float = 0.1, timeout: float | None = None):  # type: ignore[override]
+        limit = self._limit()
+        if limit is None or timeout is not None:
+            return super().wait(gen, interval=interval, timeout=timeout)
+        b = breaker("postgres")
+        if not b.allow():
+            gen.close()
+            raise pg_errors.OperationalError("PostgreSQL unavailable (circuit open)")
+        try:
+            result = super().wait(gen, interval=interval, timeout=limit)
+        except pg_errors.OperationalError as exc:
+            # a timed-out connection is mid-protocol: unusable; closing it makes the pool discard it
+            self.pgconn.finish()
+            b.failure()
+            if isinstance(exc, pg_errors._WaitTimeout):
+                raise pg_errors.OperationalError(f"PostgreSQL did not answer within {limit} s") from None
+            raise
+        if b._failures:  # unlocked read: the common case costs nothing
+            b.success()
+        return result
+
+
+def _probe_postgres(conninfo: str) -> bool:
+    with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_S, **KEEPALIVES) as conn:
+        conn.execute("SELECT 1", prepare=False)
+    return True
+
+
+def make_engine(url: str | None = None, *, deadline_s: float | None = None, pool_size: int = 5,
+                max_overflow: int = 10, pool_timeout_s: float = 5.0) -> Engine:
+    """A new engine. With ``deadline_s`` (or once ``use_request_deadlines`` is on), each round trip
+    is time-limited and feeds the ``postgres`` breaker."""
+    settings = get_settings()
+    url = url or settings.sqlalchemy_url()
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, **KEEPALIVES,
+                    # sessions speak local time, so ::date and date_trunc mean the Korean day
+                    "options": f"-c timezone={settings.timezone}"}
+    engine = create_engine(url, pool_pre_ping=True,  # a restarted server must not hand out dead connections
+                           pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout_s,
+                           connect_args=connect_args)
+    b = breaker("postgres")
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(dialect, conn_rec, cargs, cparams):
+        limited = deadline_s is not None or _process_deadline_s is not None
+        if limited and not b.allow():
+            raise pg_errors.OperationalError("PostgreSQL unavailable (circuit open)")
+        try:
+            conn = DeadlineConnection.connect(*cargs, **cparams)
+        except pg_errors.OperationalError:
+            if limited:
+                b.failure()
+            raise
+        conn.deadline_s = deadline_s
+        return conn
+
+    if b.probe is None:
+        conninfo = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+        b.probe = lambda: _probe_postgres(conninfo)
+    return engine
+
+
+def use_request_deadlines(deadline_s: float | None) -> None:
+    """Time-limit every round trip of this process's engines that have no limit of their own (the
+    chat service calls it once it has loaded what it needs: a bulk load at start may take longer)."""
+    global _process_deadline_s
+    _process_deadline_s = deadline_s
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -21,15 +115,7 @@ def get_engine(url: str | None = None) -> Engine:
     with _lock:
         engine = _engines.get(url)
         if engine is None:
-            engine = create_engine(
-                url,
-                pool_pre_ping=True,  # a restarted server must not hand out dead connections
-                pool_size=5,
-                max_overflow=10,
-                # sessions speak local time, so ::date and date_trunc mean the Korean day
-                connect_args={"options": f"-c timezone={get_settings().timezone}"},
-            )
-            _engines[url] = engine
+            engine = _engines[url] = make_engine(url)
         return engine
 
 

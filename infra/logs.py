@@ -12,24 +12,50 @@ import re
 import sys
 from datetime import datetime, timezone
 
+from infra import pii
+
 PII_KEYS = frozenset({"name", "birthday", "card_number", "card", "phone"})
-_CARD_PATTERN = re.compile(r"\b\d{4}[- ]?\d{4}[- ]?\d{4}[- ]?\d{4}\b")
 _STANDARD = set(vars(logging.makeLogRecord({})))
+#: what a request carried, as pydantic and BentoML print it in validation errors and tracebacks
+_INPUT_VALUE = re.compile(r"(input_value=)(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|\{.*?\}(?=, input_type)|\S+)", re.S)
+_REQUEST_BODY = re.compile(r"((?:body|text|json)[\"']?\s*[:=]\s*)(b?[\"'])(?:(?!\2).){0,4000}\2", re.S)
 
 
 def redact_text(message: str) -> str:
-    return _CARD_PATTERN.sub("****-****-****-****", message)
+    """A log line without personal data: no request input, no card/phone/resident numbers, no dates."""
+    message = _INPUT_VALUE.sub(r"\1<redacted>", message)
+    message = _REQUEST_BODY.sub(r"\1<redacted>", message)
+    return pii.redact_text(message)
 
 
 class RedactPII(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:  # merge first: a redacted placeholder must not meet its argument
+            try:
+                record.msg, record.args = record.getMessage(), None
+            except Exception:
+                pass
         if isinstance(record.msg, str):
             record.msg = redact_text(record.msg)
-        if record.args:
-            record.args = tuple(redact_text(a) if isinstance(a, str) else a for a in _as_tuple(record.args))
+        elif record.msg is not None and not isinstance(record.msg, (int, float)):
+            record.msg = redact_text(str(record.msg))
+        if record.exc_info and not record.exc_text:  # tracebacks carry request values in their messages
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        elif record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
         for key in PII_KEYS & (set(vars(record)) - _STANDARD):
             setattr(record, key, "***")
         return True
+
+
+def install_redaction() -> None:
+    """Put the filter on every handler already configured (BentoML's, uvicorn's) and on the root."""
+    f = RedactPII()
+    loggers = [logging.getLogger()] + [l for l in logging.root.manager.loggerDict.values() if isinstance(l, logging.Logger)]
+    for lg in loggers:
+        for h in lg.handlers:
+            if not any(isinstance(x, RedactPII) for x in h.filters):
+                h.addFilter(f)
 
 
 def _as_tuple(args: object) -> tuple:
@@ -46,7 +72,7 @@ class JsonFormatter(logging.Formatter):
         }
         payload.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            payload["exc"] = record.exc_text or self.formatException(record.exc_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
@@ -57,7 +83,7 @@ class ConsoleFormatter(logging.Formatter):
         if extras:
             line += " " + " ".join(f"{k}={v}" for k, v in extras.items())
         if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+            line += "\n" + (record.exc_text or self.formatException(record.exc_info))
         return line
 
 
@@ -68,5 +94,6 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    install_redaction()
     for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -1,7 +1,10 @@
 """The Redis connection: one client per process, built from the settings.
 
 Callers treat Redis as a cache level that may vanish: wrap calls in ``redis_errors`` and fall
-through to the next level instead of failing the request.
+through to the next level instead of failing the request. Every connection has connect and socket
+timeouts, no retries (a retry doubles the wait on a frozen server) and feeds the process-wide
+``redis`` circuit breaker (``infra.breaker``): once a call times out, the next ones fail at once
+until a background probe sees Redis answer again.
 """
 
 from __future__ import annotations
@@ -9,13 +12,56 @@ from __future__ import annotations
 import threading
 
 import redis
+from redis.backoff import NoBackoff
+from redis.connection import Connection
+from redis.retry import Retry
 
+from infra.breaker import breaker
 from infra.settings import get_settings
 
 redis_errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 
+#: a cache answers in well under a millisecond; half a second of silence means it is gone
+SOCKET_TIMEOUT_S = 0.5
+
 _clients: dict[str, redis.Redis] = {}
 _lock = threading.Lock()
+
+
+class BreakerConnection(Connection):
+    """A Redis connection that refuses at once while the breaker is open and trips it on a
+    timeout or a lost connection."""
+
+    def _guarded(self, call, *args, **kwargs):
+        b = breaker("redis")
+        if not b.allow():
+            raise redis.ConnectionError("Redis unavailable (circuit open)")
+        try:
+            result = call(*args, **kwargs)
+        except (redis.ConnectionError, redis.TimeoutError, OSError):
+            b.failure()
+            raise
+        if b._failures:  # unlocked read: the common case costs nothing
+            b.success()
+        return result
+
+    def connect(self):
+        return self._guarded(super().connect)
+
+    def send_packed_command(self, command, check_health=True):
+        return self._guarded(super().send_packed_command, command, check_health)
+
+    def read_response(self, *args, **kwargs):
+        return self._guarded(super().read_response, *args, **kwargs)
+
+
+def _probe(url: str) -> bool:
+    client = redis.Redis.from_url(url, socket_connect_timeout=SOCKET_TIMEOUT_S, socket_timeout=SOCKET_TIMEOUT_S,
+                                  retry=Retry(NoBackoff(), 0))
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
 
 
 def get_redis(url: str | None = None) -> redis.Redis:
@@ -23,9 +69,14 @@ def get_redis(url: str | None = None) -> redis.Redis:
     with _lock:
         client = _clients.get(url)
         if client is None:
-            client = redis.Redis.from_url(
-                url, socket_connect_timeout=0.5, socket_timeout=0.5, health_check_interval=30
-            )
+            kwargs = dict(socket_connect_timeout=SOCKET_TIMEOUT_S, socket_timeout=SOCKET_TIMEOUT_S,
+                          health_check_interval=30, retry=Retry(NoBackoff(), 0))
+            if url.startswith("redis://"):  # TLS and Unix-socket URLs keep redis-py's own connection class
+                kwargs["connection_class"] = BreakerConnection
+                b = breaker("redis")
+                if b.probe is None:
+                    b.probe = lambda: _probe(url)
+            client = redis.Redis.from_url(url, **kwargs)
             _clients[url] = client
         return client
 

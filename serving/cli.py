@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,14 +19,13 @@ from typing import Annotated, Any, Optional
 
 import typer
 
+from serving.process import DEFAULT_PORT, PROJECT_ROOT, serve_command, start_service, stop_service, wait_ready
+
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
 app = typer.Typer(name="serve", help="The chat service: serve it, talk to it, measure it.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_show_locals=False)
 
-SERVICE = "serving.service:Naviyam"
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PORT = 3000
 
 DEMO_TURNS = [
     ("배고픈데 5천원밖에 없어", {"lat": 37.5560, "lon": 126.9050}),
@@ -42,52 +40,6 @@ def _api_key() -> str:
     from infra.settings import get_settings
 
     return get_settings().api_key.get_secret_value()
-
-
-def serve_command(port: int, host: str = "127.0.0.1") -> list[str]:
-    return [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", host, "--port", str(port)]
-
-
-def start_service(port: int = DEFAULT_PORT, host: str = "127.0.0.1", env: dict | None = None,
-                  log_path: Path | None = None) -> subprocess.Popen:
-    """Start the service in its own process group (so it can be stopped as a whole)."""
-    out = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    return subprocess.Popen(serve_command(port, host), cwd=PROJECT_ROOT, env={**os.environ, **(env or {})},
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def stop_service(proc: subprocess.Popen, timeout: float = 20.0) -> None:
-    import signal
-
-    if proc.poll() is not None:
-        return
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)  # the group this Popen created: the server and its workers
-        proc.wait(timeout)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def wait_ready(url: str, timeout: float = 180.0, proc: subprocess.Popen | None = None) -> None:
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"the service exited with code {proc.returncode}")
-        try:
-            r = httpx.get(url + "/readyz", timeout=2.0)
-            if r.status_code == 200:
-                return
-            last = f"{r.status_code} {r.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = type(exc).__name__
-        time.sleep(0.5)
-    raise TimeoutError(f"service at {url} not ready after {timeout:.0f}s ({last})")
 
 
 def post_chat(url: str, text: str, user_id: str, session_id: str, location: dict | None = None,
@@ -157,16 +109,33 @@ def bench(url: Annotated[Optional[str], typer.Option(help="A running service; de
           requests: Annotated[int, typer.Option(help="Requests per concurrency level and cache mode.")] = 200,
           concurrency: Annotated[str, typer.Option(help="Comma-separated concurrency levels.")] = "1,4,16",
           max_seconds: Annotated[float, typer.Option(help="Time cap per phase.")] = 30.0,
+          mode: Annotated[str, typer.Option(help="closed (clients wait for answers), open (fixed arrival rate) "
+                                                 "or both.")] = "both",
+          rate_seconds: Annotated[float, typer.Option(help="Length of each open-loop probe.")] = 8.0,
+          p99_limit_ms: Annotated[float, typer.Option(help="Open loop: the p99 the highest rate must keep.")] = 100.0,
+          timeout: Annotated[float, typer.Option(help="Open loop: a request not answered this many seconds "
+                                                      "after its scheduled send is a timeout.")] = 2.0,
+          floors: Annotated[bool, typer.Option(help="Measure the in-process turn and the /healthz round trip.")] = True,
           server_pid: Annotated[Optional[int], typer.Option(help="PID of a running service (CPU per request).")] = None,
           out: Annotated[Optional[Path], typer.Option(help="Write the JSON report here too.")] = None) -> None:
-    """Load-test /chat on loopback: latency percentiles and throughput, cache-miss vs cache-hit, stage breakdown."""
+    """Load-test /chat on loopback: floors (in-process turn, /healthz), closed loop per concurrency (cache-miss
+    with its measured miss rate, cache-hit), open loop up to the highest rate within the p99 limit, stage
+    breakdown. Exits 1 when a phase failed (a cache-miss phase whose miss rate was below 0.99)."""
     from serving.bench import run_bench
 
+    if mode not in ("closed", "open", "both"):
+        raise typer.BadParameter("--mode is closed, open or both")
     report = run_bench(url=url, requests=requests, levels=[int(x) for x in concurrency.split(",") if x.strip()],
-                       max_seconds=max_seconds, say=lambda m: typer.secho(m, err=True), server_pid=server_pid)
+                       max_seconds=max_seconds, say=lambda m: typer.secho(m, err=True), server_pid=server_pid,
+                       mode=mode, rate_seconds=rate_seconds, p99_limit_ms=p99_limit_ms, floors=floors,
+                       timeout=timeout)
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if out:
         out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    for failure in report["failures"]:
+        typer.secho(f"FAILED: {failure}", err=True, fg="red")
+    if report["failures"]:
+        raise typer.Exit(1)
 
 
 def demo_chats(say: Callable[[str], None] = print, port: int | None = None, turns=DEMO_TURNS,

@@ -4,8 +4,10 @@ against it.
 * Refinement: "매운 거 빼고", "치킨 말고", "더 싼 거", "다른 데" after a recommendation narrow the
   previous request (same food, budget, place) instead of starting a new one.
 * Back-reference: "아까 거", "두 번째 거", "그 가게" point at what was recommended before.
-* Memory: dietary restrictions hold for the rest of the session; liked food types accumulate into
-  the preferences that onboarding collects.
+* Memory: what the child said about money, place, company and diet holds for later turns until
+  the child says something else about it (``HELD_SLOTS``; a new food request keeps them); liked
+  food types accumulate into the preferences that onboarding collects. serving/README.md
+  ("Dialogue state") has the rules.
 """
 
 from __future__ import annotations
@@ -15,10 +17,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from infra.vocabulary import Intent
+
 FOOD_FINDING_INTENTS = frozenset({
-    "food_request", "budget_inquiry", "emergency_food", "location_inquiry", "time_inquiry",
-    "group_dining", "menu_option",
+    Intent.FOOD_REQUEST, Intent.BUDGET_INQUIRY, Intent.EMERGENCY_FOOD, Intent.LOCATION_INQUIRY, Intent.TIME_INQUIRY,
+    Intent.GROUP_DINING, Intent.MENU_OPTION,
 })
+#: slots a child states once for the session: they hold until the child states them again
+HELD_SLOTS = ("budget", "location_preference", "companions")
 
 REFINE_RE = re.compile(
     r"빼고|빼\s?줘|말고|제외|없는\s?(?:거|걸|것|데|곳|메뉴)|없이|덜\s?맵|안\s?매운|맵지\s?않|"
@@ -61,6 +67,7 @@ class DialogueState:
     companion_info: str | None = None
     liked_categories: list[str] = field(default_factory=list)
     strategy: str | None = None
+    held: dict[str, Any] = field(default_factory=dict)  # HELD_SLOTS as last stated in the session
 
     def to_dict(self) -> dict[str, Any]:
         """A copy deep enough for the state's own shapes (lists, dicts, lists of dicts); much cheaper
@@ -90,7 +97,7 @@ class Turn:
     """How this turn reads against the session: the request to serve."""
 
     intent: str  # the effective intent (a refinement keeps the previous request's intent)
-    entities: dict[str, Any]  # the effective frame
+    entities: dict[str, Any]  # the effective frame (this message's slots + what the session holds)
     query_text: str  # what to search for
     refinement: bool = False
     back_reference: int | None = None  # index into last_recommendations
@@ -98,6 +105,9 @@ class Turn:
     other: bool = False
     closer: bool = False
     excluded_categories: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.intent = getattr(self.intent, "value", self.intent)  # the label's text, as stored and logged
 
 
 def _dedupe(items: list, new: list, limit: int = MAX_REMEMBERED) -> list:
@@ -136,14 +146,14 @@ def interpret(state: DialogueState, text: str, intent: str, entities: Mapping[st
     has_previous = bool(state.last_recommendations) or bool(state.frame)
 
     ref = back_reference_index(text) if state.last_recommendations else None
-    if ref is not None and not entities.get("food_type") and intent not in ("coupon_inquiry", "group_dining"):
+    if ref is not None and not entities.get("food_type") and intent not in (Intent.COUPON_INQUIRY, Intent.GROUP_DINING):
         return Turn(intent=state.last_intent or intent, entities=dict(state.frame), query_text=state.last_query or text,
                     back_reference=min(ref, len(state.last_recommendations) - 1))
 
     excluded = excluded_food_categories(text, food_matches)
-    refine_cue = bool(REFINE_RE.search(text)) or intent == "menu_option"
+    refine_cue = bool(REFINE_RE.search(text)) or intent == Intent.MENU_OPTION
     new_request_cue = bool(entities.get("food_type")) and not excluded
-    refinement = has_previous and refine_cue and not (new_request_cue and intent not in ("menu_option",))
+    refinement = has_previous and refine_cue and not (new_request_cue and intent != Intent.MENU_OPTION)
 
     if refinement:
         frame = dict(state.frame)
@@ -156,7 +166,8 @@ def interpret(state: DialogueState, text: str, intent: str, entities: Mapping[st
                 frame[slot] = value
         if excluded and frame.get("food_type") in excluded:
             frame.pop("food_type")
-        base_intent = state.last_intent if state.last_intent in FOOD_FINDING_INTENTS - {"menu_option"} else "food_request"
+        base_intent = (state.last_intent if state.last_intent in FOOD_FINDING_INTENTS - {Intent.MENU_OPTION}
+                       else Intent.FOOD_REQUEST)
         return Turn(
             intent=base_intent, entities=frame, query_text=state.last_query or text, refinement=True,
             cheaper=bool(CHEAPER_RE.search(text)), other=bool(OTHER_RE.search(text)),
@@ -165,8 +176,13 @@ def interpret(state: DialogueState, text: str, intent: str, entities: Mapping[st
         )
 
     frame = dict(entities)
+    for slot in HELD_SLOTS:  # money, place and company hold until the child says otherwise
+        if slot not in frame and state.held.get(slot) is not None:
+            frame[slot] = state.held[slot]
     if state.dietary_restrictions:  # allergies and "no spicy" hold for the session
         frame["dietary_restrictions"] = sorted(set(frame.get("dietary_restrictions") or []) | set(state.dietary_restrictions))
+    if intent == Intent.GENERAL_CHAT and (entities.get("food_type") or entities.get("urgency") == "high"):
+        intent = Intent.FOOD_REQUEST  # "떡볶이 좋아해", "배고파": a stated food or hunger is something to find
     return Turn(intent=intent, entities=frame, query_text=text, excluded_categories=excluded)
 
 
@@ -204,6 +220,9 @@ def remember(state: DialogueState, *, turn: Turn, intent: str, entities: Mapping
         s.dietary_restrictions = _dedupe(s.dietary_restrictions, list(turn.entities["dietary_restrictions"]))
     if entities.get("companions"):
         s.companion_info = entities["companions"]
+    for slot in HELD_SLOTS:  # what this message stated replaces what the session held
+        if entities.get(slot) is not None:
+            s.held[slot] = entities[slot]
     return s
 
 

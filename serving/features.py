@@ -187,9 +187,11 @@ class UserFeatureCache:
                 self._cache.pop(user_id, None)
 
     def _read(self, user_id: str) -> dict[str, Any]:
-        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+        from infra.platform_ids import user_key
+
+        uid = user_key(user_id)
+        if uid is None:  # not the canonical id of a platform user: nothing to look up
             return {"total_orders": 0}
-        uid = int(user_id)
         with self.engine.connect() as conn:
             if self._mart:  # the ranker's feature row (what Feast serves online) and the user's visits
                 try:

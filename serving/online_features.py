@@ -55,23 +55,40 @@ class FeastUserFeatures:
 
             reader = cls(get_feature_store(settings))
             reader.store.get_feature_view(USER_VIEW)  # registered (feast apply ran)?
+            _use_shared_redis_client(reader.store)
             return reader
         except Exception as exc:
             log.info("Feast online store not available (%s: %s)", type(exc).__name__, str(exc)[:200])
             return None
 
     def get(self, user_id: str, shop_ids: Sequence[int] = ()) -> tuple[dict[str, Any], str]:
-        if not user_id.isdigit() or int(user_id) > 2**31 - 1:
+        from infra.platform_ids import user_key
+
+        uid = user_key(user_id)
+        if uid is None:
             return {"total_orders": 0}, "none"  # not a platform user: nothing to look up
-        uid = int(user_id)
         shops = list(dict.fromkeys(int(s) for s in shop_ids))
+        from infra.breaker import breaker
+
+        redis_breaker = breaker("redis")  # Feast has its own Redis client: honour and feed the shared breaker
+        redis_breaker.check()
         with self._lock:
             # two reads, not one over (user, shop) rows: that one decodes the user's 13 features
             # once per candidate (1.3 ms for 20 candidates against 0.8 ms for the pair)
-            data = self.store.get_online_features(features=self._user_refs, entity_rows=[{"user_id": uid}]).to_dict()
-            if shops:
-                data.update(self.store.get_online_features(
-                    features=self._visit_refs, entity_rows=[{"user_id": uid, "shop_id": s} for s in shops]).to_dict())
+            try:
+                data = self.store.get_online_features(features=self._user_refs, entity_rows=[{"user_id": uid}]).to_dict()
+                if shops:
+                    data.update(self.store.get_online_features(
+                        features=self._visit_refs, entity_rows=[{"user_id": uid, "shop_id": s} for s in shops]).to_dict())
+            except (ConnectionError, TimeoutError, OSError) as exc:
+                redis_breaker.failure()
+                raise exc
+            except Exception as exc:
+                import redis
+
+                if isinstance(exc, redis.RedisError):
+                    redis_breaker.failure()
+                raise
         user = {k: v[0] for k, v in data.items() if k not in ("shop_id", "visit_count", "user_id")}
         user["user_id"] = uid
         if not _present(user.get("total_orders")):
@@ -82,6 +99,19 @@ class FeastUserFeatures:
         if shares is not None and not isinstance(shares, dict):
             user["category_share_by_name"] = dict(zip(CATEGORIES, [float(x) for x in shares]))
         return user, "feast"
+
+
+def _use_shared_redis_client(store: Any) -> None:
+    """Hand Feast's Redis online store the process's client (``infra.redis_client``): Feast's own
+    has no socket timeout, so a frozen Redis would hang a read forever, under the lock above."""
+    try:
+        from infra.redis_client import get_redis
+
+        online = store._get_provider().online_store
+        if getattr(online, "_client", None) is None and hasattr(online, "_get_client"):
+            online._client = get_redis()
+    except Exception as exc:  # a Feast without these internals keeps its client (and the breaker check)
+        log.warning("Feast online store keeps its own Redis client (%s)", type(exc).__name__)
 
 
 def _bench(n: int = 200, candidates: int = 20) -> None:  # pragma: no cover - a measuring command

@@ -82,3 +82,20 @@ def locate(place: str | None, near: tuple[float, float] | None = None) -> Spot |
         if exact or _distance_m(near[0], near[1], best.lat, best.lon) <= DERIVED_MAX_M:
             return best
     return None
+
+
+def geocode_address(address: str | None) -> tuple[float, float] | None:
+    """The centre of the neighbourhood (동) an address names, or None.
+
+    Addresses come written both ways ("서울특별시 마포구 망원동", "서울 마포구 망원동 12-3"): the
+    province is shortened to the form the neighbourhood list uses, then the longest prefix that
+    names a neighbourhood wins. Neighbourhood precision (a few hundred metres) is what a walking
+    radius of 2–3 km needs."""
+    if not address or not address.strip():
+        return None
+    from infra.sample_data.places import PROVINCE_SHORT
+    from infra.sample_data.places import geocode_address as by_label
+
+    words = address.split()
+    words[0] = PROVINCE_SHORT.get(words[0], words[0])
+    return by_label(" ".join(words))

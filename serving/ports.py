@@ -59,6 +59,9 @@ class Candidate:
     dietary_tags: tuple[str, ...] = ()
     open_min: int | None = None
     close_min: int | None = None
+    break_start_min: int | None = None
+    break_end_min: int | None = None
+    meal_kind: str = "unknown"  # meal | snack | side | drink (dbt: marts/core/menus.sql); unknown before write-back
 
 
 @dataclass
@@ -103,6 +106,9 @@ class Account:
     user_key: int | None  # users.id when the platform id is a known user
     card: Any = None  # serving.meal_card.MealCard | None
     coupons: list[Any] = field(default_factory=list)  # serving.coupon_wallet.WalletCoupon
+    age: int | None = None  # whole years, from users.birthday (the birthday itself never leaves SQL)
+    home_address: str | None = None  # users.current_address
+    orders_centroid: tuple[float, float] | None = None  # centre of the shops of the latest orders
 
 
 @runtime_checkable

@@ -14,6 +14,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, Str
 MAX_TEXT_CHARS = 500
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,99}$"
 SESSION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$"
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+MAX_DB_INT = 2**31 - 1  # ids are PostgreSQL integer columns
 
 UserId = Annotated[StrictStr, Field(pattern=ID_PATTERN, description="Platform user id (1–100 of A-Z a-z 0-9 _ . : @ -).")]
 AS_OF_DOC = ("Simulated time to answer at (ISO 8601 with offset); only when the service runs with "
@@ -46,6 +48,8 @@ class ChatRequest(BaseModel):
             raise ValueError("text must not be empty")
         if len(value) > MAX_TEXT_CHARS:
             raise ValueError(f"text must be at most {MAX_TEXT_CHARS} characters")
+        if any(ord(c) < 32 and c not in "\t\n\r" or 0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise ValueError("text must not contain NUL, control characters or lone surrogates")  # PostgreSQL refuses them
         return value
 
 
@@ -68,7 +72,11 @@ class Recommendation(BaseModel):
     affordable: bool = Field(description="Payable within the budget and the card balance after the coupon.")
     meal_card_usable: bool
     open_now: bool
-    distance_m: float | None
+    opens_at: str | None = Field(default=None, description="HH:MM it opens, when it is closed now (see serving/README.md, When).")
+    meal_kind: str = Field(default="unknown", description="meal / snack / side / drink (dbt marts/core/menus.sql).")
+    distance_m: float | None = Field(description="Metres from the search area's centre; null only when no area is known.")
+    kind: str | None = Field(default=None, description="Alternatives only: opens_soonest / cheapest / a_bit_farther / "
+                                                       "without_restriction / no_meal_card / other_food.")
     reason: str
     reason_breakdown: dict[str, float]
     score: float
@@ -83,6 +91,22 @@ class MealCardOut(BaseModel):
     balance_checked: bool = Field(default=True, description="False when the card could not be read (database down).")
 
 
+class SearchAreaOut(BaseModel):
+    source: Literal["request", "place", "home", "orders", "region"] = Field(
+        description="Where the search was centred: the request's location, a place the child named, the child's home "
+                    "(address), the centre of recent orders, or nowhere in particular.")
+    lat: float | None = None
+    lon: float | None = None
+    radius_m: float | None = None
+    label: str = ""
+
+
+class WhyNothingOut(BaseModel):
+    reason: Literal["closed_now", "over_budget", "too_far", "dietary", "card", "no_such_food", "several"]
+    binding: list[str] = Field(description="Every constraint whose relaxation alone finds something.")
+    text: str = Field(description="The reason as the answer says it.")
+
+
 class ChatResponse(BaseModel):
     event_id: str = Field(description="Id of this turn's recommendations (send it back with /feedback).")
     user_id: str
@@ -90,7 +114,9 @@ class ChatResponse(BaseModel):
     turn: int
     user_turn: int
     answer: str
-    intent: str
+    intent: str = Field(description="The effective intent: the request this turn serves after the conversation "
+                                    "(a refinement keeps the previous request's intent).")
+    utterance_intent: str = Field(description="What the NLU read in this utterance alone.")
     confidence: float
     entities: dict = Field(description="The effective request after the conversation context.")
     nlu_entities: dict = Field(description="What the NLU read in this utterance alone.")
@@ -98,7 +124,10 @@ class ChatResponse(BaseModel):
     model_variant: str
     ranking_model: str
     recommendations: list[Recommendation]
-    alternatives: list[Recommendation] = Field(default_factory=list, description="Shown when nothing fits: not payable.")
+    alternatives: list[Recommendation] = Field(default_factory=list, description="Shown when nothing fits, each with its kind.")
+    why_nothing: WhyNothingOut | None = Field(default=None, description="When nothing fits: the constraint that binds.")
+    search_area: SearchAreaOut
+    search_time: dict = Field(description="{rule: now | meal_later | opening_soon, at: HH:MM the shops must be open}.")
     meal_card: MealCardOut
     refinement: bool = False
     back_reference: bool = False
@@ -114,13 +143,16 @@ class FeedbackRequest(BaseModel):
 
     user_id: UserId
     session_id: SessionId
-    recommendation_id: StrictStr = Field(pattern=r"^[0-9a-fA-F-]{36}$", description="event_id of the /chat answer.")
+    recommendation_id: StrictStr = Field(pattern=UUID_PATTERN, description="event_id of the /chat answer.")
     action: FeedbackAction
-    shop_id: StrictInt = Field(ge=1)
-    menu_id: StrictInt | None = Field(default=None, ge=1)
+    shop_id: StrictInt = Field(ge=1, le=MAX_DB_INT)
+    menu_id: StrictInt | None = Field(default=None, ge=1, le=MAX_DB_INT)
     coupon_id: StrictStr | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,50}$")
     order_amount: StrictInt | None = Field(default=None, ge=0, le=10_000_000)
     satisfaction: StrictInt | None = Field(default=None, ge=1, le=5)
+    idempotency_key: StrictStr | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9_.:-]{8,100}$",
+        description="coupon_use: a key the client picks per intended use; a retry with it gets the first answer.")
     as_of: AwareDatetime | None = Field(default=None, description=AS_OF_DOC)
 
     @model_validator(mode="after")
@@ -134,7 +166,7 @@ class FeedbackRequest(BaseModel):
 
 class FeedbackResponse(BaseModel):
     ok: bool
-    status: Literal["recorded", "coupon_used", "coupon_unavailable"]
+    status: Literal["recorded", "coupon_used", "coupon_unavailable", "in_progress"]
     event_id: str
 
 

@@ -37,12 +37,15 @@ from serving.schemas import (  # noqa: E402
 )
 
 log = logging.getLogger("naviyam.serving")
+audit = logging.getLogger("naviyam.audit")  # one line per request: which client, what, which status
 
 MAX_BODY_BYTES = 16 * 1024
 #: request threads of the one worker: enough to overlap I/O on a 2-core box, few enough that every
 #: per-thread resource (the NLU keeps one database connection per thread) fits its pool
 SERVICE_THREADS = 8
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+MAX_JSON_DEPTH = 8  # the deepest valid request is 2 levels; refuse deep documents before any parser recurses
+READINESS_BUDGET_S = 0.7  # /readyz must answer within a second even with a dependency frozen
 
 
 class AsOfForbidden(bentoml.exceptions.BentoMLException):
@@ -52,22 +55,62 @@ class AsOfForbidden(bentoml.exceptions.BentoMLException):
 
 
 class GuardMiddleware:
-    """API key on every path but the health probes; body size limit; malformed JSON → 400."""
+    """API key on every path but the health probes (each key names a client: audited, rate-limited
+    per minute across workers; an address sending wrong keys is refused with 429 after a few); body
+    size limit; malformed or deeply nested JSON → 400."""
 
-    def __init__(self, app, api_key: str | None = None, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app, api_key: str | None = None, max_body: int = MAX_BODY_BYTES, *, clients: dict | None = None,
+                 limiter=None, rate_limit: int | None = None, auth_failures: int | None = None) -> None:
+        from infra.settings import get_settings
+
+        settings = get_settings()
         self.app = app
         self.max_body = max_body
         if api_key is None:
-            from infra.settings import get_settings
+            api_key = settings.api_key.get_secret_value()
+        if clients is None:
+            clients = {name: key.get_secret_value() for name, key in settings.api_clients.items()}
+        self.keys = [(api_key.encode(), "default")] + [(k.encode(), name) for name, k in clients.items()]
+        if limiter is None:
+            from infra.redis_client import get_redis
+            from serving.rate_limit import RateLimiter
 
-            api_key = get_settings().api_key.get_secret_value()
-        self.api_key = api_key.encode()
+            limiter = RateLimiter(get_redis)
+        self.limiter = limiter
+        self.rate_limit = rate_limit or settings.rate_limit_per_minute
+        self.auth_failures = auth_failures or settings.auth_failures_per_minute
 
-    async def _reply(self, send, status: int, body: dict) -> None:
+    async def _reply(self, send, status: int, body: dict, headers: list | None = None) -> None:
         payload = json.dumps(body, ensure_ascii=False).encode()
         await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]})
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode()),
+                                *(headers or [])]})
         await send({"type": "http.response.body", "body": payload})
+
+    async def _documented(self, scope, receive, send):
+        """BentoML's OpenAPI document, completed with the security scheme and the guard's errors."""
+        from serving.openapi_doc import document
+
+        start: dict = {}
+        chunks: list[bytes] = []
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        if start.get("status") != 200:
+            return await self._reply(send, start.get("status", 500), {"error": "OpenAPI document unavailable"})
+        return await self._reply(send, 200, document(json.loads(b"".join(chunks))))
+
+    def _client(self, given: bytes) -> str | None:
+        found = None
+        for key, name in self.keys:  # compare with every key: the time taken tells nothing
+            if given and hmac.compare_digest(given, key):
+                found = name
+        return found
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -75,10 +118,39 @@ class GuardMiddleware:
         path = scope.get("path", "")
         if path in PUBLIC_PATHS:
             return await self.app(scope, receive, send)
+        import anyio.to_thread
+
         headers = dict(scope.get("headers") or [])
-        given = headers.get(b"x-api-key", b"")
-        if not given or not hmac.compare_digest(given, self.api_key):
+        client = self._client(headers.get(b"x-api-key", b""))
+        address = (scope.get("client") or ("?", 0))[0]
+        if client is None:
+            wait = await anyio.to_thread.run_sync(self.limiter.hit, "authfail", address, self.auth_failures)
+            audit.warning("refused: bad API key", extra={"address": address, "path": path, "status": 429 if wait else 401})
+            if wait:
+                return await self._reply(send, 429, {"error": "too many requests with a wrong API key"},
+                                         [(b"retry-after", str(wait).encode())])
             return await self._reply(send, 401, {"error": "missing or invalid X-API-Key"})
+        wait = await anyio.to_thread.run_sync(self.limiter.hit, "client", client, self.rate_limit)
+        if wait:
+            audit.warning("refused: rate limit", extra={"client": client, "path": path, "status": 429})
+            return await self._reply(send, 429, {"error": f"rate limit of {self.rate_limit} requests a minute"},
+                                     [(b"retry-after", str(wait).encode())])
+        status: list[int] = []
+
+        async def send_audited(message):
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+            await send(message)
+
+        try:
+            return await self._guarded(scope, receive, send_audited, headers)
+        finally:
+            audit.info("request", extra={"client": client, "method": scope.get("method"), "path": path,
+                                         "status": status[0] if status else None})
+
+    async def _guarded(self, scope, receive, send, headers):
+        if scope.get("path") == "/docs.json" and scope.get("method") == "GET":
+            return await self._documented(scope, receive, send)
         if scope.get("method") != "POST":
             return await self.app(scope, receive, send)
         length = headers.get(b"content-length")
@@ -103,10 +175,12 @@ class GuardMiddleware:
             return await self._reply(send, 415, {"error": "Content-Type must be application/json"})
         try:
             parsed = json.loads(body or b"null")
-        except ValueError:
+        except (ValueError, RecursionError):
             return await self._reply(send, 400, {"error": "malformed JSON body"})
         if not isinstance(parsed, dict):
             return await self._reply(send, 400, {"error": "the body must be a JSON object"})
+        if _depth_over(parsed, MAX_JSON_DEPTH):
+            return await self._reply(send, 400, {"error": f"JSON nested deeper than {MAX_JSON_DEPTH} levels"})
         sent = False
 
         async def replay():
@@ -119,11 +193,34 @@ class GuardMiddleware:
         return await self.app(scope, replay, send)
 
 
+def _depth_over(value: Any, limit: int) -> bool:
+    """True when ``value`` nests containers deeper than ``limit`` (iterative: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, list):
+            if depth > limit:
+                return True
+            stack.extend((child, depth + 1) for child in node if isinstance(child, (dict, list)))
+    return False
+
+
+def _unavailable(exc: BaseException) -> bool:
+    """A database or Redis that is away (or the journal that is stuck): the client should retry → 503."""
+    import sqlalchemy.exc as sa_exc
+
+    from infra.breaker import BreakerOpen
+    from infra.event_log.writer import NotDurable
+
+    return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError, sa_exc.DisconnectionError,
+                            BreakerOpen, NotDurable, ConnectionError, TimeoutError))
+
+
 def build_pipeline(settings=None):
     """Wire the pipeline to the real components (also used by the CLI in-process mode)."""
-    from sqlalchemy import create_engine
-
-    from infra.db import get_engine
+    from infra.db import get_engine, make_engine, use_request_deadlines
     from infra.redis_client import get_redis
     from infra.settings import get_settings
     from serving import adapters, coupon_wallet, features, scoring
@@ -132,9 +229,8 @@ def build_pipeline(settings=None):
 
     settings = settings or get_settings()
     engine = get_engine()
-    # the writer's own engine: short connect timeout, so an outage spools instead of hanging
-    writer_engine = create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, pool_size=2, max_overflow=2,
-                                  connect_args={"connect_timeout": 3, "options": f"-c timezone={settings.timezone}"})
+    # the event log writer's own engine: it writes off the request path, so it may wait longer
+    writer_engine = make_engine(deadline_s=max(5.0, settings.serving_db_timeout_s), pool_size=2, max_overflow=2)
     status: dict[str, str] = {}
     try:
         coupon_wallet.ensure_emergency_coupon(engine)
@@ -143,11 +239,10 @@ def build_pipeline(settings=None):
     # The NLU keeps one open connection per request thread for its cache lookups: give it its own pool,
     # sized to the threads, so it can never starve the shared pool (retrieval caches, accounts, context).
     from models.nlu.parser import NLUParser
+    from models.nlu.train import load_or_train
 
-    nlu_engine = create_engine(settings.sqlalchemy_url(), pool_pre_ping=True, pool_size=SERVICE_THREADS + 2,
-                               max_overflow=2, connect_args={"connect_timeout": 3,
-                                                             "options": f"-c timezone={settings.timezone}"})
-    nlu = adapters.ParserNlu(NLUParser(engine=nlu_engine))
+    nlu_engine = make_engine(pool_size=SERVICE_THREADS + 2, max_overflow=2, pool_timeout_s=settings.serving_db_timeout_s)
+    nlu = adapters.ParserNlu(NLUParser(load_or_train(), engine=nlu_engine))
     status["nlu"] = f"models.nlu.parser ({nlu.version})"
     from models.embedding import make_embedder
     from models.retrieval.retriever import Retriever
@@ -178,13 +273,16 @@ def build_pipeline(settings=None):
         users = features.UserFeatureCache(engine)
         status["user_features"] = "postgres (feature history; Feast online store not set up)" \
             if settings.serving_user_features == "feast" else "postgres (feature history)"
-    contexts = adapters.LayeredContextStore(engine, get_redis, l1=settings.serving_workers == 1)
+    contexts = adapters.LayeredContextStore(engine, get_redis)  # L1 checked against Redis: any worker, any host
     events = EventLog(writer_engine, settings.data_dir / "spool" / "events")
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
         user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz, clock=clock.now,
         exploration_share=settings.serving_exploration_share)
     warm_up(pipeline, status)
+    # from now on every PostgreSQL round trip of this process is time-limited and feeds one breaker
+    # (infra.db): a frozen database degrades a turn instead of stalling it
+    use_request_deadlines(settings.serving_db_timeout_s)
     return pipeline, status
 
 
@@ -232,8 +330,16 @@ class Naviyam:
         faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <worker>`: every thread's stack
         self.settings = settings
         self.pipeline, self.components = build_pipeline(settings)
+        from infra.redis_client import get_redis
+        from serving.adapters import IdempotencyStore, ProfileNames
+
+        self.profile_names = ProfileNames(self.pipeline.accounts.engine)
+        self.idempotency = IdempotencyStore(get_redis)
         self._ready_cache: tuple[float, bool, dict[str, str]] = (0.0, False, {})
         self._ready_lock = threading.Lock()
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._probe_pool = ThreadPoolExecutor(4, thread_name_prefix="readiness")
         log.info("naviyam service ready to load: %s", self.components)
 
     # ---- probes ---------------------------------------------------------------------------
@@ -244,15 +350,25 @@ class Naviyam:
             if now - at < 1.0:
                 return ok, cached
         detail: dict[str, str] = {}
-        try:
+
+        def postgres() -> str:
             from sqlalchemy import text
 
             with self.pipeline.accounts.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-            detail["postgres"] = "ok"
-        except Exception as exc:
-            detail["postgres"] = f"down ({type(exc).__name__})"
-        detail["redis"] = "ok" if self.pipeline.contexts.ping() else "down"
+            return "ok"
+
+        # both probes at once, under one time limit: a frozen dependency makes readiness say so, not hang
+        probes = {"postgres": self._probe_pool.submit(postgres),
+                  "redis": self._probe_pool.submit(lambda: "ok" if self.pipeline.contexts.ping() else "down")}
+        deadline = time.monotonic() + READINESS_BUDGET_S
+        for name, fut in probes.items():
+            try:
+                detail[name] = fut.result(timeout=max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                detail[name] = f"down (no answer within {READINESS_BUDGET_S} s)"
+            except Exception as exc:
+                detail[name] = f"down ({type(exc).__name__})"
         detail["qdrant"] = "ok" if self.pipeline.retrieval.ready() else "down (no menus indexed)"
         champion = self.pipeline.scorers.get(ab.CHAMPION) if self.pipeline.scorers else None
         if self.pipeline.nlu is None or champion is None:
@@ -275,10 +391,20 @@ class Naviyam:
     def chat(self, user_id: str, session_id: str, text: str, location: Location | None = None,
              max_results: int = 3, as_of: datetime | None = None) -> ChatResponse:
         """Answer one child's message: intent, strategy, payable recommendations, Korean answer."""
+        from infra.pii import redact_text
+
+        # card, phone and resident numbers, birthdays and the child's own name never go further
+        # (not into caches, tables, Redis or training data): the turn works on the redacted text
+        text = redact_text(text, self.profile_names.get(user_id))
         req = ChatRequest.model_construct(user_id=user_id, session_id=session_id, text=text, location=location,
                                           max_results=max_results, as_of=as_of)
-        with self._as_of(as_of):
-            return ChatResponse.model_validate(self.pipeline.chat(req))
+        try:
+            with self._as_of(as_of):
+                return ChatResponse.model_validate(self.pipeline.chat(req))
+        except Exception as exc:
+            if _unavailable(exc):
+                raise bentoml.exceptions.ServiceUnavailable(f"a dependency is unavailable ({type(exc).__name__}); retry") from None
+            raise
 
     def _as_of(self, when: datetime | None):
         """The simulated clock for this request (serving/clock.py); 403 unless the setting allows it."""
@@ -290,14 +416,31 @@ class Naviyam:
     def feedback(self, ctx: bentoml.Context, user_id: str, session_id: str, recommendation_id: str, action: str,
                  shop_id: int, menu_id: int | None = None, coupon_id: str | None = None,
                  order_amount: int | None = None, satisfaction: int | None = None,
-                 as_of: datetime | None = None) -> FeedbackResponse:
-        """Record what the child did with a recommendation; coupon_use marks the coupon USED (409 if it is not ACTIVE)."""
+                 idempotency_key: str | None = None, as_of: datetime | None = None) -> FeedbackResponse:
+        """Record what the child did with a recommendation; coupon_use marks the coupon USED (409 if it is not ACTIVE).
+        A coupon_use retried with the same idempotency_key gets the first answer again, and uses nothing twice."""
         req = FeedbackRequest.model_construct(
             user_id=user_id, session_id=session_id, recommendation_id=recommendation_id, action=action,
             shop_id=shop_id, menu_id=menu_id, coupon_id=coupon_id, order_amount=order_amount,
-            satisfaction=satisfaction, as_of=as_of)
-        with self._as_of(as_of):
-            body, code = self.pipeline.feedback(req)
+            satisfaction=satisfaction, idempotency_key=idempotency_key, as_of=as_of)
+        idem = idempotency_key if action == "coupon_use" else None
+        if idem:
+            earlier = self.idempotency.begin(user_id, idem)
+            if earlier is not None:
+                body, code = earlier
+                ctx.response.status_code = code
+                return FeedbackResponse.model_validate(body)
+        try:
+            with self._as_of(as_of):
+                body, code = self.pipeline.feedback(req)
+        except Exception as exc:
+            if idem:
+                self.idempotency.abort(user_id, idem)
+            if _unavailable(exc):
+                raise bentoml.exceptions.ServiceUnavailable(f"a dependency is unavailable ({type(exc).__name__}); retry") from None
+            raise
+        if idem:
+            self.idempotency.finish(user_id, idem, body, code)
         ctx.response.status_code = code
         return FeedbackResponse.model_validate(body)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from infra.vocabulary import Intent
+
 ONBOARDING = "onboarding"
 DATA_BUILDING = "data_building"
 NORMAL = "normal"
@@ -34,7 +36,7 @@ def phase_for_turn(user_turn: int) -> str:
 
 
 def is_urgent(intent: str | None, entities: Mapping[str, object]) -> bool:
-    return intent == "emergency_food" or entities.get("urgency") == "high"
+    return intent == Intent.EMERGENCY_FOOD or entities.get("urgency") == "high"
 
 
 def choose_strategy(user_turn: int, intent: str | None, entities: Mapping[str, object]) -> str:

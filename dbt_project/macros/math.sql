@@ -13,7 +13,8 @@
   (case when ({{ expr }}) ~ '^[0-9]{1,9}$' then ({{ expr }})::int end)
 {%- endmacro %}
 
-{# Text platform user id -> integer users.id when it is one (sample users' platform id is the id). #}
+{# Text platform user id -> integer users.id when it is its canonical decimal text (sample users'
+   platform id is the id); "0001" or "1.0" name no users row. Same rule as infra/platform_ids.py. #}
 {% macro platform_to_user_id(column) -%}
-  (case when {{ column }} ~ '^[0-9]{1,9}$' then {{ column }}::int end)
+  (case when {{ column }} ~ '^[1-9][0-9]{0,8}$' then {{ column }}::int end)
 {%- endmacro %}

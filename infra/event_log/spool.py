@@ -1,5 +1,6 @@
-"""The event log's spool: append-only JSON-lines segments on local disk that hold records while
-PostgreSQL is unreachable, fsynced before a batch counts as kept, replayed oldest first."""
+"""The event log's spool (its journal): append-only JSON-lines segments on local disk. Every record
+is fsynced here before its turn is answered, and stays until it is written to PostgreSQL; segments
+are written oldest first."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ class Spool:
         self._seq = 0
 
     @property
+    def live_path(self) -> Path | None:
+        """The segment this process is appending to (flock-held; no one else writes it out)."""
+        return self._path
+
+    @property
     def rejected_path(self) -> Path:
         return self.folder / "rejected.jsonl"
 
@@ -37,6 +43,7 @@ class Spool:
             self._path = self.folder / f"seg-{int(time.time() * 1000):013d}-{os.getpid()}-{self._seq:04d}.jsonl"
             self._fh = open(self._path, "a", encoding="utf-8")
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _fsync_folder(self.folder)  # the new file's name must survive a crash too
         fh = self._fh
         n = 0
         for table, row in events:
@@ -67,6 +74,14 @@ class Spool:
 
     def close(self) -> None:
         self.rotate()
+
+
+def _fsync_folder(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def read_segment(fh) -> list[tuple[str, dict]]:

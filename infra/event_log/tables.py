@@ -108,7 +108,7 @@ UPDATES: dict[str, tuple[tuple[str, ...], str]] = {
     # /feedback → the recommendation's log row: which shops the child opened, which one they chose,
     # and how long that took (what the warehouse's click-through and conversion rates count)
     "recommendation_reactions": (
-        ("recommendation_id", "viewed_shop_id", "selected_shop_id", "at"),
+        ("recommendation_id", "viewed_shop_id", "selected_shop_id", "at", "user_id", "session_id"),
         """
         UPDATE recommendations_log SET
             user_viewed_details = CASE WHEN CAST(:viewed_shop_id AS int) IS NULL THEN user_viewed_details
@@ -122,6 +122,10 @@ UPDATES: dict[str, tuple[tuple[str, ...], str]] = {
                 ELSE time_to_decision_ms END
         WHERE event_id = CAST(:recommendation_id AS uuid)
           AND "timestamp" <= CAST(:at AS timestamptz) AND "timestamp" > CAST(:at AS timestamptz) - interval '7 days'
+          -- only the child it was shown to, in that session, about a shop it contained
+          AND user_id = CAST(:user_id AS varchar) AND session_id = CAST(:session_id AS varchar)
+          AND recommendations @> jsonb_build_array(jsonb_build_object(
+                'shop_id', CAST(COALESCE(:selected_shop_id, :viewed_shop_id) AS int)))
         """,
     ),
 }

@@ -205,7 +205,8 @@ def _foodcard_user(row: dict[str, Any], settings: Settings) -> dict[str, Any]:
     return {
         "id": _int(row["id"]),
         "user_id": _int(row["user_id"]),
-        "card_number_hash": card_number_hash(card, settings.card_hash_key.get_secret_value()),
+        "card_number_hash": card_number_hash(card, settings.card_hash_key.get_secret_value(),
+                                             [k.get_secret_value() for k in settings.card_hash_earlier_keys]),
         "card_last4": card_last4(card),
         "balance": _int(row["balance"]) or 0,
         "status": row["status"] or "ACTIVE",

@@ -55,6 +55,10 @@ class Dish:
     def spicy(self) -> bool:
         return looks_spicy(self.name + " " + self.desc)
 
+    @property
+    def attributes(self) -> tuple[str, ...]:
+        return dish_attributes(self.name)
+
 
 @dataclass(frozen=True, slots=True)
 class Hours:
@@ -461,3 +465,112 @@ NICK_NOUNS: tuple[str, ...] = (
     "곰돌이", "고양이", "토끼", "판다", "다람쥐", "펭귄", "햄스터", "여우", "강아지", "돌고래",
     "떡볶이", "김밥", "만두", "치킨러버", "급식왕", "먹보", "감자", "고구마", "젤리", "푸딩",
 )
+
+# ---------------------------------------------------------------------------------------------
+# What a child may ask for without naming the dish. Hidden truth only: these facts never enter a
+# menu name or a workbook column (the spec's menus sheet has name, price, description and
+# category); the retrieval side must recover them from the text, the evaluation grades by them.
+# Tags: form (soup = comes with broth, noodle, rice, bread, fried, grilled), temperature (warm,
+# cold), taste (sweet, spicy1 = 매콤, spicy2 = really hot), texture (soft), portion (light, hearty,
+# share; none of them = a regular single meal), protein (pork, beef, chicken, seafood, egg, tofu,
+# dairy). ``vegetarian`` is derived: no pork, beef, chicken or seafood.
+FORMS = ("soup", "noodle", "rice", "bread", "fried", "grilled")
+PROTEINS = ("pork", "beef", "chicken", "seafood", "egg", "tofu", "dairy")
+PORTIONS = ("light", "hearty", "share")
+MEATS = ("pork", "beef", "chicken", "seafood")
+ATTRIBUTE_TAGS = frozenset(FORMS + PROTEINS + PORTIONS + ("warm", "cold", "sweet", "spicy1", "spicy2", "soft"))
+
+DISH_ATTRIBUTES: dict[str, str] = {
+    # 한식
+    "김치찌개": "soup warm pork spicy2", "된장찌개": "soup warm tofu", "순두부찌개": "soup warm tofu soft spicy1",
+    "제육볶음 정식": "rice warm pork spicy1 hearty", "불고기 정식": "rice warm beef sweet hearty",
+    "비빔밥": "rice warm egg", "돌솥비빔밥": "rice warm egg hearty", "육개장": "soup warm beef spicy2",
+    "순대국밥": "soup rice warm pork hearty", "소고기미역국 정식": "soup rice warm beef soft",
+    "김치볶음밥": "rice warm egg spicy1", "고등어구이 정식": "grilled rice warm seafood",
+    "잔치국수": "noodle soup warm egg light", "비빔국수": "noodle cold spicy1 light", "계란말이": "egg soft",
+    "김치전": "fried share", "공기밥": "rice light", "식혜": "cold sweet",
+    # 분식
+    "김밥": "rice egg light", "참치김밥": "rice seafood light", "치즈김밥": "rice dairy light",
+    "돈까스김밥": "rice fried pork", "떡볶이": "warm sweet spicy1", "치즈떡볶이": "warm dairy spicy1",
+    "로제떡볶이": "warm dairy soft", "라볶이": "noodle warm spicy1", "라면": "noodle soup warm egg spicy2 light",
+    "치즈라면": "noodle soup warm dairy spicy2 light", "쫄면": "noodle cold spicy1", "우동": "noodle soup warm soft",
+    "제육덮밥": "rice warm pork spicy1", "돈까스": "fried pork hearty", "오므라이스": "rice warm egg soft",
+    "순대": "warm pork", "모듬튀김": "fried", "어묵": "soup warm seafood light", "쿨피스": "cold sweet",
+    # 중식
+    "짜장면": "noodle warm pork sweet", "간짜장": "noodle warm pork", "짬뽕": "noodle soup warm seafood spicy2",
+    "차돌짬뽕": "noodle soup warm beef spicy2 hearty", "짬뽕밥": "soup rice warm seafood spicy2",
+    "볶음밥": "rice warm egg", "짜장밥": "rice warm pork sweet", "잡채밥": "rice warm",
+    "마파두부밥": "rice warm tofu spicy1", "울면": "noodle soup warm seafood soft",
+    "탕수육 (소)": "fried pork sweet share", "깐풍기": "fried chicken sweet spicy1 share",
+    "군만두": "fried pork", "물만두": "warm pork soft",
+    # 일식
+    "등심돈까스": "fried pork hearty", "치즈돈까스": "fried pork dairy hearty", "규동": "rice warm beef sweet",
+    "가츠동": "rice fried pork egg warm hearty", "사케동": "rice seafood", "모둠초밥 10pcs": "rice seafood",
+    "돈코츠라멘": "noodle soup warm pork hearty", "매운 라멘": "noodle soup warm pork spicy2",
+    "냉모밀": "noodle cold light", "튀김우동": "noodle soup warm fried seafood", "카레라이스": "rice warm",
+    "새우튀김": "fried seafood", "타코야끼": "warm seafood", "라무네": "cold sweet",
+    # 양식
+    "토마토 파스타": "noodle warm", "크림 파스타": "noodle warm pork dairy", "알리오올리오": "noodle warm light",
+    "아라비아따": "noodle warm spicy1", "함박스테이크": "grilled warm beef hearty",
+    "경양식 돈까스": "fried warm pork hearty", "버섯 리조또": "rice warm dairy soft", "감자튀김": "fried light",
+    "리코타 샐러드": "cold dairy light", "레몬에이드": "cold sweet",
+    # 치킨
+    "후라이드치킨": "fried chicken share", "양념치킨": "fried chicken sweet share", "간장치킨": "fried chicken share",
+    "매운 불닭치킨": "fried chicken spicy2 share", "반반치킨": "fried chicken sweet share",
+    "순살치킨": "fried chicken share", "1인 순살치킨": "fried chicken", "닭강정 컵": "fried chicken sweet light",
+    "치킨마요덮밥": "rice fried chicken egg", "치즈볼": "fried dairy light", "치킨무 추가": "cold light",
+    # 피자
+    "페퍼로니 피자": "bread dairy pork share", "불고기 피자": "bread dairy beef sweet share",
+    "포테이토 피자": "bread dairy pork share", "고구마 피자": "bread dairy sweet share",
+    "콤비네이션 피자": "bread dairy pork share", "매운 치킨 피자": "bread dairy chicken spicy1 share",
+    "1인 치즈피자": "bread dairy", "조각 피자": "bread dairy light", "치즈오븐 스파게티": "noodle warm dairy",
+    "치킨윙": "grilled chicken", "콘샐러드": "sweet light",
+    # 패스트푸드
+    "불고기버거": "bread beef sweet", "치즈버거": "bread beef dairy", "새우버거": "bread fried seafood",
+    "치킨버거": "bread fried chicken", "매운 치킨버거": "bread fried chicken spicy1",
+    "더블패티 버거": "bread beef hearty", "핫도그": "bread pork light", "햄치즈 토스트": "bread pork dairy sweet light",
+    "치킨너겟": "fried chicken light", "치즈스틱": "fried dairy light", "밀크쉐이크": "cold sweet dairy",
+    "소프트콘": "cold sweet dairy light",
+    # 카페·디저트
+    "아메리카노": "", "카페라떼": "dairy", "바닐라라떼": "dairy sweet", "초코라떼": "dairy sweet",
+    "딸기라떼": "dairy sweet", "아이스티": "cold sweet", "버블티": "dairy sweet", "요거트 스무디": "cold sweet dairy",
+    "조각 케이크": "sweet dairy soft", "크로플": "bread sweet", "마카롱": "sweet light",
+    "팥빙수": "cold sweet dairy share", "와플": "bread sweet", "햄치즈 샌드위치": "bread pork dairy light",
+    "베이글 & 크림치즈": "bread dairy light",
+    # 베이커리
+    "소금빵": "bread light", "크루아상": "bread light", "단팥빵": "bread sweet light", "소보로빵": "bread sweet light",
+    "고로케": "bread fried", "매콤 카레고로케": "bread fried spicy1", "에그 샌드위치": "bread egg",
+    "우유식빵": "bread dairy soft", "피자빵": "bread pork dairy", "에그타르트": "sweet egg light",
+    "초코칩 쿠키": "sweet light", "롤케이크 조각": "sweet soft dairy light", "흰우유": "dairy",
+    # 아시안
+    "양지 쌀국수": "noodle soup warm beef", "차돌 쌀국수": "noodle soup warm beef", "분짜": "noodle grilled pork",
+    "팟타이": "noodle warm seafood", "똠얌꿍": "soup warm seafood spicy2", "나시고렝": "rice warm spicy1",
+    "반미": "bread pork", "버터치킨 커리": "warm chicken dairy soft", "마라 커리": "warm spicy2",
+    "월남쌈": "cold seafood light", "짜조": "fried pork", "타이 밀크티": "sweet dairy",
+    # 도시락·죽
+    "치킨마요 도시락": "rice fried chicken egg", "제육 도시락": "rice pork spicy1 hearty",
+    "불고기 도시락": "rice beef egg sweet hearty", "돈까스 도시락": "rice fried pork hearty",
+    "참치마요 덮밥": "rice seafood light", "소고기야채죽": "rice warm beef soft", "전복죽": "rice warm seafood soft",
+    "단호박죽": "rice warm sweet soft", "김치 참치죽": "rice warm seafood soft spicy1", "계란국": "soup warm egg light",
+    "미니 컵과일": "cold sweet light",
+    # 고기·구이
+    "삼겹살 (1인분)": "grilled pork hearty", "목살 (1인분)": "grilled pork hearty",
+    "돼지갈비 (1인분)": "grilled pork sweet hearty", "소갈비살 (1인분)": "grilled beef hearty",
+    "매운 닭갈비 (1인분)": "warm chicken spicy2 hearty", "점심 제육정식": "rice warm pork spicy1 hearty",
+    "갈비탕": "soup warm beef hearty", "물냉면": "noodle soup cold beef", "후식 된장찌개": "soup warm tofu light",
+    # the soda fridge
+    "콜라": "cold sweet", "사이다": "cold sweet", "제로콜라": "cold", "오렌지주스": "cold sweet", "생수": "",
+}
+
+
+def dish_attributes(name: str) -> tuple[str, ...]:
+    """The sorted attribute tags of a dish, plus ``vegetarian`` when it has no meat or fish."""
+    tags = set(DISH_ATTRIBUTES[name].split())
+    if not tags & set(MEATS):
+        tags.add("vegetarian")
+    return tuple(sorted(tags))
+
+
+def set_attributes(main: tuple[str, ...]) -> tuple[str, ...]:
+    """A combo set (main + side + drink) is its main, made a hearty meal."""
+    return tuple(sorted((set(main) - {"light"}) | {"hearty"}))

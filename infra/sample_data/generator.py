@@ -28,7 +28,7 @@ from .workbook import write_workbook
 SHOPS_PER_SCALE = 2500
 USERS_PER_SCALE = 3000
 WINDOW_DAYS = 183  # about six months of orders before the reference time
-TRUTH_VERSION = 1
+TRUTH_VERSION = 2  # 2: menus carry their attribute tags
 WORKBOOK_NAME = "sample_data.xlsx"
 TRUTH_NAME = "hidden_truth.json"
 
@@ -199,12 +199,12 @@ def _truth(seed: int, scale: float, reference: datetime, window_start: datetime,
     for s in shops:
         for m in s.menus:
             menu_id += 1
-            menus[str(menu_id)] = [m.dish_type, s.category, int(m.spicy), m.price]
+            menus[str(menu_id)] = [m.dish_type, s.category, int(m.spicy), m.price, list(m.attributes)]
     return {
         "meta": {"version": TRUTH_VERSION, "seed": seed, "scale": scale, "timezone": "Asia/Seoul",
                  "reference_time": reference.isoformat(), "window_start": window_start.isoformat(),
                  "note": "evaluation only; never load into the warehouse"},
         "users": users,
-        "menu_fields": ["dish_type", "shop_category", "spicy", "price"],
+        "menu_fields": ["dish_type", "shop_category", "spicy", "price", "attributes"],
         "menus": menus,
     }

@@ -31,6 +31,7 @@ class MenuItem:
     role: str
     dish_type: str
     spicy: bool
+    attributes: tuple[str, ...] = ()  # catalog.DISH_ATTRIBUTES tags: hidden truth, never in the name
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,8 @@ def _menus(rng: np.random.Generator, spec: CategorySpec, shop_key: int) -> tuple
         price = round_price((dish.low + (dish.high - dish.low) * where) * level)
         tail = str(rng.choice(_MAIN_TAILS)) if dish.role == MAIN else ""
         desc = dish.desc + ("." + tail if tail else "")
-        items.append(MenuItem(shop_key, dish.name, price, desc, dish.role, dish.dish_type, dish.spicy))
+        items.append(MenuItem(shop_key, dish.name, price, desc, dish.role, dish.dish_type, dish.spicy,
+                              dish.attributes))
     items.extend(_sets(rng, items, snack))
     return tuple(items)
 
@@ -151,7 +153,8 @@ def _sets(rng: np.random.Generator, items: list[MenuItem], snack: bool) -> list[
         desc = (f"{heat}{main.name}에 {catalog.josa(side.name, '과', '와')} "
                 f"{catalog.josa(drink.name, '을', '를')} 더한 실속 세트")
         price = round_price((main.price + side.price + drink.price) * 0.9)
-        out.append(MenuItem(main.shop_key, f"{main.name} 세트", price, desc, SET, main.dish_type, main.spicy))
+        out.append(MenuItem(main.shop_key, f"{main.name} 세트", price, desc, SET, main.dish_type, main.spicy,
+                              catalog.set_attributes(main.attributes)))
     return out
 
 

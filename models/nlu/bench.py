@@ -32,6 +32,7 @@ def run_bench(dev: Path | None = None, repeats: int = 5) -> dict:
     from models.nlu.preprocess import preprocess  # noqa: PLC0415
     from models.nlu.registry import default_dev_path  # noqa: PLC0415
     from models.nlu.rules import intent_cues, resolve  # noqa: PLC0415
+    from models.nlu.train import load_or_train  # noqa: PLC0415
 
     dev = dev or default_dev_path()
     if dev is None:
@@ -39,7 +40,7 @@ def run_bench(dev: Path | None = None, repeats: int = 5) -> dict:
     gold = read_jsonl(Path(dev), require=("text", "intent"))
     texts = [g["text"] for g in gold]
     t0 = time.perf_counter()
-    parser = NLUParser()
+    parser = NLUParser(load_or_train())
     load_s = time.perf_counter() - t0
     results = parser.parse_many(texts)
     report = score(gold, [{"intent": r.intent, "entities": r.entities} for r in results])
@@ -77,6 +78,26 @@ def run_bench(dev: Path | None = None, repeats: int = 5) -> dict:
                     "cache_hit": _pct(hits)},
         "redis_available": parser.redis.breaker.available(), "db_available": parser.db_breaker.available(),
     }
+
+
+def run_sets(dev: Path | None = None, model_path: Path | None = None, kind: str | None = None) -> dict:
+    """Scores of one model on the three sets: dev (smoke test), blind split (the gate's), and the
+    robustness suite per category. Default model: the registry's champion."""
+    from models.nlu import blind, gate, registry  # noqa: PLC0415
+    from models.nlu.evaluate import read_jsonl  # noqa: PLC0415
+    from models.nlu.train import load_or_train  # noqa: PLC0415
+
+    if model_path is not None:
+        model = registry.load_kind(kind or registry.KIND_CLASSIFIER, Path(model_path))
+    else:
+        model = load_or_train()
+    dev = dev or registry.default_dev_path()
+    out = {"model_version": getattr(model, "version", None), "model_kind": getattr(model, "kind", None),
+           "blind": gate.scores_on(model, blind.blind_rows()), "blind_size": len(blind.blind_rows()),
+           "robustness": gate.robustness_scores(model)}
+    if dev is not None and Path(dev).exists():
+        out["dev"] = gate.scores_on(model, read_jsonl(Path(dev), require=("text", "intent")))
+    return out
 
 
 if __name__ == "__main__":

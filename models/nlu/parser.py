@@ -90,6 +90,8 @@ class NLUParser:
             from models.nlu.registry import load_intent_model  # noqa: PLC0415
 
             model = load_intent_model()
+            if model is None:  # training one is the caller's call: models.nlu.train.load_or_train
+                log.warning("no trained NLU model: parsing with the rules alone")
         self.model = model
         self.model_version = getattr(model, "version", "rules")
         self.use_cache = use_cache

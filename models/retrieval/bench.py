@@ -15,7 +15,7 @@ the L2/L3 lookups that miss when Redis/PostgreSQL are there; ``search`` = the Qd
 (filtered and not); ``hit_l1``/``hit_l2``/``hit_l3`` = result-cache hits at each level.
 
 Embeddings of documents are kept in ``embedding_cache`` of a benchmark database
-(``naviyam_bench``, created and migrated on first use) so later runs only embed what changed.
+(``<pg_database>_bench``, created and migrated on first use) so later runs only embed what changed.
 """
 
 from __future__ import annotations
@@ -44,14 +44,15 @@ def _pct(values: list[float]) -> dict[str, float]:
             "mean": round(float(arr.mean()), 3), "n": int(arr.size)}
 
 
-def _bench_engine(name: str = "naviyam_bench"):
-    """A migrated benchmark database, or None when PostgreSQL is not reachable."""
+def _bench_engine(name: str | None = None):
+    """A migrated benchmark database (``<pg_database>_bench``), or None when PostgreSQL is not reachable."""
     try:
         from infra.db import get_engine
         from infra.schema import create_database, prepare, table_names
         from infra.settings import get_settings
 
         settings = get_settings()
+        name = name or f"{settings.pg_database}_bench"
         create_database(settings, name)
         engine = get_engine(settings.sqlalchemy_url(name))
         if "embedding_cache" not in table_names(engine):
@@ -62,25 +63,38 @@ def _bench_engine(name: str = "naviyam_bench"):
         return None
 
 
-def evaluate(retriever, queries, truth, roles, modes=("dense", "sparse", "hybrid"), k=10) -> dict[str, Any]:
-    from models.retrieval.evalset import grade, grade_all, truth_table
+def _dev_grader(queries, truth, roles):
+    from models.retrieval.evalset import grade, grade_all, set_dish_categories, truth_table
 
-    # the ideal gains per query, over the whole catalogue
+    set_dish_categories(truth)
     table = truth_table(truth, roles)
-    ideal: list[list[int]] = []
-    relevant_total: list[int] = []
-    for q in queries:
-        g = grade_all(q, table)
-        ideal.append(sorted(g.tolist(), reverse=True)[:k])
-        relevant_total.append(int((g == 2).sum()))
+    return (lambda q, menu_id: grade(q, truth[menu_id], roles.get(menu_id))), [grade_all(q, table) for q in queries]
+
+
+def _blind_grader(queries, truth, roles):
+    from models.retrieval.blindset import blind_grade, blind_grade_all, blind_table
+
+    table = blind_table(truth, roles)
+    return (lambda q, menu_id: blind_grade(q, truth[menu_id], roles.get(menu_id))), [
+        blind_grade_all(q, table) for q in queries]
+
+
+def evaluate(retriever, queries, truth, roles, modes=("dense", "sparse", "hybrid"), k=10, *,
+             query_set: str = "dev") -> dict[str, Any]:
+    """recall@k / MRR@k / nDCG@k of each mode on the dev (``evalset``) or blind (``blindset``) set."""
+    grade_one, all_grades = (_blind_grader if query_set == "blind" else _dev_grader)(queries, truth, roles)
+    ideal = [sorted(g.tolist(), reverse=True)[:k] for g in all_grades]
+    relevant_total = [int((g == 2).sum()) for g in all_grades]
     out: dict[str, Any] = {}
     vectors = {q.text: retriever.embed_query(q.text) for q in queries}
     for mode in modes:
-        recalls, rrs, ndcgs, per_kind = [], [], [], {}
+        recalls, rrs, ndcgs, per_kind, latency = [], [], [], {}, []
         for q, ideal_q, total in zip(queries, ideal, relevant_total):
+            t0 = time.perf_counter()
             hits = retriever.search(q.text, q.filters, limit=k, query_vector=vectors[q.text], mode=mode,
                                     use_cache=False)
-            grades = [grade(q, truth[h.id], roles.get(h.id)) for h in hits]
+            latency.append((time.perf_counter() - t0) * 1000)
+            grades = [grade_one(q, h.id) for h in hits]
             found = sum(1 for g in grades if g == 2)
             recall = found / min(k, total) if total else 0.0
             rr = next((1.0 / (i + 1) for i, g in enumerate(grades) if g == 2), 0.0)
@@ -96,6 +110,7 @@ def evaluate(retriever, queries, truth, roles, modes=("dense", "sparse", "hybrid
             "mrr@10": round(float(np.mean(rrs)), 4),
             "ndcg@10": round(float(np.mean(ndcgs)), 4),
             "mrr@10_by_kind": {kind: round(float(np.mean(v)), 4) for kind, v in sorted(per_kind.items())},
+            "search_ms": _pct(latency),
         }
     retriever.flush()
     out["queries"] = len(queries)
@@ -183,11 +198,12 @@ def measure_latency(make_retriever, queries, *, target="menus", repeats=1) -> di
 
 
 def run(scale: float, *, seed: int | None, collections: list[str], demo: bool, quality: bool, out_dir: Path,
-        use_db: bool, use_redis: bool, weights: list[tuple[float, float]] | None = None) -> dict[str, Any]:
+        use_db: bool, use_redis: bool, weights: list[tuple[float, float]] | None = None,
+        query_sets: tuple[str, ...] = ("dev", "blind"), latency: bool = True) -> dict[str, Any]:
     from infra.settings import get_settings
     from models.embedding import get_embedder
     from models.retrieval import sparse as sparse_mod
-    from models.retrieval.evalset import build_queries, set_dish_categories
+    from models.retrieval.evalset import build_queries
     from models.retrieval.index import build_index
     from models.retrieval.retriever import Retriever
     from models.retrieval.store import EdgeStore
@@ -237,18 +253,24 @@ def run(scale: float, *, seed: int | None, collections: list[str], demo: bool, q
         return Retriever(store=store, embedder=embedder, engine=engine, redis_factory=redis_factory)
 
     if truth is not None:
+        from models.retrieval.blindset import build_blind_queries
+
         queries = build_queries(truth)
-        set_dish_categories(truth)
         roles = {int(m["id"]): m.get("category") for m in menus}
         report["eval_queries"] = len(queries)
         if quality:
             t1 = time.perf_counter()
             retriever = make_retriever()
             report["quality"] = evaluate(retriever, queries, truth, roles)
+            # weights are chosen on the dev set only: the blind set is scored with the defaults
             for w in weights or []:
                 retriever.fusion_weights = w
                 report["quality"][f"hybrid_w{w[0]:g}_{w[1]:g}"] = evaluate(
                     retriever, queries, truth, roles, modes=("hybrid",))["hybrid"]
+            retriever.fusion_weights = make_retriever().fusion_weights
+            if "blind" in query_sets:
+                report["quality_blind"] = evaluate(retriever, build_blind_queries(), truth, roles,
+                                                   query_set="blind")
             report["quality_s"] = round(time.perf_counter() - t1, 1)
     else:
         from models.retrieval.evalset import EvalQuery, nlu_standin
@@ -267,7 +289,8 @@ def run(scale: float, *, seed: int | None, collections: list[str], demo: bool, q
     seen: set[str] = set()
     unique = [q for q in queries if not ((d := dense_query(normalize_query(q.text))) in seen or seen.add(d))]
     report["latency_queries"] = len(unique)
-    report["latency"] = measure_latency(make_retriever, unique)
+    if latency:
+        report["latency"] = measure_latency(make_retriever, unique)
     report["cache_levels"] = {"redis": bool(redis_factory), "postgres": engine is not None}
     report["embedder"] = embedder.name
     report["omp_threads"] = os.environ.get("OMP_NUM_THREADS", "default")
@@ -330,7 +353,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-quality", action="store_true")
     parser.add_argument("--no-db", action="store_true", help="no PostgreSQL (no L3, no embedding reuse)")
     parser.add_argument("--no-redis", action="store_true", help="no Redis (no L2)")
-    parser.add_argument("--weights", default="", help="extra RRF (dense,sparse) weights to evaluate, e.g. '1,0.5;2,1'")
+    parser.add_argument("--weights", default="",
+                        help="extra RRF (dense,sparse) weights to evaluate on the DEV set, e.g. '1,0.5;2,1'")
+    parser.add_argument("--sets", default="dev,blind", help="query sets to score: dev, blind or both")
+    parser.add_argument("--no-latency", action="store_true", help="quality only (skip the cache-level timings)")
     parser.add_argument("--out", type=Path, default=None, help="folder for the shard and report.json")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -346,7 +372,8 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     report = run(scale, seed=args.seed, collections=args.collections.split(","), demo=args.demo,
                  quality=not args.no_quality, out_dir=out, use_db=not args.no_db, use_redis=not args.no_redis,
-                 weights=[tuple(float(x) for x in w.split(",")) for w in args.weights.split(";") if w])
+                 weights=[tuple(float(x) for x in w.split(",")) for w in args.weights.split(";") if w],
+                 query_sets=tuple(args.sets.split(",")), latency=not args.no_latency)
     if not args.no_redis:
         try:
             from infra.redis_client import get_redis

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from models.retrieval.meaning import meaning_words, menu_meaning
 from models.retrieval.text import canonical_json, sha256_hex
 
 # embedding_cache.content_type values (a CHECK constraint in the schema)
@@ -244,12 +245,17 @@ def build_menu_doc(menu: Mapping[str, Any], shop: Mapping[str, Any]) -> Doc:
         price_band(price),
         tags_ko,
     ])
-    lexical = " ".join([name, name, description, category_words(category), tags_ko, _text(shop.get("shop_name"))])
+    # the sparse text also gets the plain words for what the dish is like (국물, 시원한, 튀김, 돼지고기...)
+    role = _text(menu.get("category"))
+    meaning = meaning_words(menu_meaning(name, description, role), role)
+    lexical = " ".join([name, name, description, category_words(category), tags_ko, meaning,
+                        _text(shop.get("shop_name"))])
     payload = _shop_common_payload(shop)
     payload.update({
         "menu_id": int(menu["id"]),
         "menu_name": name,
         "menu_category": _text(menu.get("category")),
+        "meal_kind": _text(menu.get("meal_kind")) or "unknown",  # dbt: marts/core/menus.sql, written back
         "dietary_tags": tags,
     })
     if price is not None:

@@ -79,6 +79,7 @@ class SearchFilters:
 
     * ``categories``: shop categories (the 13 of the spec), any of them.
     * ``menu_categories``: 메인메뉴/세트메뉴/사이드메뉴/음료/디저트 (menu searches only).
+    * ``meal_kinds``: meal/snack/side/drink/unknown, the dbt-derived ``menus.meal_kind`` (menu searches only).
     * ``food_card_only``: only shops whose ``is_food_card_shop`` is in ``food_card_values``
       (default Y and P: a partial shop accepts the card for some menus).
     * ``open_now``: open at ``at`` (default: now in the service's time zone), from the shop's hours,
@@ -95,6 +96,7 @@ class SearchFilters:
 
     categories: list[str] | None = None
     menu_categories: list[str] | None = None
+    meal_kinds: list[str] | None = None
     food_card_only: bool = False
     food_card_values: tuple[str, ...] = ("Y", "P")
     open_now: bool = False
@@ -137,6 +139,8 @@ class SearchFilters:
             key["categories"] = sorted(set(self.categories))
         if self.menu_categories:
             key["menu_categories"] = sorted(set(self.menu_categories))
+        if self.meal_kinds:
+            key["meal_kinds"] = sorted(set(self.meal_kinds))
         if self.food_card_only:
             key["food_card"] = sorted(set(self.food_card_values))
         if self.open_now:
@@ -164,6 +168,8 @@ class SearchFilters:
             must.append(MatchAny("category", tuple(sorted(set(self.categories)))))
         if self.menu_categories and target == "menus":
             must.append(MatchAny("menu_category", tuple(sorted(set(self.menu_categories)))))
+        if self.meal_kinds and target == "menus":
+            must.append(MatchAny("meal_kind", tuple(sorted(set(self.meal_kinds)))))
         if self.food_card_only:
             must.append(MatchAny("is_food_card_shop", tuple(sorted(set(self.food_card_values)))))
         if self.statuses:
@@ -214,7 +220,7 @@ def open_at_condition(minute: int) -> Bool:
 # payload indexes each collection gets: field → schema kind
 PAYLOAD_INDEXES: dict[str, dict[str, str]] = {
     "menus": {
-        "category": "keyword", "menu_category": "keyword", "is_food_card_shop": "keyword",
+        "category": "keyword", "menu_category": "keyword", "meal_kind": "keyword", "is_food_card_shop": "keyword",
         "current_status": "keyword", "dietary_tags": "keyword", "price": "integer",
         "good_influence": "integer", "shop_id": "integer", "hours_known": "integer", "overnight": "integer",
         "open_min": "integer", "close_min": "integer", "break_start_min": "integer",

@@ -6,7 +6,7 @@ new vectors are stored there. Points whose content, sparse vector or payload did
 not written again (each point carries ``content_hash``/``sparse_hash``/``payload_hash``); points of
 deleted rows are removed. The spec's embedding columns (``shops.description_embedding``,
 ``shops.menu_summary_embedding``, ``menus.description_embedding``) are written for changed rows and
-rows where they are NULL.
+rows where they are NULL (the menu summary is the mean of the shop's menu vectors, not a text of its own).
 
 Call ``build_index(engine)`` from the Dagster asset (or ``python -m models.retrieval.index``).
 """
@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, text
 
+from infra.progress import Progress
 from models.embedding import TextEmbedder, get_embedder
 from models.retrieval import sparse as sparse_mod
 from models.retrieval.cache import UPSERT_EMBEDDING_SQL, _json_list, embedding_row, vector_json
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 
 SHOP_COLUMNS = ("id, shop_name, category, address_name, is_good_influence_shop, is_food_card_shop, open_hour, "
                 "close_hour, break_start_hour, break_end_hour, owner_message, latitude, longitude, current_status")
-MENU_COLUMNS = "id, shop_id, menu_name, price, description, category, dietary_tags"
+MENU_COLUMNS = "id, shop_id, menu_name, price, description, category, dietary_tags, meal_kind"
 AVGDL_TOLERANCE = 0.15
 
 
@@ -51,7 +52,7 @@ class CollectionSummary:
 class IndexSummary:
     shops: CollectionSummary = field(default_factory=CollectionSummary)
     menus: CollectionSummary = field(default_factory=CollectionSummary)
-    texts: int = 0  # distinct document texts (incl. shop menu summaries)
+    texts: int = 0  # distinct document texts
     embedded: int = 0  # texts embedded in this run
     reused: int = 0  # texts whose vector came from embedding_cache
     pg_rows_updated: int = 0  # rows whose embedding columns were written
@@ -59,6 +60,9 @@ class IndexSummary:
     embedder: str = ""
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    # where the time went: documents (load + build), embed (cache lookups + embedding), shops/menus
+    # (Kiwi terms, sparse vectors, store writes), publish, columns (PostgreSQL embedding columns)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,11 +81,15 @@ def _chunks(items: Sequence, n: int) -> Iterable[Sequence]:
 
 
 def resolve_embeddings(
-    engine: Engine | None, embedder: TextEmbedder, texts: dict[str, tuple[str, str]], *, batch_size: int = 32,
+    engine: Engine | None, embedder: TextEmbedder, texts: dict[str, tuple[str, str]], *, batch_size: int = 256,
     summary: IndexSummary | None = None,
 ) -> dict[str, np.ndarray]:
     """content_hash → vector for ``texts`` (hash → (content_type, text)), embedding only what
-    ``embedding_cache`` lacks and storing what was embedded."""
+    ``embedding_cache`` lacks and storing what was embedded.
+
+    Missing texts are embedded shortest first, ``batch_size`` per call (each call's vectors are
+    stored at once, so an interrupted build keeps them): neighbours in length share a batch, so the
+    runtime pads little, and the progress line's rate is per document."""
     vectors: dict[str, np.ndarray] = {}
     hashes = list(texts)
     if engine is not None:
@@ -98,22 +106,25 @@ def resolve_embeddings(
                 for part in _chunks(list(vectors), 5000):
                     conn.execute(text("UPDATE embedding_cache SET last_accessed = now() WHERE content_hash = ANY(:hs)"),
                                  {"hs": list(part)})
-    missing = [h for h in hashes if h not in vectors]
+    missing = sorted((h for h in hashes if h not in vectors), key=lambda h: len(texts[h][1]))
     if summary is not None:
         summary.reused += len(vectors)
         summary.embedded += len(missing)
     t0 = time.perf_counter()
-    for part in _chunks(missing, batch_size):
-        start = time.perf_counter()
-        matrix = embedder.embed_passages([texts[h][1] for h in part])
-        per_doc_ms = (time.perf_counter() - start) * 1000 / max(1, len(part))
-        rows = []
-        for h, vec in zip(part, matrix):
-            vectors[h] = vec
-            rows.append(embedding_row(h, texts[h][0], texts[h][1], vec, embedder.name, per_doc_ms))
-        if engine is not None:
-            with engine.begin() as conn:
-                conn.execute(text(UPSERT_EMBEDDING_SQL), rows)
+    with Progress("embed documents", total=len(missing), unit="docs",
+                  mode="off" if not missing else None) as bar:
+        for part in _chunks(missing, batch_size):
+            start = time.perf_counter()
+            matrix = embedder.embed_passages([texts[h][1] for h in part])
+            per_doc_ms = (time.perf_counter() - start) * 1000 / max(1, len(part))
+            rows = []
+            for h, vec in zip(part, matrix):
+                vectors[h] = vec
+                rows.append(embedding_row(h, texts[h][0], texts[h][1], vec, embedder.name, per_doc_ms))
+            if engine is not None:
+                with engine.begin() as conn:
+                    conn.execute(text(UPSERT_EMBEDDING_SQL), rows)
+            bar.update(len(part))
     if summary is not None:
         summary.embed_seconds += time.perf_counter() - t0
     return vectors
@@ -176,7 +187,7 @@ def build_index(
     store: VectorStore | None = None,
     embedder: TextEmbedder | None = None,
     full: bool = False,
-    batch_size: int = 32,
+    batch_size: int = 256,
     write_embedding_columns: bool = True,
     shops: list[dict] | None = None,
     menus: list[dict] | None = None,
@@ -190,35 +201,43 @@ def build_index(
     own_store = store is None
     store = store or make_store()
     summary = IndexSummary(embedder=embedder.name)
+    stage = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal stage
+        now = time.perf_counter()
+        summary.stage_seconds[name] = round(now - stage, 2)
+        stage = now
+
     if shops is None or menus is None:
         shops, menus = load_rows(engine)
     shop_docs, menu_docs = build_documents(shops, menus)
+    lap("documents")
 
     texts: dict[str, tuple[str, str]] = {}
     shop_hash: dict[int, str] = {}
-    summary_hash: dict[int, str] = {}
     menu_hash: dict[int, str] = {}
     for d in shop_docs:
         shop_hash[d.id] = content_hash(embedder.name, d.content_type, d.text)
         texts[shop_hash[d.id]] = (d.content_type, d.text)
-        ms = d.extra_texts.get("menu_summary") or ""
-        if ms and write_embedding_columns and engine is not None:  # only stored in the table column
-            summary_hash[d.id] = content_hash(embedder.name, d.content_type, ms)
-            texts[summary_hash[d.id]] = (d.content_type, ms)
     for d in menu_docs:
         menu_hash[d.id] = content_hash(embedder.name, d.content_type, d.text)
         texts[menu_hash[d.id]] = (d.content_type, d.text)
     summary.texts = len(texts)
     vectors = resolve_embeddings(engine, embedder, texts, batch_size=batch_size, summary=summary)
+    lap("embed")
 
     staged = [False]
     try:
         changed_shops = _sync_collection(store, "shops", shop_docs, vectors, shop_hash, embedder.dim, full,
                                          summary.shops, staged)
+        lap("shops")
         changed_menus = _sync_collection(store, "menus", menu_docs, vectors, menu_hash, embedder.dim, full,
                                          summary.menus, staged)
+        lap("menus")
         if staged[0]:
             store.commit_build()
+        lap("publish")
     except BaseException:
         if staged[0]:
             store.abort_build()
@@ -226,8 +245,8 @@ def build_index(
 
     if write_embedding_columns and engine is not None:
         summary.pg_rows_updated = _write_embedding_columns(
-            engine, shop_docs, menu_docs, vectors, shop_hash, summary_hash, menu_hash,
-            changed_shops, changed_menus, full)
+            engine, shop_docs, menu_docs, vectors, shop_hash, menu_hash, changed_shops, changed_menus, full)
+        lap("columns")
     summary.generation = store.generation
     summary.seconds = time.perf_counter() - started
     if own_store:
@@ -236,18 +255,36 @@ def build_index(
     return summary
 
 
-def _write_embedding_columns(engine, shop_docs, menu_docs, vectors, shop_hash, summary_hash, menu_hash,
+def menu_summary_vectors(menu_docs: Sequence[Doc], vectors: dict[str, np.ndarray],
+                         menu_hash: dict[int, str]) -> dict[int, np.ndarray]:
+    """``shops.menu_summary_embedding``: the normalised mean of the shop's menu vectors.
+
+    It summarises what the shop sells in the same space as its menus, and costs no embedding: the
+    menu list used to be embedded as a text of its own, a third of a first build's documents for a
+    column no search reads."""
+    sums: dict[int, np.ndarray] = {}
+    for d in menu_docs:
+        shop_id = int(d.payload["shop_id"])
+        vec = vectors[menu_hash[d.id]]
+        sums[shop_id] = sums[shop_id] + vec if shop_id in sums else vec.astype(np.float32, copy=True)
+    return {sid: v / (np.linalg.norm(v) or 1.0) for sid, v in sums.items()}
+
+
+def _write_embedding_columns(engine, shop_docs, menu_docs, vectors, shop_hash, menu_hash,
                              changed_shops, changed_menus, full) -> int:
     with engine.connect() as conn:
         null_shops = {r[0] for r in conn.execute(text(
             "SELECT id FROM shops WHERE description_embedding IS NULL OR menu_summary_embedding IS NULL"))}
         null_menus = {r[0] for r in conn.execute(text("SELECT id FROM menus WHERE description_embedding IS NULL"))}
+    summaries = menu_summary_vectors(menu_docs, vectors, menu_hash)
+    # a changed menu changes its shop's summary even when the shop's own text is the same
+    summary_changed = {int(d.payload["shop_id"]) for d in menu_docs if d.id in changed_menus}
     shop_rows = []
     for d in shop_docs:
-        if full or d.id in changed_shops or d.id in null_shops:
-            ms = summary_hash.get(d.id)
+        if full or d.id in changed_shops or d.id in summary_changed or d.id in null_shops:
+            ms = summaries.get(d.id)
             shop_rows.append({"id": d.id, "d": vector_json(vectors[shop_hash[d.id]]),
-                              "m": vector_json(vectors[ms]) if ms else None})
+                              "m": vector_json(ms) if ms is not None else None})
     menu_rows = [{"id": d.id, "d": vector_json(vectors[menu_hash[d.id]])} for d in menu_docs
                  if full or d.id in changed_menus or d.id in null_menus]
     with engine.begin() as conn:

@@ -23,11 +23,13 @@ import numpy as np
 from sqlalchemy import Engine
 
 from models.embedding import TextEmbedder, get_embedder
+from models.retrieval import results as results_mod
 from models.retrieval import sparse as sparse_mod
 from models.retrieval.cache import DbLevel, QueryEmbeddingCache, RedisLevel, ResultCache
 from models.retrieval.documents import MENU_CONTENT, QUERY_CONTENT, SHOP_CONTENT, content_hash
 from models.retrieval.filters import SearchFilters
-from models.retrieval.store import Mode, VectorStore, make_store
+from models.retrieval.spelling import Speller, vocabulary_of
+from models.retrieval.store import RRF_K, Mode, VectorStore, make_store
 from models.retrieval.text import EmptyQueryError, canonical_json, normalize_query, sha256_hex
 
 log = logging.getLogger(__name__)
@@ -76,9 +78,22 @@ class SearchTrace:
     normalized_query: str = ""
     dense_text: str = ""  # what the dense vector embeds (sparse.dense_query)
     truncated: bool = False
+    corrections: dict[str, str] = field(default_factory=dict)  # misspelled word → indexed word
 
 
 _PAYLOAD_DROP = {"content_hash", "payload_hash", "sparse_hash", "avgdl"}
+
+
+def _known_words() -> set[str]:
+    """Everyday words the speller must never "correct" towards a menu name (음식, 근처, 국물...)."""
+    from models.retrieval.documents import CATEGORY_WORDS, DIETARY_KO
+    from models.retrieval.meaning import MEANING_WORDS, ROLE_WORDS
+
+    words = set(sparse_mod.STOP_NOUNS) | set(sparse_mod.SYNONYMS)
+    words.update(w for v in sparse_mod.SYNONYMS.values() for w in v)
+    for text in [*CATEGORY_WORDS.values(), *DIETARY_KO.values(), *ROLE_WORDS.values(), *MEANING_WORDS.values()]:
+        words.update(text.split())
+    return {w for w in words if len(w) >= 2}
 
 
 class Retriever:
@@ -116,6 +131,8 @@ class Retriever:
         self.use_result_cache = use_result_cache
         self.fusion_weights = tuple(float(w) for w in fusion_weights)  # RRF (dense, sparse)
         self._local = threading.local()
+        self._speller: tuple[str, Speller] | None = None  # (index generation, speller)
+        self._speller_lock = threading.Lock()
         sparse_mod.warm_up()
 
     # --- public API -----------------------------------------------------------------------------
@@ -127,7 +144,21 @@ class Retriever:
 
     def query_vector(self, query_text: str) -> tuple[np.ndarray, str]:
         """(``embed_query``'s vector, the cache level that served it: l1/l2/l3/miss)."""
-        return self._query_vector(sparse_mod.dense_query(normalize_query(query_text)))
+        fixed, _ = self.speller().rewrite(normalize_query(query_text))
+        return self._query_vector(sparse_mod.dense_query(fixed))
+
+    def speller(self) -> Speller:
+        """The typo corrector over the words of the published index (rebuilt when it changes)."""
+        generation = self.store.generation
+        current = self._speller
+        if current is not None and current[0] == generation:
+            return current[1]
+        with self._speller_lock:
+            if self._speller is None or self._speller[0] != generation:
+                words = vocabulary_of(n for n in self.store.payload_values("menus", "menu_name") if n)
+                words.update({w: 1 for w in _known_words()})
+                self._speller = (generation, Speller(words))
+            return self._speller[1]
 
     def search(
         self,
@@ -150,7 +181,8 @@ class Retriever:
         trace = SearchTrace()
         original = query_text if query_text is not None else ""
         normalized = normalize_query(query_text)
-        dense_text = sparse_mod.dense_query(normalized) if mode != "sparse" else normalized
+        fixed, trace.corrections = self.speller().rewrite(normalized) if normalized else (normalized, {})
+        dense_text = sparse_mod.dense_query(fixed) if mode != "sparse" else fixed
         trace.normalized_query, trace.dense_text = normalized, dense_text
         trace.truncated = len(" ".join(str(original).split())) > len(normalized)
         if target not in ("menus", "shops"):
@@ -192,11 +224,15 @@ class Retriever:
         trace.embed_ms = (time.perf_counter() - t0) * 1000
 
         t1 = time.perf_counter()
-        sparse = sparse_mod.encode_query(normalized) if mode != "dense" else None
+        sparse = sparse_mod.encode_query(fixed) if mode != "dense" else None
         condition = flt.to_condition(target, self.tz)
         weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
-        raw = self.store.search(target, dense=dense, sparse=sparse, condition=condition, limit=limit, mode=mode,
+        # menus: a larger pool, then drinks/sides only when asked and several dishes before several shops
+        fetch = results_mod.pool_size(limit, MAX_LIMIT) if target == "menus" else limit
+        raw = self.store.search(target, dense=dense, sparse=sparse, condition=condition, limit=fetch, mode=mode,
                                 weights=weights)
+        if target == "menus":
+            raw = results_mod.arrange(raw, fixed, limit, fused=mode == "hybrid", rrf_k=RRF_K)
         kind = "menu" if target == "menus" else "shop"
         hits = [Hit(kind, h.id, int(h.payload.get("shop_id", h.id)), h.score,
                     {k: v for k, v in h.payload.items() if k not in _PAYLOAD_DROP}) for h in raw]

@@ -21,7 +21,7 @@ SHOP_SHEET_COLS = ("id", "shop_name", "category", "address_name", "is_good_influ
 class SampleCatalog:
     shops: list[dict]
     menus: list[dict]
-    truth: dict[int, dict]  # menu id → {dish_type, shop_category, spicy, price}
+    truth: dict[int, dict]  # menu id → {dish_type, shop_category, spicy, price, attributes}
     source: str
     seed: int
     scale: float
@@ -87,7 +87,7 @@ def generate_catalog(seed: int, scale: float) -> SampleCatalog:
             menu_rows.append({"id": menu_id, "shop_id": s.key, "menu_name": m.name, "price": m.price,
                               "description": m.description, "category": m.role, "dietary_tags": None})
             truth[menu_id] = {"dish_type": m.dish_type, "shop_category": s.category, "spicy": int(m.spicy),
-                              "price": m.price}
+                              "price": m.price, "attributes": list(m.attributes)}
     return SampleCatalog(shop_rows, menu_rows, truth, "generator", seed, scale)
 
 

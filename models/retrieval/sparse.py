@@ -31,7 +31,7 @@ _NOUN_TAGS = {"NNG", "NNP", "SL", "SH", "XR"}
 _STEM_TAGS = {"VA", "VV", "VA-I", "VV-I", "VA-R", "VV-R"}
 # conversational nouns and stems that say nothing about the food (a menu called "점심 정식" must not
 # win every "점심으로 ..." query)
-_STOP_NOUNS = {
+STOP_NOUNS = {
     "것", "거", "곳", "집", "데", "뭐", "이하", "이상", "이내", "정도", "가격", "원", "천", "만", "메뉴",
     "음식", "요리", "추천", "식당", "가게", "요", "좀", "때", "쪽", "근처", "주변", "지금", "오늘", "내일",
     "하나", "점심", "저녁", "아침", "끼", "끼니", "친구", "친구들", "엄마", "아빠", "가족", "동생", "학교",
@@ -40,21 +40,26 @@ _STOP_NOUNS = {
 }
 _STOP_STEMS = {"먹", "싶", "있", "없", "하", "되", "주", "가", "오", "알", "보", "좋", "같", "어떻", "그렇",
                "이렇", "시키", "사", "드시", "드리", "추천하", "찾", "파", "알리", "땡기", "당기", "맛있",
-               "배고프", "고프", "갈", "모르", "빼", "말", "어떡하", "만들", "주문하", "원하", "괜찮"}
+               "배고프", "고프", "갈", "모르", "빼", "말", "어떡하", "만들", "주문하", "원하", "괜찮",
+               "들어가", "싫"}
 
-# well-known alternative names (query side): the catalogue's usual word is searched as well
+# well-known alternative names (query side): the catalogue's usual word is searched as well. Only
+# real other names live here (오뎅 = 어묵, 스시 = 초밥); misspellings are the speller's job
+# (``spelling``: jamo edit distance against the index's own words), never a list.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "오뎅": ("어묵",), "스시": ("초밥",), "통닭": ("치킨",), "달걀": ("계란",), "달걀말이": ("계란말이",),
     "돈카츠": ("돈까스",), "돈가츠": ("돈까스",), "카츠": ("돈까스",), "스파게티": ("파스타",),
-    "햄버거": ("버거",), "아메리카노": ("커피",), "탕슉": ("탕수육",), "감튀": ("감자튀김",),
-    "케잌": ("케이크",), "케익": ("케이크",), "라믄": ("라면",), "짜장": ("짜장면",), "자장": ("짜장면",),
-    "짬봉": ("짬뽕",), "부침개": ("전",), "중국집": ("중식",), "중국": ("중식",), "일본": ("일식",),
-    "고깃집": ("고기", "구이"), "빵집": ("빵", "베이커리"), "분식집": ("분식",), "치킨집": ("치킨",),
-    "피자집": ("피자",), "동남아": ("아시안",), "베트남": ("쌀국수", "아시안"), "태국": ("아시안",),
-    "쏘야": ("소시지",), "떡꼬치": ("떡볶이",), "밀크티": ("버블티",), "커리": ("카레",), "카레": ("커리",),
-    "삼겹": ("삼겹살",), "제육": ("제육볶음",), "냉모밀": ("모밀",), "소바": ("모밀",), "라볶이": ("떡볶이",),
-    "버블티": ("밀크티",), "디저트": ("카페",), "빙수": ("팥빙수",), "쉐이크": ("셰이크",),
+    "햄버거": ("버거",), "아메리카노": ("커피",), "짜장": ("짜장면",), "부침개": ("전",), "중국집": ("중식",),
+    "중국": ("중식",), "일본": ("일식",), "고깃집": ("고기", "구이"), "빵집": ("빵", "베이커리"),
+    "분식집": ("분식",), "치킨집": ("치킨",), "피자집": ("피자",), "동남아": ("아시안",),
+    "베트남": ("쌀국수", "아시안"), "태국": ("아시안",), "쏘야": ("소시지",), "떡꼬치": ("떡볶이",),
+    "밀크티": ("버블티",), "커리": ("카레",), "카레": ("커리",), "제육": ("제육볶음",), "냉모밀": ("모밀",),
+    "소바": ("모밀",), "라볶이": ("떡볶이",), "버블티": ("밀크티",), "디저트": ("카페",), "빙수": ("팥빙수",),
+    "쉐이크": ("셰이크",),
 }
+
+# "면 말고 밥", "고기 빼고", "빵은 싫고": the word before an exclusion is not searched for
+_EXCLUDED = re.compile(r"([가-힣]+?)(?:은|는|이|가|을|를|도)?\s?(?:말고|빼고|싫|없는|없이|안\s?들어간|제외)")
 
 # "안 매운", "맵지 않은", "매운 거 빼고": the heat words must not be searched for
 _SPICY_STEMS = {"맵", "매콤하", "얼큰하", "칼칼하", "화끈하"}
@@ -118,7 +123,7 @@ def _content_terms(tokens) -> tuple[list[str], list[tuple[int, int]]]:
         if tag in _NOUN_TAGS:
             form = form.lower()
             spans.append((token.start, token.start + token.len))
-            if form in _STOP_NOUNS or (len(form) < 2 and tag == "SL"):
+            if form in STOP_NOUNS or (len(form) < 2 and tag == "SL"):
                 continue
             out.append("N:" + form)
             out.append("P:" + loose_key(form))
@@ -185,11 +190,21 @@ def encode_document(text: str | list[str], avgdl: float) -> SparseVec:
     return _vector(weights)
 
 
+def excluded_words(text: str) -> set[str]:
+    """Nouns the query excludes: "면 말고 밥" → {면}, "고기 안 들어간 거" → {고기}."""
+    return {m.group(1) for m in _EXCLUDED.finditer(text)}
+
+
 def _wanted_terms(text: str) -> list[str]:
-    """``terms`` minus heat words the query negates ("안 매운", "매운 거 빼고")."""
+    """``terms`` minus heat words the query negates ("안 매운", "매운 거 빼고") and nouns it excludes."""
     out = terms(text)
     if _NOT_SPICY.search(text):
         out = [t for t in out if not (t.startswith("V:") and t[2:] in _SPICY_STEMS)]
+    excluded = excluded_words(text)
+    if excluded:
+        keys = {loose_key(w) for w in excluded}
+        out = [t for t in out if not ((t.startswith("N:") and t[2:] in excluded)
+                                      or (t.startswith("P:") and t[2:] in keys))]
     return out
 
 

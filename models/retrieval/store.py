@@ -90,6 +90,10 @@ class VectorStore(ABC):
     def count(self, name: str) -> int: ...
 
     @abstractmethod
+    def payload_values(self, name: str, key: str) -> list[Any]:
+        """The ``key`` payload value of every point (e.g. all menu names, for the speller)."""
+
+    @abstractmethod
     def search(
         self,
         name: str,
@@ -133,6 +137,88 @@ def _prefetch_limit(limit: int, prefetch_limit: int | None) -> int:
 
 def _mmr_candidates(prefetch: int) -> int:
     return max(MMR_CANDIDATES, prefetch * 4)
+
+
+class FilterDialect(ABC):
+    """How one Qdrant API spells the five filter pieces; ``translate`` does the rest once for both."""
+
+    @abstractmethod
+    def match(self, key: str, value: str | int): ...
+
+    @abstractmethod
+    def match_any(self, key: str, values: list[str | int]): ...
+
+    @abstractmethod
+    def range(self, key: str, c: Range): ...
+
+    @abstractmethod
+    def geo_radius(self, key: str, c: GeoRadius): ...
+
+    @abstractmethod
+    def filter(self, must: list | None, should: list | None, must_not: list | None): ...
+
+    def condition(self, c: Condition):
+        if isinstance(c, Match):
+            return self.match(c.key, c.value)
+        if isinstance(c, MatchAny):
+            return self.match_any(c.key, list(c.values))
+        if isinstance(c, Range):
+            return self.range(c.key, c)
+        if isinstance(c, GeoRadius):
+            return self.geo_radius(c.key, c)
+        if isinstance(c, Bool):
+            return self.translate(c)
+        raise TypeError(f"unknown condition {c!r}")
+
+    def translate(self, b: Bool | None):
+        """The backend's filter object for ``b`` (None when there is nothing to filter)."""
+        if b is None or b.is_empty():
+            return None
+        return self.filter([self.condition(c) for c in b.must] or None,
+                           [self.condition(c) for c in b.should] or None,
+                           [self.condition(c) for c in b.must_not] or None)
+
+
+class _EdgeDialect(FilterDialect):
+    def __init__(self, qe):
+        self.qe = qe
+
+    def match(self, key, value):
+        return self.qe.FieldCondition(key, match=self.qe.MatchValue(value))
+
+    def match_any(self, key, values):
+        return self.qe.FieldCondition(key, match=self.qe.MatchAny(values))
+
+    def range(self, key, c):
+        return self.qe.FieldCondition(key, range=self.qe.RangeFloat(gte=c.gte, gt=c.gt, lte=c.lte, lt=c.lt))
+
+    def geo_radius(self, key, c):
+        return self.qe.FieldCondition(key, geo_radius=self.qe.GeoRadius(self.qe.GeoPoint(lon=c.lon, lat=c.lat),
+                                                                         c.radius_m))
+
+    def filter(self, must, should, must_not):
+        return self.qe.Filter(must=must, should=should, must_not=must_not)
+
+
+class _ServerDialect(FilterDialect):
+    def __init__(self, models):
+        self.m = models
+
+    def match(self, key, value):
+        return self.m.FieldCondition(key=key, match=self.m.MatchValue(value=value))
+
+    def match_any(self, key, values):
+        return self.m.FieldCondition(key=key, match=self.m.MatchAny(any=values))
+
+    def range(self, key, c):
+        return self.m.FieldCondition(key=key, range=self.m.Range(gte=c.gte, gt=c.gt, lte=c.lte, lt=c.lt))
+
+    def geo_radius(self, key, c):
+        return self.m.FieldCondition(key=key, geo_radius=self.m.GeoRadius(
+            center=self.m.GeoPoint(lat=c.lat, lon=c.lon), radius=c.radius_m))
+
+    def filter(self, must, should, must_not):
+        return self.m.Filter(must=must, should=should, must_not=must_not)
 
 
 # ==================================================================================================
@@ -290,6 +376,12 @@ class EdgeStore(VectorStore):
             return {}
         return {int(r.id): dict(r.payload or {}) for r in self._scroll_all(shard, FINGERPRINT_FIELDS)}
 
+    def payload_values(self, name: str, key: str) -> list[Any]:
+        shard = self._reader(name)
+        if shard is None:
+            return []
+        return [(r.payload or {}).get(key) for r in self._scroll_all(shard, [key])]
+
     def count(self, name: str) -> int:
         with self._lock:
             shard = self._writers[name][1] if name in self._writers else self._reader(name)
@@ -333,36 +425,13 @@ class EdgeStore(VectorStore):
                 shutil.rmtree(old, ignore_errors=True)
 
     # --- search ---------------------------------------------------------------------------------
-    def _cond(self, c: Condition):
-        qe = self._qe
-        if isinstance(c, Match):
-            return qe.FieldCondition(c.key, match=qe.MatchValue(c.value))
-        if isinstance(c, MatchAny):
-            return qe.FieldCondition(c.key, match=qe.MatchAny(list(c.values)))
-        if isinstance(c, Range):
-            return qe.FieldCondition(c.key, range=qe.RangeFloat(gte=c.gte, gt=c.gt, lte=c.lte, lt=c.lt))
-        if isinstance(c, GeoRadius):
-            return qe.FieldCondition(c.key, geo_radius=qe.GeoRadius(qe.GeoPoint(lon=c.lon, lat=c.lat), c.radius_m))
-        if isinstance(c, Bool):
-            return self._filter(c)
-        raise TypeError(f"unknown condition {c!r}")
-
-    def _filter(self, b: Bool | None):
-        if b is None or b.is_empty():
-            return None
-        return self._qe.Filter(
-            must=[self._cond(c) for c in b.must] or None,
-            should=[self._cond(c) for c in b.should] or None,
-            must_not=[self._cond(c) for c in b.must_not] or None,
-        )
-
     def search(self, name, *, dense, sparse, condition, limit, mode="hybrid", prefetch_limit=None,
                with_payload=True, weights=None) -> list[StoreHit]:
         qe = self._qe
         shard = self._reader(name)
         if shard is None:
             return []
-        flt = self._filter(condition)
+        flt = _EdgeDialect(qe).translate(condition)
         has_sparse = sparse is not None and not sparse.is_empty()
         dense_q = qe.Query.Nearest(_floats(dense), using=DENSE) if dense is not None else None
         sparse_q = (qe.Query.Nearest(qe.SparseVector(list(sparse.indices), list(sparse.values)), using=SPARSE)
@@ -478,41 +547,29 @@ class ServerStore(VectorStore):
                 break
         return out
 
+    def payload_values(self, name: str, key: str) -> list[Any]:
+        coll = self._name(name)
+        if not self.client.collection_exists(coll):
+            return []
+        out, offset = [], None
+        while True:
+            records, offset = self.client.scroll(coll, limit=1000, offset=offset, with_payload=[key],
+                                                 with_vectors=False)
+            out.extend((r.payload or {}).get(key) for r in records)
+            if offset is None:
+                return out
+
     def count(self, name: str) -> int:
         coll = self._name(name)
         if not self.client.collection_exists(coll):
             return 0
         return int(self.client.count(coll, exact=True).count)
 
-    def _cond(self, c: Condition):
-        m = self._m
-        if isinstance(c, Match):
-            return m.FieldCondition(key=c.key, match=m.MatchValue(value=c.value))
-        if isinstance(c, MatchAny):
-            return m.FieldCondition(key=c.key, match=m.MatchAny(any=list(c.values)))
-        if isinstance(c, Range):
-            return m.FieldCondition(key=c.key, range=m.Range(gte=c.gte, gt=c.gt, lte=c.lte, lt=c.lt))
-        if isinstance(c, GeoRadius):
-            return m.FieldCondition(key=c.key, geo_radius=m.GeoRadius(
-                center=m.GeoPoint(lat=c.lat, lon=c.lon), radius=c.radius_m))
-        if isinstance(c, Bool):
-            return self._filter(c)
-        raise TypeError(f"unknown condition {c!r}")
-
-    def _filter(self, b: Bool | None):
-        if b is None or b.is_empty():
-            return None
-        return self._m.Filter(
-            must=[self._cond(c) for c in b.must] or None,
-            should=[self._cond(c) for c in b.should] or None,
-            must_not=[self._cond(c) for c in b.must_not] or None,
-        )
-
     def search(self, name, *, dense, sparse, condition, limit, mode="hybrid", prefetch_limit=None,
                with_payload=True, weights=None) -> list[StoreHit]:
         m = self._m
         coll = self._name(name)
-        flt = self._filter(condition)
+        flt = _ServerDialect(m).translate(condition)
         has_sparse = sparse is not None and not sparse.is_empty()
         sparse_v = m.SparseVector(indices=list(sparse.indices), values=list(sparse.values)) if has_sparse else None
         dense_v = _floats(dense) if dense is not None else None

@@ -29,7 +29,7 @@ WRITE_BACKS: tuple[WriteBack, ...] = (
         "total_orders_served", "avg_order_value")),
     WriteBack("menus", "menus", "id", "menu_id", (
         "recommendation_frequency", "user_preference_score", "seasonal_popularity",
-        "estimated_calories", "healthiness_score", "dietary_tags")),
+        "estimated_calories", "healthiness_score", "dietary_tags", "meal_kind")),
     WriteBack("users", "users", "id", "user_id", (
         "age_group", "region_code", "interaction_patterns", "preference_evolution",
         "context_preferences", "session_frequency", "avg_session_duration", "churn_probability",

@@ -2,7 +2,10 @@
 
 One session-wide service: a fresh database migrated and seeded (``seed.py``), the retrieval index
 built into a private data folder, then ``bentoml serve serving.service:Naviyam`` started on a free
-loopback port in its own process group, and stopped (and the database dropped) at the end.
+loopback port in its own process group, and stopped (and the database dropped) at the end. The
+service reaches PostgreSQL and Redis through TCP proxies the tests control (``tcp_proxy.py``), so a
+test can cut or freeze either (``service.pg_proxy``, ``service.redis_proxy``; None where PostgreSQL
+is on a Unix socket).
 """
 
 from __future__ import annotations
@@ -30,6 +33,9 @@ class Service:
     dbname: str
     log_path: Path
     data_dir: Path
+    proc: object = None
+    pg_proxy: object = None
+    redis_proxy: object = None
 
     def headers(self) -> dict:
         return {"X-API-Key": self.api_key}
@@ -67,12 +73,20 @@ def _register_tiny_rankers(settings) -> list:
     return reports
 
 
+@dataclass
+class Prepared:
+    """A migrated, seeded database, the retrieval index and registered rankers: what a service host needs."""
+    dbname: str
+    engine: object
+    data_dir: Path
+    env: dict  # the service's environment (settings as NAVIYAM_* variables)
+
+
 @pytest.fixture(scope="session")
-def service(settings, tmp_path_factory) -> Service:
+def e2e_env(settings, tmp_path_factory) -> Prepared:
     from infra.db import get_engine
     from infra.schema import create_database, drop_database, prepare
     from models.retrieval.store import EdgeStore
-    from serving.cli import start_service, stop_service, wait_ready
 
     import e2e_seed as seed
 
@@ -88,14 +102,37 @@ def service(settings, tmp_path_factory) -> Service:
     build_index(engine, store=store, full=True)
     store.close()
 
-    rankers = _register_tiny_rankers(settings)
-
-    port = _free_port()
-    log_path = data_dir / "service.log"
+    _register_tiny_rankers(settings)
     env = {"NAVIYAM_DATA_DIR": str(data_dir), "NAVIYAM_PG_DATABASE": dbname, "NAVIYAM_API_KEY": API_KEY,
            "NAVIYAM_PG_HOST": settings.pg_host, "NAVIYAM_PG_PORT": str(settings.pg_port),
            "NAVIYAM_REDIS_URL": settings.redis_url, "BENTOML_DO_NOT_TRACK": "true",
            "NAVIYAM_MLFLOW_TRACKING_URI": settings.mlflow_uri}
+    yield Prepared(dbname=dbname, engine=engine, data_dir=data_dir, env=env)
+    engine.dispose()
+    drop_database(settings, dbname)
+
+
+@pytest.fixture(scope="session")
+def service(e2e_env, settings) -> Service:
+    """The service, reaching PostgreSQL and Redis through TCP proxies the outage tests can cut."""
+    from urllib.parse import urlparse
+
+    from serving.process import start_service, stop_service, wait_ready
+    from tcp_proxy import TcpProxy
+
+    data_dir = e2e_env.data_dir
+    pg_proxy = None if settings.pg_uses_socket else TcpProxy(settings.pg_host, settings.pg_port)
+    redis_url = urlparse(settings.redis_url)
+    redis_proxy = TcpProxy(redis_url.hostname or "127.0.0.1", redis_url.port or 6379) \
+        if redis_url.scheme == "redis" else None
+    redis_auth = redis_url.netloc.rsplit("@", 1)[0] + "@" if "@" in redis_url.netloc else ""
+    env = {**e2e_env.env,
+           "NAVIYAM_PG_HOST": "127.0.0.1" if pg_proxy else settings.pg_host,
+           "NAVIYAM_PG_PORT": str(pg_proxy.port if pg_proxy else settings.pg_port),
+           "NAVIYAM_REDIS_URL": f"redis://{redis_auth}127.0.0.1:{redis_proxy.port}{redis_url.path}"
+           if redis_proxy else settings.redis_url}
+    port = _free_port()
+    log_path = data_dir / "service.log"
     proc = start_service(port, env=env, log_path=log_path)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -104,10 +141,12 @@ def service(settings, tmp_path_factory) -> Service:
         stop_service(proc)
         print(log_path.read_text()[-4000:])
         raise
-    yield Service(url=url, api_key=API_KEY, engine=engine, dbname=dbname, log_path=log_path, data_dir=data_dir)
+    yield Service(url=url, api_key=API_KEY, engine=e2e_env.engine, dbname=e2e_env.dbname, log_path=log_path,
+                  data_dir=data_dir, proc=proc, pg_proxy=pg_proxy, redis_proxy=redis_proxy)
     stop_service(proc)
-    engine.dispose()
-    drop_database(settings, dbname)
+    for proxy in (pg_proxy, redis_proxy):
+        if proxy is not None:
+            proxy.close()
 
 
 @pytest.fixture()

@@ -302,3 +302,49 @@ def test_every_built_column_is_documented(warehouse):
         built.setdefault(r["table_name"], set()).add(r["column_name"])
     for name, columns in documented.items():
         assert built.get(name) == columns, name
+
+
+ODD_IDS = ("0001", "1.0", "user@x", "u" * 100, "01", "2147483648")
+
+
+def test_odd_platform_ids_neither_merge_users_nor_break_the_refresh(warehouse):
+    """Chats from valid but odd platform ids ("0001" is not user 1), then the 5-minute batch's
+    incremental models and the daily refresh (a full build with its uniqueness tests, and the
+    write-back): both succeed and no mart has a duplicate key."""
+    from infra.platform_ids import user_key
+
+    assert [user_key(i) for i in ("1", *ODD_IDS)] == [1, None, None, None, None, None, None]
+    database = warehouse.url.database
+    with warehouse.begin() as conn:
+        for i, uid in enumerate(ODD_IDS):
+            params = {"u": uid, "s": f"odd{i}"}
+            conn.execute(text(
+                "INSERT INTO conversations (user_id, session_id, input_text, response_text, \"timestamp\") "
+                "VALUES (:u, :s, '배고파', '추천해요', '2026-11-24 23:10+09')"), params)
+            conn.execute(text(
+                "INSERT INTO recommendations_log (user_id, session_id, \"timestamp\", recommendations, "
+                "recommendation_count, user_viewed_details, user_final_selection) "
+                "VALUES (:u, :s, '2026-11-24 23:10+09', '[{\"shop_id\": 1}]', 1, '[1]', 1)"), params)
+            conn.execute(text(
+                "INSERT INTO user_interactions (user_id, session_id, \"timestamp\", interaction_type, user_selection) "
+                "VALUES (:u, :s, '2026-11-24 23:11+09', 'feedback', '{\"shop_id\": 1}')"), params)
+    before = one(warehouse, "SELECT count(*) AS n FROM analytics.users")["n"]
+    batch = ["build", "-s", "int_recommendation_impressions+", "int_user_activity+", "--exclude", "user_profiles",
+             "user_journey_analytics"]
+    for selection in (batch, ["build"]):  # the 5-minute batch's models, then the daily refresh
+        result = run_dbt(selection, database=database, dbt_vars={"as_of": AS_OF.isoformat()})
+        assert result.returncode == 0, result.stdout[-4000:]
+    with warehouse.begin() as conn:
+        for spec in WRITE_BACKS:
+            write_back(conn, spec)
+        write_user_profiles(conn)
+        write_user_journeys(conn)
+    assert one(warehouse, "SELECT count(*) AS n FROM analytics.users")["n"] == before
+    for mart, key in (("users", "user_id"), ("user_journey_analytics", "user_id"), ("user_profiles", "user_id"),
+                      ("shops", "shop_id"), ("user_features", "user_id")):
+        dup = one(warehouse, f"SELECT count(*) - count(DISTINCT {key}) AS d FROM analytics.{mart}")["d"]
+        assert dup == 0, f"analytics.{mart} has a duplicate {key}"
+    mapped = {r["platform_user_id"]: r["user_id"] for r in rows(
+        warehouse, "SELECT DISTINCT platform_user_id, user_id FROM analytics_staging.stg_naviyam__conversations")}
+    assert mapped["1"] == 1
+    assert all(mapped[i] is None for i in ODD_IDS), "an odd id must not borrow a users row"

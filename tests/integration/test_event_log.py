@@ -136,6 +136,7 @@ def test_reactions_fold_into_the_recommendation_row_once(migrated_engine, tmp_pa
     log = EventLog(migrated_engine, tmp_path / "spool", flush_interval_s=0.05)
     shown = datetime.now(timezone.utc) - timedelta(seconds=30)
     rec_id = new_event_id()
+    owner = {"user_id": "77", "session_id": "s-react"}
     recs = [{"shop_id": 11, "ranking": 1}, {"shop_id": 22, "ranking": 2}]
     # the log row and the first reaction in one batch: the insert must come first
     log.emit_many([
@@ -143,11 +144,15 @@ def test_reactions_fold_into_the_recommendation_row_once(migrated_engine, tmp_pa
                                  "request_intent": "food_request", "recommendations": recs,
                                  "recommendation_count": 2, "event_id": rec_id}),
         ("recommendation_reactions", {"recommendation_id": rec_id, "viewed_shop_id": 22, "selected_shop_id": None,
-                                      "at": shown + timedelta(seconds=4)}),
+                                      "at": shown + timedelta(seconds=4), **owner}),
     ])
     assert log.flush(10)
     chose = {"recommendation_id": rec_id, "viewed_shop_id": 11, "selected_shop_id": 11,
-             "at": shown + timedelta(seconds=9)}
+             "at": shown + timedelta(seconds=9), **owner}
+    # another child, or the right child about a shop that was never recommended: changes nothing
+    log.emit("recommendation_reactions", {**chose, "user_id": "78", "at": shown + timedelta(seconds=5)})
+    log.emit("recommendation_reactions", {**chose, "selected_shop_id": 33, "viewed_shop_id": 33,
+                                          "at": shown + timedelta(seconds=6)})
     log.emit("recommendation_reactions", chose)
     # a reaction to a recommendation nobody logged changes nothing and fails nothing
     log.emit("recommendation_reactions", {"recommendation_id": new_event_id(), "viewed_shop_id": 5,
@@ -185,3 +190,46 @@ def test_every_table_spec_matches_the_migrated_schema(migrated_engine):
         assert {types[table, c] for c in spec.ts} <= {"timestamp with time zone"}, table
         assert {types[table, c] for c in spec.json} <= {"jsonb"}, table
         assert {types[table, c] for c in spec.uuid} <= {"uuid"}, table
+
+
+CHILD = """
+import sys, time
+from datetime import datetime, timezone
+from sqlalchemy import create_engine
+from infra.event_log import EventLog, new_event_id
+log = EventLog(create_engine(sys.argv[1]), sys.argv[2], flush_interval_s=3600)  # nothing leaves the journal
+for i in range(100000):
+    eid = new_event_id()
+    log.emit("conversations", {"user_id": "kill", "session_id": "k", "input_text": "x", "response_text": "y",
+                               "timestamp": datetime.now(timezone.utc), "conversation_turn": i + 1, "event_id": eid})
+    print(eid, flush=True)  # acknowledged: emit returned, so the record is fsynced
+"""
+
+
+@pytest.mark.slow
+def test_records_acknowledged_before_a_sigkill_are_written_by_the_next_writer(migrated_engine, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    url = migrated_engine.url.render_as_string(hide_password=False)
+    child = subprocess.Popen([sys.executable, "-c", CHILD, url, str(tmp_path / "spool")], stdout=subprocess.PIPE,
+                             text=True, env={**os.environ})
+    acked = []
+    while len(acked) < 200:
+        line = child.stdout.readline()
+        assert line, "the child died early"
+        acked.append(line.strip())
+    os.kill(child.pid, signal.SIGKILL)  # mid-stream: its queue and its open segment die with it
+    child.wait()
+    log = EventLog(migrated_engine, tmp_path / "spool", flush_interval_s=0.05)
+    assert log.flush(30, require_db=True)
+    with migrated_engine.connect() as conn:
+        stored = conn.execute(text("SELECT event_id::text, count(*) FROM conversations WHERE user_id = 'kill' "
+                                   "GROUP BY event_id")).all()
+    counts = dict(stored)
+    assert not set(acked) - set(counts), f"{len(set(acked) - set(counts))} acknowledged records lost"
+    assert all(c == 1 for c in counts.values())
+    assert log.stats.replayed >= len(acked)
+    log.close()

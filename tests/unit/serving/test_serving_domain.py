@@ -228,7 +228,8 @@ def test_urgent_answer_is_short():
 def test_nothing_fits_offers_alternatives_and_emergency_coupon_is_announced():
     gen = answer.TemplateAnswerer()
     plan = answer.AnswerPlan(strategy="normal", intent="budget_inquiry", spend_limit=2000, balance=2000, has_card=True,
-                             alternatives=[{"kind": "cheaper_menu", "shop_name": "김밥집", "menu_name": "김밥", "final_price": 3000}],
+                             alternatives=[{"kind": "cheapest", "shop_name": "김밥집", "menu_name": "김밥", "final_price": 3000}],
+                             why_nothing={"reason": "over_budget", "binding": ["over_budget"], "shortfall": 1000},
                              emergency_coupon={"name": "월말 긴급 지원 쿠폰", "amount": 4000})
     text = gen.generate(plan)
     assert "못 찾았어요" in text or "없어요" in text

@@ -3,8 +3,14 @@
 -- the longest dish keyword of the seed menu_nutrition_rules found in the menu name gives the
 -- calories, healthiness and tags; set menus count 1.5 servings; spice cue words in the name or
 -- description add "spicy"; an unmatched name falls back to its menu category's typical values.
+-- meal_kind (what the chat service offers a hungry child first) is rule-based too, from the menu's
+-- role, its shop's category and its price: drinks and sides are drink/side, desserts snack; a main
+-- dish at a bakery or café is a snack unless it is a sandwich-like meal; a main dish cheaper than
+-- var meal_min_price is a snack (어묵 한 꼬치); everything else is a meal.
 with menus as (
-    select * from {{ ref('stg_naviyam__menus') }}
+    select m.*, s.shop_category
+    from {{ ref('stg_naviyam__menus') }} as m
+    left join {{ ref('stg_naviyam__shops') }} as s using (shop_id)
 ),
 
 rules as (
@@ -98,7 +104,16 @@ select
         where tag <> ''
     ) as dietary_tags,
     mt.keyword as nutrition_rule_keyword,
-    s.orders as total_orders
+    s.orders as total_orders,
+    case
+        when s.menu_category = '음료' then 'drink'
+        when s.menu_category = '사이드메뉴' then 'side'
+        when s.menu_category = '디저트' then 'snack'
+        when s.shop_category in ('카페·디저트', '베이커리')
+             and s.menu_name !~ '{{ var("meal_words_at_snack_shops") }}' then 'snack'
+        when s.menu_price < {{ var('meal_min_price') }} then 'snack'
+        else 'meal'
+    end as meal_kind
 from scored as s
 left join matched as mt using (menu_id)
 left join seasonal as se using (menu_id)

@@ -1,0 +1,165 @@
+"""Typo tolerance by rule: jamo-level edit distance against the index's own vocabulary.
+
+A query word the index does not know ("짜장멘", "삼결살", "탕수유") is compared, letter by letter
+(초성/중성/종성 jamo), with the words the index does know (its menu names and their nouns); when
+one is within a small edit distance — 1 jamo for words of up to 6 jamo, 2 beyond — and no other
+is as close, the query is searched with that word instead. No list of misspellings is kept: any
+misspelling of any indexed word is handled the same way, and a new menu brings its own spelling.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+from collections.abc import Iterable
+
+_HANGUL = re.compile(r"[가-힣]{2,}")
+_PARTICLE_TAIL = re.compile(r"(을|를|이|가|은|는|도|만|랑|이랑|으로|로|에|에서|하고|이나|나|요|좀|쓰|ㄱ)$")
+
+
+def jamo(word: str) -> str:
+    """The word as a string of jamo (initial, medial and final letters; no final = nothing)."""
+    out = []
+    for ch in word:
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            cho, rest = divmod(code, 588)
+            jung, jong = divmod(rest, 28)
+            out.append(chr(0x1100 + cho))
+            out.append(chr(0x1161 + jung))
+            if jong:
+                out.append(chr(0x11A7 + jong))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+# How a word sounds matters more than how it was keyed: a final consonant is written as the
+# initial it sounds like (so a syllable boundary typed elsewhere costs nothing: 떡뽀끼 ~ 떡볶이),
+# tense consonants fold to plain ones (ㄲ→ㄱ, ㅆ→ㅅ, ...), ㅔ/ㅐ and ㅖ/ㅒ merge, and the silent
+# initial ㅇ is dropped (a final ㅇ, "ng", is kept as its own letter).
+_INITIAL = "ㄱㄱㄴㄷㄷㄹㅁㅂㅂㅅㅅㅇㅈㅈㅊㅋㅌㅍㅎ"  # the 19 initials, tense ones folded
+_MEDIAL = "ㅏㅐㅑㅒㅓㅐㅕㅒㅗㅘㅙㅚㅛㅜㅝㅞㅟㅠㅡㅢㅣ"  # the 21 medials, ㅔ→ㅐ and ㅖ→ㅒ
+_FINAL = ("", "ㄱ", "ㄱ", "ㄱㅅ", "ㄴ", "ㄴㅈ", "ㄴㅎ", "ㄷ", "ㄹ", "ㄹㄱ", "ㄹㅁ", "ㄹㅂ", "ㄹㅅ", "ㄹㅌ", "ㄹㅍ",
+          "ㄹㅎ", "ㅁ", "ㅂ", "ㅂㅅ", "ㅅ", "ㅅ", "ŋ", "ㅈ", "ㅊ", "ㅋ", "ㅌ", "ㅍ", "ㅎ")
+
+
+def sound(word: str) -> str:
+    """The letters the speller compares (see above): 떡볶이 and 떡뽀끼 give the same string."""
+    out = []
+    for ch in word:
+        code = ord(ch) - 0xAC00
+        if 0 <= code < 11172:
+            cho, rest = divmod(code, 588)
+            jung, jong = divmod(rest, 28)
+            if cho != 11:  # ㅇ
+                out.append(_INITIAL[cho])
+            out.append(_MEDIAL[jung])
+            out.append(_FINAL[jong])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def edit_distance(a: str, b: str, bound: int) -> int:
+    """Levenshtein distance of ``a`` and ``b``, or ``bound + 1`` as soon as it must exceed ``bound``."""
+    if abs(len(a) - len(b)) > bound:
+        return bound + 1
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        best = i
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            best = min(best, cur[j])
+        if best > bound:
+            return bound + 1
+        prev = cur
+    return prev[-1]
+
+
+def max_edits(jamo_len: int) -> int:
+    return 1 if jamo_len <= 6 else 2
+
+
+class Speller:
+    """Corrections of unknown Hangul words towards ``vocabulary`` (word → how often it occurs)."""
+
+    def __init__(self, vocabulary: Counter[str] | Iterable[str]):
+        counts = vocabulary if isinstance(vocabulary, Counter) else Counter(vocabulary)
+        self.counts = Counter({w: c for w, c in counts.items() if _HANGUL.fullmatch(w)})
+        self._by_len: dict[int, list[tuple[str, str]]] = {}
+        for w in self.counts:
+            j = sound(w)
+            self._by_len.setdefault(len(j), []).append((w, j))
+        self._cache: dict[str, str | None] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def known(self, word: str) -> bool:
+        return word in self.counts
+
+    def correct(self, word: str) -> str | None:
+        """The vocabulary word ``word`` most likely meant, or None (known, too short or ambiguous)."""
+        if word in self._cache:
+            return self._cache[word]
+        fixed = None
+        if len(word) >= 2 and word not in self.counts:
+            j = sound(word)
+            bound = max_edits(len(j))
+            best, found = bound + 1, []
+            for length in range(len(j) - bound, len(j) + bound + 1):
+                for w, wj in self._by_len.get(length, ()):
+                    d = edit_distance(j, wj, min(bound, best))
+                    if d < best:
+                        best, found = d, [w]
+                    elif d == best:
+                        found.append(w)
+            if best <= bound and found:
+                found.sort(key=lambda w: (-self.counts[w], w))
+                # a tie between equally common words is a guess: leave the query alone
+                if len(found) == 1 or self.counts[found[0]] > self.counts[found[1]]:
+                    fixed = found[0]
+        with self._lock:
+            if len(self._cache) > 50_000:
+                self._cache.clear()
+            self._cache[word] = fixed
+        return fixed
+
+    def rewrite(self, text: str) -> tuple[str, dict[str, str]]:
+        """``text`` with each unknown Hangul word (or the word without a trailing particle) replaced
+        by its correction; returns the new text and what was replaced."""
+        fixes: dict[str, str] = {}
+
+        def fix(m: re.Match) -> str:
+            word = m.group(0)
+            if word in self.counts:
+                return word
+            fixed = self.correct(word)
+            if fixed is None:
+                stem = _PARTICLE_TAIL.sub("", word)
+                if stem != word and stem not in self.counts:
+                    fixed_stem = self.correct(stem)
+                    if fixed_stem is not None:
+                        fixed = fixed_stem + word[len(stem):]
+            if fixed is None:
+                return word
+            fixes[word] = fixed
+            return fixed
+
+        return _HANGUL.sub(fix, text), fixes
+
+
+def vocabulary_of(names: Iterable[str]) -> Counter[str]:
+    """Menu or shop names → the words a query may mean: each Hangul word of a name (spaces and
+    sizes aside) and the name written without spaces ("삼겹살 (1인분)" → 삼겹살; "크림 파스타" →
+    크림, 파스타, 크림파스타), counted over all names."""
+    counts: Counter[str] = Counter()
+    for name in names:
+        bare = re.sub(r"\(.*?\)|\d+\S*", " ", str(name or ""))
+        words = _HANGUL.findall(bare)
+        counts.update(set(words) | ({"".join(words)} if len(words) > 1 else set()))
+    return counts

@@ -1,0 +1,70 @@
+"""The OpenAPI document as clients need it: BentoML generates the operations and bodies; this adds
+what the guard in front of them does (``serving.service.GuardMiddleware``): the API key as a
+security scheme, and every error a client can get, with the shape it really has.
+
+* 400 ``{"error": str, "detail": [...]}``: ``detail`` (a list of pydantic errors) when the body did
+  not validate; the guard's own refusals (malformed or deeply nested JSON) carry ``error`` only.
+* 401 / 413 / 415 / 429 / 503 ``{"error": str}``; 429 with ``Retry-After`` (seconds).
+* 409 on /feedback: the FeedbackResponse (``coupon_unavailable``, ``in_progress``).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+SCHEME = "ApiKeyAuth"
+PUBLIC = ("/healthz", "/livez", "/readyz")
+
+ERROR = {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}}
+BAD_REQUEST = {"type": "object", "required": ["error"], "properties": {
+    "error": {"type": "string"},
+    "detail": {"type": "array", "items": {"type": "object"}, "description": "The fields that did not validate."}}}
+
+
+def _error(description: str, schema: str = "Error", headers: dict | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description,
+                           "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
+    if headers:
+        out["headers"] = headers
+    return out
+
+
+def document(spec: dict[str, Any]) -> dict[str, Any]:
+    spec = copy.deepcopy(spec)
+    components = spec.setdefault("components", {})
+    components.setdefault("securitySchemes", {})[SCHEME] = {
+        "type": "apiKey", "in": "header", "name": "X-API-Key",
+        "description": "The client's API key (settings api_key / api_clients)."}
+    schemas = components.setdefault("schemas", {})
+    schemas["Error"] = ERROR
+    schemas["BadRequest"] = BAD_REQUEST
+    spec["security"] = [{SCHEME: []}]
+    retry_after = {"Retry-After": {"description": "Seconds until the next request may succeed.",
+                                   "schema": {"type": "integer", "minimum": 1}}}
+    for path, operations in spec.get("paths", {}).items():
+        for method, op in operations.items():
+            if not isinstance(op, dict):
+                continue
+            responses = op.setdefault("responses", {})
+            if path in PUBLIC:
+                op["security"] = []
+                if path == "/readyz":
+                    responses["503"] = {"description": "Not ready: a dependency or the models are missing."}
+                continue
+            responses.pop(400, None)
+            responses["400"] = _error("Bad request: the body did not validate (detail lists the fields), "
+                                      "or it is not a JSON object, or it nests too deep.", "BadRequest")
+            responses["401"] = _error("Missing or wrong X-API-Key.")
+            responses["429"] = _error("Too many requests from this client (or wrong keys from this address).",
+                                      headers=retry_after)
+            responses["503"] = _error("A dependency (PostgreSQL, Redis) is unavailable: retry later.")
+            if method == "post":
+                responses["413"] = _error("Body over 16 KiB.")
+                responses["415"] = _error("Content-Type is not application/json.")
+            if path == "/feedback":
+                ok = responses.get(200) or responses.get("200") or {}
+                responses["409"] = {"description": "coupon_use refused: the coupon is not ACTIVE, does not apply, or "
+                                                   "the same idempotency key is still being processed.",
+                                    "content": copy.deepcopy(ok.get("content", {}))}
+    return spec

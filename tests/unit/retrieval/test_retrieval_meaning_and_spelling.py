@@ -1,0 +1,90 @@
+"""Typo tolerance by rule, menu meaning words, result-list arrangement and the blind query set."""
+
+from collections import Counter
+from types import SimpleNamespace
+
+from models.retrieval import results
+from models.retrieval.blindset import build_blind_queries, blind_grade
+from models.retrieval.meaning import meaning_words, menu_meaning
+from models.retrieval.sparse import SYNONYMS, query_terms
+from models.retrieval.spelling import Speller, edit_distance, jamo, vocabulary_of
+
+VOCAB = vocabulary_of(["짜장면", "짬뽕", "탕수육 (소)", "삼겹살 (1인분)", "김밥", "참치김밥", "국밥", "순대국밥",
+                       "우동", "튀김우동", "치즈돈까스", "크림 파스타", "떡볶이", "치즈떡볶이"])
+
+
+def test_jamo_distance_counts_letters_not_syllables():
+    assert jamo("각") == "\u1100\u1161\u11a8"
+    assert edit_distance(jamo("삼결살"), jamo("삼겹살"), 2) == 1  # one final consonant
+    assert edit_distance(jamo("짜장멘"), jamo("짜장면"), 2) == 1  # ㅔ for ㅓ
+    assert edit_distance(jamo("치킨"), jamo("떡볶이"), 2) == 3  # bounded: stops early
+
+
+def test_unseen_misspellings_find_their_dish_without_any_list():
+    speller = Speller(VOCAB)
+    for typo, word in [("짜장멘", "짜장면"), ("삼결살", "삼겹살"), ("탕수유", "탕수육"), ("굮밥", "국밥"),
+                       ("떡뽀끼", "떡볶이"), ("우똥", "우동")]:
+        assert typo not in SYNONYMS
+        assert speller.correct(typo) == word, typo
+    text, fixes = speller.rewrite("짜장멘을 먹고 싶어")
+    assert text.startswith("짜장면을") and fixes == {"짜장멘을": "짜장면을"}
+
+
+def test_known_and_far_words_are_left_alone():
+    speller = Speller(VOCAB)
+    assert speller.correct("김밥") is None  # known
+    assert speller.correct("학교") is None  # nothing close
+    assert speller.rewrite("친구랑 먹을 거")[1] == {}
+
+
+def test_eval_derived_misspellings_are_gone_from_the_synonyms():
+    for typo in ("라믄", "짬봉", "탕슉", "케잌", "케익", "감튀", "삼겹"):
+        assert typo not in SYNONYMS
+
+
+def test_menu_meaning_reads_the_menu_text():
+    tags = menu_meaning("김치찌개", "푹 익은 묵은지와 돼지고기를 넣고 얼큰하게 끓인 찌개", "메인메뉴")
+    assert {"soup", "warm", "pork"} <= set(tags) and "vegetarian" not in tags
+    assert "국물" in meaning_words(tags, "메인메뉴")
+    assert "cold" in menu_meaning("물냉면", "살얼음 동동 띄운 시원한 물냉면", "메인메뉴")
+    assert "vegetarian" in menu_meaning("된장찌개", "구수한 집된장에 두부와 애호박을 듬뿍 넣은 찌개", "메인메뉴")
+
+
+def test_excluded_nouns_are_not_searched():
+    terms = query_terms("면 말고 밥")
+    assert "N:밥" in terms and "N:면" not in terms
+
+
+def _hit(i, name, role, shop, score):
+    return SimpleNamespace(id=i, score=score, payload={"menu_name": name, "menu_category": role, "shop_id": shop})
+
+
+def test_drinks_answer_only_when_asked_and_dishes_diversify_before_shops():
+    hits = [_hit(1, "사이다", "음료", 1, 0.040), _hit(2, "계란국", "사이드메뉴", 2, 0.034),
+            _hit(3, "계란국", "사이드메뉴", 3, 0.033), _hit(4, "김밥", "메인메뉴", 4, 0.030),
+            _hit(5, "계란국", "사이드메뉴", 5, 0.032), _hit(6, "토스트", "메인메뉴", 6, 0.029)]
+    top = results.arrange(hits, "아침에 가볍게 먹을 거", 3)
+    assert [h.payload["menu_name"] for h in top] == ["김밥", "토스트", "계란국"]
+    drinks = results.arrange(hits, "시원한 음료 마시고 싶어", 1)
+    assert drinks[0].payload["menu_name"] == "사이다"
+    named = results.arrange(hits, "계란국 주세요", 2)
+    assert [h.payload["menu_name"] for h in named] == ["계란국", "김밥"]
+
+
+def test_blind_set_is_large_graded_by_attributes_and_free_of_lexicon_spellings():
+    queries = build_blind_queries()
+    assert len(queries) >= 200 and len({q.text for q in queries}) == len(queries)
+    kinds = Counter(q.kind for q in queries)
+    assert kinds["meaning"] + kinds["situation"] >= 150 and kinds["typo"] >= 40
+    soup = next(q for q in queries if q.text == "국물 있는 따뜻한 거")
+    assert blind_grade(soup, {"dish_type": "찌개", "attributes": ["soup", "warm", "pork"], "price": 8000},
+                       "메인메뉴") == 2
+    assert blind_grade(soup, {"dish_type": "국", "attributes": ["soup", "warm", "egg"], "price": 1000},
+                       "사이드메뉴") == 1  # a side answers a meal need only partly
+    assert blind_grade(soup, {"dish_type": "탄산음료", "attributes": ["cold", "sweet"], "price": 1500}, "음료") == 0
+    rice = next(q for q in queries if q.text == "면 말고 밥")
+    assert blind_grade(rice, {"dish_type": "짬뽕", "attributes": ["noodle", "rice", "soup"], "price": 8000},
+                       "메인메뉴") == 0  # avoided
+    for q in queries:
+        if q.kind == "typo":
+            assert q.text.split()[0] not in SYNONYMS
