@@ -24,6 +24,7 @@ DOMAINS: tuple[str, ...] = (
     "orchestration.feature_store.assets",
     "orchestration.retrieval.assets",
     "orchestration.training.assets",
+    "orchestration.training.from_logs",
     "orchestration.experiments.assets",
     "orchestration.simulation.jobs",
 )

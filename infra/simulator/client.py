@@ -15,7 +15,7 @@ class ServiceError(RuntimeError):
 class ChatClient:
     """``/chat`` and ``/feedback`` over one keep-alive connection pool (thread-safe, as httpx is)."""
 
-    def __init__(self, url: str, api_key: str, timeout: float = 60.0, max_connections: int = 16) -> None:
+    def __init__(self, url: str, api_key: str, timeout: float = 180.0, max_connections: int = 16) -> None:
         self.url = url.rstrip("/")
         self.http = httpx.Client(headers={"X-API-Key": api_key}, timeout=timeout,
                                  limits=httpx.Limits(max_connections=max_connections))

@@ -169,8 +169,9 @@ class ChildDay:
                 self.session(rng, child, at, f"sim{self.cfg.seed}-{day:%m%d}-{child.user_id}-{k}", stats)
             except ServiceError as exc:  # counted, not fatal (a day with too many stops the run)
                 stats.errors += 1
-                stats.by_variant.setdefault("_errors", {}).setdefault(type(exc).__name__, 0)
-                stats.by_variant["_errors"][type(exc).__name__] += 1
+                key = str(exc)[:160]
+                stats.by_variant.setdefault("_errors", {}).setdefault(key, 0)
+                stats.by_variant["_errors"][key] += 1
         return stats
 
     def session(self, rng: np.random.Generator, child: Child, at: datetime, session_id: str, stats: DayStats) -> None:

@@ -49,7 +49,7 @@ PREFETCH_MIN = 30
 MMR_DIVERSITY: float | None = 0.5
 MMR_CANDIDATES = 200
 # fingerprint fields every point carries, read back by the incremental build
-FINGERPRINT_FIELDS = ["content_hash", "payload_hash", "sparse_hash", "avgdl"]
+FINGERPRINT_FIELDS = ["content_hash", "payload_hash", "sparse_hash", "avgdl", "doc_len"]
 
 
 @dataclass

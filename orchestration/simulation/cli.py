@@ -45,6 +45,8 @@ def run(
     ranker: Annotated[Optional[str], typer.Option(help="NAVIYAM_SERVING_RANKER for the started service "
                                                        "(registry or popularity).")] = None,
     label: Annotated[str, typer.Option(help="Name of this run in the table, plot and MLflow.")] = "service",
+    max_error_share: Annotated[float, typer.Option(help="Stop when more than this share of a day's sessions "
+                                                        "fail.")] = 0.2,
     no_mlflow: Annotated[bool, typer.Option("--no-mlflow", help="Do not log the run to MLflow.")] = False,
 ) -> None:
     """Run simulated days against the real service; print the per-day table; log table and plot to MLflow."""
@@ -53,7 +55,8 @@ def run(
 
     if policy not in ("service", "oracle"):
         raise typer.BadParameter("policy must be service or oracle")
-    cfg = SimulationConfig(days=days, children=children, seed=seed, policy=policy, concurrency=concurrency)  # type: ignore[arg-type]
+    cfg = SimulationConfig(days=days, children=children, seed=seed, policy=policy, concurrency=concurrency,  # type: ignore[arg-type]
+                           max_error_share=max_error_share)
     env = {"NAVIYAM_SERVING_RANKER": ranker} if ranker else None
     out = run_loop(cfg, url=url, port=port, service_env=env, label=label, say=_say, log_mlflow=not no_mlflow)
     typer.echo(json.dumps(out["summary"], ensure_ascii=False, indent=2))

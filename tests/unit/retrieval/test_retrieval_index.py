@@ -6,18 +6,23 @@ from __future__ import annotations
 import copy
 
 from models.retrieval import demo_data
+from models.retrieval import sparse as sparse_mod
 from models.retrieval.index import build_index
 from models.retrieval.store import EdgeStore
 
 
-def test_incremental_build_writes_only_changes(tmp_path, embedder):
+def test_incremental_build_writes_only_changes(tmp_path, embedder, monkeypatch):
     store = EdgeStore(tmp_path, reload_interval_s=0)
     shops, menus = demo_data.shop_rows(), demo_data.menu_rows()
     first = build_index(None, store=store, embedder=embedder, shops=shops, menus=menus)
     assert first.shops.upserted == 16 and first.menus.upserted == len(menus)
     gen1 = store.generation
 
+    analysed = []
+    real_terms = sparse_mod.terms
+    monkeypatch.setattr(sparse_mod, "terms", lambda text: analysed.append(text) or real_terms(text))
     again = build_index(None, store=store, embedder=embedder, shops=shops, menus=menus)
+    assert analysed == []  # nothing changed: Kiwi analyses no document
     assert again.shops.upserted == again.menus.upserted == 0
     assert again.shops.payload_updated == again.menus.payload_updated == 0
     assert store.generation == gen1  # nothing changed: nothing published
@@ -26,7 +31,9 @@ def test_incremental_build_writes_only_changes(tmp_path, embedder):
     menus2[0]["description"] = "국물이 자작한 옛날 떡볶이"  # text change of menu 1
     shops2[5]["current_status"] = "CLOSED"  # payload-only change of shop 6 (and its menus)
     removed = menus2.pop()  # a deleted menu
+    analysed.clear()
     third = build_index(None, store=store, embedder=embedder, shops=shops2, menus=menus2)
+    assert len(analysed) < len(menus2) // 2  # only the changed documents
     assert third.menus.upserted == 1
     assert third.menus.deleted == 1
     assert third.menus.payload_updated == 3  # the three menus of shop 6
