@@ -11,7 +11,7 @@ export BENTOML_DO_NOT_TRACK := true
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
 
-.PHONY: help install demo test test-fast dagster-ui mlflow-ui clean-data
+.PHONY: help install demo test test-fast browser deps-check dagster-ui mlflow-ui clean-data
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
@@ -29,14 +29,26 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 demo: install  ## command 1: services, schema, sample data, ingest, assets, training, sample chats
 	$(VENV)/bin/naviyam demo
 
-test: install  ## command 2: the whole pytest suite against real PostgreSQL and Redis
+test: install browser deps-check  ## command 2: the whole pytest suite against real PostgreSQL and Redis
 	$(PY) -m pytest -q
+
+# the playground test drives a real headless Chromium (Debian's, through Selenium); CI runs as root
+browser:  ## install Chromium and chromedriver when missing (apt-get; needs root or sudo)
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=ko 2>/dev/null | grep -q . || { \
+	  echo "==> installing chromium, chromium-driver and a Korean font (apt-get)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null \
+	  || echo "warning: could not install chromium: the browser test will be skipped"; }
+
+deps-check: install  ## declared dependencies match the imports (deptry)
+	$(VENV)/bin/deptry . --no-ansi
 
 test-fast: install  ## unit tests only
 	$(PY) -m pytest -q tests/unit
 
 dagster-ui: install  ## the Dagster UI over the whole graph and the runs of make demo (http://127.0.0.1:3001)
 	@mkdir -p $(DAGSTER_HOME); test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/
+	@echo "==> schedules and the retrain sensor start $$(NAVIYAM_LOG_LEVEL=ERROR $(PY) -c 'from infra.settings import get_settings; print("RUNNING: batch_5min runs every 5 minutes against this database" if get_settings().dagster_schedules_running else "STOPPED (NAVIYAM_DAGSTER_SCHEDULES=true runs batch_5min every 5 minutes)")')"
 	$(VENV)/bin/dagster dev -p 3001
 
 mlflow-ui: install  ## the MLflow UI over the local runs and registry (http://127.0.0.1:5000)

@@ -6,10 +6,15 @@ filter masks those keys in structured ``extra`` fields and card-number-shaped di
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from infra import pii
@@ -62,6 +67,41 @@ def _as_tuple(args: object) -> tuple:
     return args if isinstance(args, tuple) else (args,)
 
 
+# --- request context: every line of one turn carries its request_id, hashed session_id, event_id ---
+_CONTEXT: ContextVar[dict[str, str]] = ContextVar("naviyam_log_context", default={})
+
+
+@contextmanager
+def log_context(**fields: object) -> Iterator[None]:
+    """Fields added to every record logged inside the block (this thread or task only)."""
+    token = _CONTEXT.set({**_CONTEXT.get(), **{k: str(v) for k, v in fields.items() if v is not None}})
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+def bind(**fields: object) -> None:
+    """Add fields to the current block's context (an id learnt half-way, like the turn's event_id)."""
+    _CONTEXT.set({**_CONTEXT.get(), **{k: str(v) for k, v in fields.items() if v is not None}})
+
+
+def hash_id(value: str) -> str:
+    """A stable pseudonym for an id in logs: keyed, so it cannot be reversed by hashing guesses."""
+    from infra.settings import get_settings
+
+    key = get_settings().card_hash_key.get_secret_value().encode()
+    return hmac.new(key, b"log-id:" + value.encode(), hashlib.sha256).hexdigest()[:16]
+
+
+class ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        for key, value in _CONTEXT.get().items():
+            if not hasattr(record, key):
+                setattr(record, key, value)
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -88,12 +128,20 @@ class ConsoleFormatter(logging.Formatter):
 
 
 def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
+    import warnings
+
+    # MLflow's advice on integer columns in an inferred signature: the ranker's inputs never miss values
+    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column", module="mlflow")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if as_json else ConsoleFormatter())
+    handler.addFilter(ContextFilter())
     handler.addFilter(RedactPII())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     install_redaction()
-    for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock"):
+    # feast logs "Registry cache expired, so refreshing" at INFO on every registry read: hundreds per demo
+    # Lightning announces "GPU available: False" and tips on every fit
+    for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock", "feast",
+                  "lightning", "pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -12,10 +12,16 @@ from typing import Literal
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+#: the built-in development secrets: public (they are in this file), so production refuses them
+DEV_CARD_HASH_KEY = "naviyam-dev-card-key-change-me"
+DEV_API_KEY = "naviyam-dev-key"
+#: shortest secret production accepts (a 32-character random key carries ~190 bits)
+MIN_SECRET_CHARS = 32
 
 
 class Settings(BaseSettings):
@@ -24,6 +30,38 @@ class Settings(BaseSettings):
         env_file=PROJECT_ROOT / ".env",
         env_file_encoding="utf-8",
         extra="ignore",
+    )
+
+    # --- environment ---------------------------------------------------------------------
+    environment: Literal["development", "production"] = Field(
+        default="development",
+        description="development: built-in secrets and embedded PostgreSQL/Valkey fallbacks allowed, docs and "
+                    "playground on. production: refuses default or short secrets (< 32 characters), no "
+                    "embedded fallbacks (an outage fails readiness instead of serving an empty local "
+                    "database), docs, playground and debug endpoints only when their own setting says so.",
+    )
+    api_docs: bool | None = Field(
+        default=None,
+        description="Serve the OpenAPI document (`/docs.json`) and BentoML's index page; unset means on in "
+                    "development only.",
+    )
+    playground: bool | None = Field(
+        default=None, description="Serve the chat playground page at `/playground/`; unset means on in development only."
+    )
+    debug_endpoints: bool | None = Field(
+        default=None,
+        description="Serve `POST /status` (components, per-worker event-log counters); unset means on in "
+                    "development only.",
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Let any client scrape `/metrics` without the API key; otherwise only loopback clients may "
+                    "(a Prometheus beside the pod) and others need `X-API-Key`.",
+    )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint (e.g. `http://collector:4318/v1/traces`): spans per request and "
+                    "per pipeline stage are exported there; unset means no tracing.",
     )
 
     # --- where things live -------------------------------------------------------------
@@ -59,7 +97,7 @@ class Settings(BaseSettings):
 
     # --- security ------------------------------------------------------------------------
     card_hash_key: SecretStr = Field(
-        default=SecretStr("naviyam-dev-card-key-change-me"),
+        default=SecretStr(DEV_CARD_HASH_KEY),
         description="HMAC key for meal-card numbers; set a real secret in production.",
     )
     card_hash_earlier_keys: list[SecretStr] = Field(
@@ -68,7 +106,7 @@ class Settings(BaseSettings):
                     "stored hashes are layered, so lookups still need them (the current key is the outer layer).",
     )
     api_key: SecretStr = Field(
-        default=SecretStr("naviyam-dev-key"),
+        default=SecretStr(DEV_API_KEY),
         description="Value of the X-API-Key header the chat service requires.",
     )
     api_clients: dict[str, SecretStr] = Field(
@@ -155,6 +193,10 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI; unset means a SQLite file under data_dir."
     )
+    mlflow_ui_url: str = Field(
+        default="http://127.0.0.1:5000",
+        description="Where people open the MLflow UI (`make mlflow-ui`): Dagster links each model asset's run there.",
+    )
 
     # --- logging -------------------------------------------------------------------------
     log_level: str = Field(default="INFO", description="Root log level.")
@@ -162,6 +204,12 @@ class Settings(BaseSettings):
         default="WARNING",
         description="Level of Dagster's per-event console log during `naviyam assets` runs (the stage "
                     "progress lines are printed regardless); INFO shows every step and dbt line.",
+    )
+    dagster_schedules: bool | None = Field(
+        default=None,
+        description="Start Dagster's schedules (batch_5min every 5 minutes, the daily jobs) and the retrain sensor "
+                    "as running when the daemon loads them (`make dagster-ui` starts one); unset means on in "
+                    "production only, so opening the UI over the demo database changes nothing by itself.",
     )
     dbt_threads: int = Field(default=2, ge=1, le=64, description="dbt threads (about one per core).")
     log_json: bool = Field(default=False, description="Emit JSON log lines instead of console lines.")
@@ -183,7 +231,52 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _production_is_strict(self) -> Settings:
+        if self.environment != "production":
+            return self
+        problems = []
+        for name, secret, default in (("NAVIYAM_API_KEY", self.api_key, DEV_API_KEY),
+                                      ("NAVIYAM_CARD_HASH_KEY", self.card_hash_key, DEV_CARD_HASH_KEY)):
+            value = secret.get_secret_value()
+            if value == default:
+                problems.append(f"{name} is the built-in development value")
+            elif len(value) < MIN_SECRET_CHARS:
+                problems.append(f"{name} is shorter than {MIN_SECRET_CHARS} characters")
+        for name in ("pg_embedded_fallback", "redis_embedded_fallback"):
+            if name in self.model_fields_set and getattr(self, name):
+                problems.append(f"NAVIYAM_{name.upper()} must be off in production")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        # a pod that starts during an outage must fail readiness, not serve from an empty local database
+        self.pg_embedded_fallback = False
+        self.redis_embedded_fallback = False
+        return self
+
     # --- derived -------------------------------------------------------------------------
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    def _dev_default(self, value: bool | None) -> bool:
+        return (not self.is_production) if value is None else value
+
+    @property
+    def api_docs_enabled(self) -> bool:
+        return self._dev_default(self.api_docs)
+
+    @property
+    def playground_enabled(self) -> bool:
+        return self._dev_default(self.playground)
+
+    @property
+    def debug_endpoints_enabled(self) -> bool:
+        return self._dev_default(self.debug_endpoints)
+
+    @property
+    def dagster_schedules_running(self) -> bool:
+        return self.is_production if self.dagster_schedules is None else self.dagster_schedules
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

@@ -57,17 +57,36 @@ def configure_mlflow() -> str:
     return uri
 
 
+#: MLflow 3 opens an experiment without this tag in its GenAI view (an empty Traces page)
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
+#: what the UI shows as an experiment's, run's or model's description
+NOTE_TAG = "mlflow.note.content"
+EXPERIMENT_DESCRIPTIONS = {
+    "naviyam-nlu": "Intent classifier of the chat NLU (char n-gram logistic regression, and the LoRA adapter on "
+                   "multilingual-e5-small). Trained on the project's Korean grammar and corrected "
+                   "nlu_training_data rows; scored on a holdout and the dev set.",
+    "naviyam-ranking": "Wide&Deep ranker (Lightning) over the spec's engineered features, trained on simulated "
+                       "recommendation lists joined point-in-time; gated on the holdout AUC against the champion.",
+}
+
+
 def _experiment_id(name: str) -> str:
     import mlflow  # noqa: PLC0415
 
     experiment = mlflow.get_experiment_by_name(name)
     if experiment is not None:
+        if experiment.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:  # made before the kind was set
+            mlflow.MlflowClient().set_experiment_tag(experiment.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
         return experiment.experiment_id
     settings = get_settings()
+    tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+    if name in EXPERIMENT_DESCRIPTIONS:
+        tags[NOTE_TAG] = EXPERIMENT_DESCRIPTIONS[name]
     if settings.mlflow_tracking_uri:  # a tracking server: its own artifact store, not a folder here
-        return mlflow.create_experiment(name)
+        return mlflow.create_experiment(name, tags=tags)
     location = (settings.mlflow_artifact_root / name).resolve().as_uri()
-    return mlflow.create_experiment(name, artifact_location=location)
+    return mlflow.create_experiment(name, artifact_location=location, tags=tags)
 
 
 def _jsonable(value: Any) -> Any:
@@ -149,6 +168,30 @@ class TrainingRun:
 
         mlflow.log_dict(_jsonable(data), artifact_file)
 
+    def log_figures(self, figures: dict[str, Any], folder: str = "plots") -> list[str]:
+        """Log matplotlib figures (``{"roc.png": fig}``) as artifacts under ``folder``; closes them.
+        A plotting failure never fails training. Returns the artifact paths logged."""
+        import mlflow  # noqa: PLC0415
+
+        logged = []
+        for name, fig in figures.items():
+            try:
+                mlflow.log_figure(fig, f"{folder}/{name}")
+                logged.append(f"{folder}/{name}")
+            except Exception as exc:  # noqa: BLE001
+                log.warning("could not log figure %s: %s", name, exc)
+            finally:
+                import matplotlib.pyplot as plt  # noqa: PLC0415
+
+                plt.close(fig)
+        return logged
+
+    def describe(self, text: str) -> None:
+        """The run's description in the MLflow UI."""
+        import mlflow  # noqa: PLC0415
+
+        mlflow.set_tag(NOTE_TAG, text)
+
     def mark_deployed(self, serving: tuple[str, ...] | None = None) -> None:
         """This run's model now serves (its registry alias moved to it): its row says ``deployed``,
         and earlier rows of the model types that served the same slot go back to ``completed``."""
@@ -188,7 +231,8 @@ def _default_engine():
 
 @contextmanager
 def start_run(experiment: str, model_type: str, params: dict | None = None, *, model_name: str | None = None,
-              run_name: str | None = None, engine: Any = "default", tags: dict | None = None) -> Iterator[TrainingRun]:
+              run_name: str | None = None, engine: Any = "default", tags: dict | None = None,
+              description: str | None = None) -> Iterator[TrainingRun]:
     """Open an MLflow run + a model_training_logs row; complete or fail both on exit."""
     import mlflow  # noqa: PLC0415
 
@@ -199,7 +243,9 @@ def start_run(experiment: str, model_type: str, params: dict | None = None, *, m
     if engine == "default":
         engine = _default_engine()
     with mlflow.start_run(experiment_id=_experiment_id(experiment), run_name=run_name or session_id) as active:
-        mlflow.set_tags({"model_type": model_type, "training_session_id": session_id, **(tags or {})})
+        mlflow.set_tags({"model_type": model_type, "training_session_id": session_id, **(tags or {}),
+                         NOTE_TAG: description or f"{model_type} training run {session_id}"
+                                                  + (f" ({model_name})" if model_name else "")})
         if params:
             mlflow.log_params({k: (json.dumps(_jsonable(v)) if isinstance(v, dict | list) else v)
                                for k, v in params.items()})
@@ -236,16 +282,41 @@ def log_training(engine, session_id: str, **fields: Any) -> int | None:
         return None
 
 
-def register_model(model_uri: str, name: str, *, alias: str | None = None, tags: dict | None = None) -> str:
-    """Register ``model_uri`` under ``name`` (MLflow registry); set ``alias`` on the new version."""
+MODEL_DESCRIPTIONS = {
+    "naviyam-wide-deep": "Wide&Deep ranker of the chat service. @champion serves; @challenger is the A/B variant "
+                         "(a stable hash of the user id picks the arm).",
+    "naviyam-nlu-intent": "Intent classifier of the chat NLU; @champion is what serving loads.",
+}
+
+
+def register_model(model_uri: str, name: str, *, alias: str | None = None, tags: dict | None = None,
+                   description: str | None = None) -> str:
+    """Register ``model_uri`` under ``name`` (MLflow registry); set ``alias`` on the new version.
+    ``description`` describes the version; the model's own description comes from MODEL_DESCRIPTIONS."""
     import mlflow  # noqa: PLC0415
     from mlflow import MlflowClient  # noqa: PLC0415
 
     configure_mlflow()
-    version = mlflow.register_model(model_uri, name, tags={k: str(v) for k, v in (tags or {}).items()})
+    clean = {k: str(v) for k, v in (tags or {}).items()}
+    version = mlflow.register_model(model_uri, name, tags=clean)
+    describe_model(name, version.version, description or ", ".join(f"{k}={v}" for k, v in clean.items()))
     if alias:
         MlflowClient().set_registered_model_alias(name, alias, version.version)
     return str(version.version)
+
+
+def describe_model(name: str, version: str | int, description: str | None) -> None:
+    """Descriptions on the registered model (once) and on one version; never fails registration."""
+    from mlflow import MlflowClient  # noqa: PLC0415
+
+    client = MlflowClient()
+    try:
+        if name in MODEL_DESCRIPTIONS and not client.get_registered_model(name).description:
+            client.update_registered_model(name, description=MODEL_DESCRIPTIONS[name])
+        if description:
+            client.update_model_version(name, str(version), description=description)
+    except Exception as exc:  # noqa: BLE001
+        log.warning("could not describe %s v%s: %s", name, version, exc)
 
 
 def set_alias(name: str, alias: str, version: str) -> None:
@@ -264,3 +335,32 @@ def get_alias(name: str, alias: str):
         return MlflowClient().get_model_version_by_alias(name, alias)
     except Exception:  # noqa: BLE001 - RestException when absent
         return None
+
+
+def run_url(run_id: str) -> str | None:
+    """The run's page in the MLflow UI (``settings.mlflow_ui_url``), or None when it cannot be found."""
+    import mlflow  # noqa: PLC0415
+
+    configure_mlflow()
+    try:
+        experiment_id = mlflow.get_run(run_id).info.experiment_id
+    except Exception:  # noqa: BLE001
+        return None
+    return f"{get_settings().mlflow_ui_url.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def run_figures(run_id: str, folder: str = "plots") -> dict[str, bytes]:
+    """The PNGs a run logged under ``folder`` (for Dagster metadata); empty when there are none."""
+    import mlflow  # noqa: PLC0415
+
+    configure_mlflow()
+    out: dict[str, bytes] = {}
+    try:
+        client = mlflow.MlflowClient()
+        for item in client.list_artifacts(run_id, folder):
+            if item.path.endswith(".png"):
+                local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=item.path)
+                out[Path(item.path).name] = Path(local).read_bytes()
+    except Exception as exc:  # noqa: BLE001 - metadata is a nicety, never a failure
+        log.warning("cannot read the figures of run %s: %s", run_id, exc)
+    return out

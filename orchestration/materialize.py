@@ -13,6 +13,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ class StageReport:
     checks_failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    log: str | None = None  # where the run's full console output went (dbt's lines, step logs)
 
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if k != "name"}
@@ -99,12 +101,14 @@ def execute(
     op_names = {graph.get(k).assets_def.node_def.name for k in keys if graph.get(k).assets_def.is_executable}
     started = time.perf_counter()
     try:
-        result = job.execute_in_process(
-            run_config=_run_config(op_names, as_of, scale, full_refresh),
-            instance=instance or _instance(),
-            asset_selection=None if job_name else keys,
-            raise_on_error=False,
-        )
+        with _quiet(name) as log_path:
+            report.log = log_path
+            result = job.execute_in_process(
+                run_config=_run_config(op_names, as_of, scale, full_refresh),
+                instance=instance or _instance(),
+                asset_selection=None if job_name else keys,
+                raise_on_error=False,
+            )
         report.success = result.success
         report.materialized = len(result.get_asset_materialization_events())
         for evaluation in result.get_asset_check_evaluations():
@@ -127,6 +131,36 @@ def execute(
     return report
 
 
+@contextmanager
+def _quiet(name: str):
+    """Send what a run prints (dagster-dbt re-prints every dbt line, ~300 per build) and Dagster's
+    own INFO records to ``data/logs/assets-<name>.log``, so the terminal shows the stages and their
+    figures. ``NAVIYAM_ASSETS_LOG_LEVEL=INFO`` (or DEBUG) keeps everything on the terminal."""
+    import logging
+    import sys
+    from contextlib import redirect_stdout
+
+    from infra.settings import get_settings
+
+    settings = get_settings()
+    level = settings.assets_log_level.upper()
+    if level in ("DEBUG", "INFO"):
+        yield None
+        return
+    path = settings.data_dir / "logs" / f"assets-{name}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    dagster_logger = logging.getLogger("dagster")
+    before = dagster_logger.level
+    dagster_logger.setLevel(level)
+    with open(path, "a", encoding="utf-8") as fh, redirect_stdout(fh):
+        fh.write(f"--- {time.strftime('%Y-%m-%d %H:%M:%S')} {name}\n")
+        try:
+            yield str(path)
+        finally:
+            dagster_logger.setLevel(before)
+            sys.stdout.flush()
+
+
 def _keys_for_groups(defs, groups: Sequence[str]) -> list:
     from dagster import AssetSelection
 
@@ -146,7 +180,7 @@ def _say_stage(say: Say, report: StageReport) -> None:
     for label in report.checks_failed:
         say(f"  check failed: {label}")
     if report.error:
-        say(f"  error: {report.error}")
+        say(f"  error: {report.error}" + (f" (full log: {report.log})" if report.log else ""))
 
 
 def materialize_all(

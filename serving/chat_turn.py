@@ -23,7 +23,10 @@ from serving.search_area import REGION, SearchArea
 class Stopwatch:
     def __init__(self) -> None:
         self.started = time.perf_counter()
+        self.started_ns = time.time_ns()
         self.stages: dict[str, float] = {}
+        #: (stage, start, end) in wall-clock ns, one per entry: the trace's stage spans
+        self.marks: list[tuple[str, int, int]] = []
 
     @contextmanager
     def stage(self, name: str):
@@ -31,7 +34,10 @@ class Stopwatch:
         try:
             yield
         finally:
-            self.stages[name] = self.stages.get(name, 0.0) + (time.perf_counter() - t) * 1000
+            elapsed = time.perf_counter() - t
+            self.stages[name] = self.stages.get(name, 0.0) + elapsed * 1000
+            end_ns = self.started_ns + int((time.perf_counter() - self.started) * 1e9)
+            self.marks.append((name, end_ns - int(elapsed * 1e9), end_ns))
 
     def total(self) -> float:
         return (time.perf_counter() - self.started) * 1000

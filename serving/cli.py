@@ -19,7 +19,8 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from serving.process import DEFAULT_PORT, PROJECT_ROOT, serve_command, start_service, stop_service, wait_ready
+from serving.process import (DEFAULT_PORT, PROJECT_ROOT, serve_command, service_env, start_service, stop_service,
+                             wait_ready)
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
@@ -64,7 +65,7 @@ def serve(port: Annotated[int, typer.Option(help="TCP port.")] = DEFAULT_PORT,
     from infra.services import ensure_services
 
     ensure_services()  # the embedded PostgreSQL / Valkey fallbacks export their endpoints to the child
-    raise typer.Exit(subprocess.call(serve_command(port, host), cwd=PROJECT_ROOT))
+    raise typer.Exit(subprocess.call(serve_command(port, host), cwd=PROJECT_ROOT, env=service_env(port)))
 
 
 @app.command("chat")

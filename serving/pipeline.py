@@ -18,7 +18,7 @@ from infra.vocabulary import MAIN_MENU_ROLES, MEAL, Intent
 from serving import ab, answer as answer_mod, coupon_wallet as cw, dialogue, features as feat, meal_card as mc
 from infra.event_log import new_event_id
 from serving import nothing_fits, opening, search_area, strategy as st, turn_log
-from serving.chat_turn import ChatTurn
+from serving.chat_turn import ChatTurn, Stopwatch
 from serving.exploration import explore, exploring
 from serving.feedback import record_feedback
 from serving.ports import Account, Candidate
@@ -79,9 +79,10 @@ class ChatPipeline:
         return record_feedback(req, accounts=self.accounts, events=self.events, now=self.clock())
 
     # ------------------------------------------------------------------------------------
-    def chat(self, req: ChatRequest) -> dict[str, Any]:
+    def chat(self, req: ChatRequest, sw: Stopwatch | None = None) -> dict[str, Any]:
+        """One turn; ``sw``: the service passes its own stopwatch to turn the stages into trace spans."""
         now = self.clock()
-        t = ChatTurn(req=req, now=now, local=now.astimezone(self.tz), event_id=new_event_id())
+        t = ChatTurn(req=req, now=now, local=now.astimezone(self.tz), event_id=new_event_id(), sw=sw or Stopwatch())
         try:
             self._load_context(t)
             self._understand(t)

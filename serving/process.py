@@ -18,11 +18,24 @@ def serve_command(port: int, host: str = "127.0.0.1") -> list[str]:
     return [sys.executable, "-m", "bentoml", "serve", SERVICE, "--host", host, "--port", str(port)]
 
 
+def service_env(port: int, env: dict | None = None) -> dict:
+    """The service's environment: its own BENTOML_HOME per data dir and port, because BentoML keeps the
+    Prometheus multiprocess files there and empties that folder whenever a server starts: two services
+    sharing ~/bentoml would wipe each other's metrics (set BENTOML_HOME yourself to override)."""
+    from infra.settings import get_settings
+
+    merged = {**os.environ, **(env or {})}
+    if "BENTOML_HOME" not in merged:
+        data_dir = Path(merged.get("NAVIYAM_DATA_DIR") or get_settings().data_dir)
+        merged["BENTOML_HOME"] = str(data_dir / "bentoml" / str(port))
+    return merged
+
+
 def start_service(port: int = DEFAULT_PORT, host: str = "127.0.0.1", env: dict | None = None,
                   log_path: Path | None = None) -> subprocess.Popen:
     """Start the service in its own process group (so it can be stopped as a whole)."""
     out = open(log_path, "ab") if log_path else subprocess.DEVNULL
-    return subprocess.Popen(serve_command(port, host), cwd=PROJECT_ROOT, env={**os.environ, **(env or {})},
+    return subprocess.Popen(serve_command(port, host), cwd=PROJECT_ROOT, env=service_env(port, env),
                             stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 

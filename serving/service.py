@@ -4,9 +4,12 @@
 
 Endpoints: ``POST /chat``, ``POST /feedback``, ``POST /status`` (components and the event log),
 ``GET /healthz`` (alive) and ``GET /readyz`` (models loaded; PostgreSQL, Redis and the Qdrant shard
-reachable), the OpenAPI document at ``/docs.json``. Every endpoint but the health probes needs the
-header ``X-API-Key`` (``settings.api_key``); bodies over 16 KiB are refused, malformed JSON is a 400,
-and errors never carry a stack trace.
+reachable), the OpenAPI document at ``/docs.json``, Prometheus metrics at ``/metrics`` (all workers)
+and the chat playground at ``/playground/``. Every endpoint but the health probes and the playground
+page needs the header ``X-API-Key`` (``settings.api_key``); ``/metrics`` needs it unless scraped from
+loopback (or ``metrics_public``). Docs, playground and ``/status`` follow their own settings (on in
+development, off in production). Bodies over 16 KiB are refused, malformed JSON is a 400, and errors
+never carry a stack trace.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ MAX_BODY_BYTES = 16 * 1024
 #: per-thread resource (the NLU keeps one database connection per thread) fits its pool
 SERVICE_THREADS = 8
 PUBLIC_PATHS = frozenset({"/healthz", "/livez", "/readyz"})
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+PLAYGROUND_PREFIX = "/playground"
+DOCS_PATHS = frozenset({"/", "/docs.json", "/schema.json"})
 MAX_JSON_DEPTH = 8  # the deepest valid request is 2 levels; refuse deep documents before any parser recurses
 READINESS_BUDGET_S = 0.7  # /readyz must answer within a second even with a dependency frozen
 
@@ -57,13 +63,17 @@ class AsOfForbidden(bentoml.exceptions.BentoMLException):
 class GuardMiddleware:
     """API key on every path but the health probes (each key names a client: audited, rate-limited
     per minute across workers; an address sending wrong keys is refused with 429 after a few); body
-    size limit; malformed or deeply nested JSON → 400."""
+    size limit; malformed or deeply nested JSON → 400.
+
+    Also where the environment's switches act: docs, playground and ``/status`` are 404 when off, and
+    ``/metrics`` is open to loopback scrapers (or everyone with ``metrics_public``)."""
 
     def __init__(self, app, api_key: str | None = None, max_body: int = MAX_BODY_BYTES, *, clients: dict | None = None,
-                 limiter=None, rate_limit: int | None = None, auth_failures: int | None = None) -> None:
+                 limiter=None, rate_limit: int | None = None, auth_failures: int | None = None,
+                 settings=None) -> None:
         from infra.settings import get_settings
 
-        settings = get_settings()
+        settings = settings or get_settings()
         self.app = app
         self.max_body = max_body
         if api_key is None:
@@ -79,6 +89,16 @@ class GuardMiddleware:
         self.limiter = limiter
         self.rate_limit = rate_limit or settings.rate_limit_per_minute
         self.auth_failures = auth_failures or settings.auth_failures_per_minute
+        self.metrics_public = settings.metrics_public
+        hidden = []
+        if not settings.api_docs_enabled:
+            hidden += ["/docs.json", "/schema.json", "/static_content", "/assets"]
+        if not settings.playground_enabled:
+            hidden.append(PLAYGROUND_PREFIX)
+        if not settings.debug_endpoints_enabled:
+            hidden.append("/status")
+        self.hidden_prefixes: tuple[str, ...] = tuple(hidden)
+        self.hide_index = not settings.api_docs_enabled
 
     async def _reply(self, send, status: int, body: dict, headers: list | None = None) -> None:
         payload = json.dumps(body, ensure_ascii=False).encode()
@@ -117,6 +137,13 @@ class GuardMiddleware:
             return await self.app(scope, receive, send)
         path = scope.get("path", "")
         if path in PUBLIC_PATHS:
+            return await self.app(scope, receive, send)
+        if (self.hide_index and path == "/") or path.startswith(self.hidden_prefixes):
+            return await self._reply(send, 404, {"error": "not found"})
+        if path == PLAYGROUND_PREFIX or path.startswith(PLAYGROUND_PREFIX + "/"):
+            # the page and its script carry no data; the page calls the API with the key the user gives
+            return await self.app(scope, receive, send)
+        if path == "/metrics" and (self.metrics_public or (scope.get("client") or ("",))[0] in LOOPBACK):
             return await self.app(scope, receive, send)
         import anyio.to_thread
 
@@ -313,7 +340,7 @@ def _workers() -> int:
     threads=SERVICE_THREADS,
     traffic={"timeout": 30, "max_concurrency": 128},
     logging={"access": {"enabled": False}},
-    metrics={"enabled": False},
+    metrics={"enabled": True, "namespace": "bentoml_service"},
 )
 class Naviyam:
     """Naviyam chat: a child's words in, a meal they can pay for out."""
@@ -329,6 +356,7 @@ class Naviyam:
 
         faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <worker>`: every thread's stack
         self.settings = settings
+        _warn_dev_secrets(settings)
         self.pipeline, self.components = build_pipeline(settings)
         from infra.redis_client import get_redis
         from serving.adapters import IdempotencyStore, ProfileNames
@@ -337,6 +365,13 @@ class Naviyam:
         self.idempotency = IdempotencyStore(get_redis)
         self._ready_cache: tuple[float, bool, dict[str, str]] = (0.0, False, {})
         self._ready_lock = threading.Lock()
+        from serving import telemetry
+
+        self.metrics = telemetry.metrics()
+        self.metrics_exporter = telemetry.EventLogExporter(self.metrics, self.pipeline.events)
+        self.monitoring = telemetry.MonitoringGauges(self.pipeline.accounts.engine)
+        self.tracer = telemetry.Tracer(settings.otlp_endpoint)
+        self.components["tracing"] = f"otlp {settings.otlp_endpoint}" if self.tracer.enabled else "off"
         from concurrent.futures import ThreadPoolExecutor
 
         self._probe_pool = ThreadPoolExecutor(4, thread_name_prefix="readiness")
@@ -387,24 +422,52 @@ class Naviyam:
         return self._check()[0]
 
     # ---- API ------------------------------------------------------------------------------
+    def __metrics__(self, content: str) -> str:
+        """BentoML's /metrics hook: the live metrics plus the 5-minute batch's §13 figures."""
+        return content + self.monitoring.text()
+
     @bentoml.api(route="/chat", input_spec=ChatRequest, output_spec=ChatResponse)
-    def chat(self, user_id: str, session_id: str, text: str, location: Location | None = None,
+    def chat(self, ctx: bentoml.Context, user_id: str, session_id: str, text: str, location: Location | None = None,
              max_results: int = 3, as_of: datetime | None = None) -> ChatResponse:
         """Answer one child's message: intent, strategy, payable recommendations, Korean answer."""
+        from infra.logs import bind, hash_id, log_context
         from infra.pii import redact_text
+        from serving.chat_turn import Stopwatch
 
         # card, phone and resident numbers, birthdays and the child's own name never go further
         # (not into caches, tables, Redis or training data): the turn works on the redacted text
         text = redact_text(text, self.profile_names.get(user_id))
         req = ChatRequest.model_construct(user_id=user_id, session_id=session_id, text=text, location=location,
                                           max_results=max_results, as_of=as_of)
-        try:
-            with self._as_of(as_of):
-                return ChatResponse.model_validate(self.pipeline.chat(req))
-        except Exception as exc:
-            if _unavailable(exc):
-                raise bentoml.exceptions.ServiceUnavailable(f"a dependency is unavailable ({type(exc).__name__}); retry") from None
-            raise
+        request_id = _request_id(ctx)
+        ctx.response.headers["X-Request-ID"] = request_id
+        session_hash = hash_id(session_id)
+        sw = Stopwatch()
+        with log_context(request_id=request_id, session_hash=session_hash):
+            try:
+                with self._as_of(as_of):
+                    result = self.pipeline.chat(req, sw)
+            except Exception as exc:
+                self.tracer.record_turn("chat", sw.started_ns, time.time_ns(), sw.marks,
+                                        {"request_id": request_id, "session_hash": session_hash}, error=exc,
+                                        headers=_headers(ctx))
+                if _unavailable(exc):
+                    raise bentoml.exceptions.ServiceUnavailable(
+                        f"a dependency is unavailable ({type(exc).__name__}); retry") from None
+                raise
+            bind(event_id=result["event_id"])
+            self.metrics.observe_turn(result)
+            self.metrics.observe_event_log(self.pipeline.events)
+            self.tracer.record_turn(
+                "chat", sw.started_ns, time.time_ns(), sw.marks,
+                {"request_id": request_id, "event_id": result["event_id"], "session_hash": session_hash,
+                 "intent": result["intent"], "strategy": result["strategy"],
+                 "model_variant": result["model_variant"], "recommendations": len(result["recommendations"])},
+                headers=_headers(ctx))
+            log.info("chat turn", extra={"intent": result["intent"], "strategy": result["strategy"],
+                                         "recommendations": len(result["recommendations"]),
+                                         "total_ms": result["timings_ms"].get("total")})
+        return ChatResponse.model_validate(result)
 
     def _as_of(self, when: datetime | None):
         """The simulated clock for this request (serving/clock.py); 403 unless the setting allows it."""
@@ -423,25 +486,33 @@ class Naviyam:
             user_id=user_id, session_id=session_id, recommendation_id=recommendation_id, action=action,
             shop_id=shop_id, menu_id=menu_id, coupon_id=coupon_id, order_amount=order_amount,
             satisfaction=satisfaction, idempotency_key=idempotency_key, as_of=as_of)
-        idem = idempotency_key if action == "coupon_use" else None
-        if idem:
-            earlier = self.idempotency.begin(user_id, idem)
-            if earlier is not None:
-                body, code = earlier
-                ctx.response.status_code = code
-                return FeedbackResponse.model_validate(body)
-        try:
-            with self._as_of(as_of):
-                body, code = self.pipeline.feedback(req)
-        except Exception as exc:
+        from infra.logs import hash_id, log_context
+
+        request_id = _request_id(ctx)
+        ctx.response.headers["X-Request-ID"] = request_id
+        with log_context(request_id=request_id, session_hash=hash_id(session_id), event_id=recommendation_id):
+            idem = idempotency_key if action == "coupon_use" else None
             if idem:
-                self.idempotency.abort(user_id, idem)
-            if _unavailable(exc):
-                raise bentoml.exceptions.ServiceUnavailable(f"a dependency is unavailable ({type(exc).__name__}); retry") from None
-            raise
-        if idem:
-            self.idempotency.finish(user_id, idem, body, code)
-        ctx.response.status_code = code
+                earlier = self.idempotency.begin(user_id, idem)
+                if earlier is not None:
+                    body, code = earlier
+                    ctx.response.status_code = code
+                    return FeedbackResponse.model_validate(body)
+            try:
+                with self._as_of(as_of):
+                    body, code = self.pipeline.feedback(req)
+            except Exception as exc:
+                if idem:
+                    self.idempotency.abort(user_id, idem)
+                if _unavailable(exc):
+                    raise bentoml.exceptions.ServiceUnavailable(
+                        f"a dependency is unavailable ({type(exc).__name__}); retry") from None
+                raise
+            if idem:
+                self.idempotency.finish(user_id, idem, body, code)
+            ctx.response.status_code = code
+            self.metrics.observe_feedback(action, str(body.get("status", code)))
+            log.info("feedback", extra={"action": action, "status": body.get("status"), "http_status": code})
         return FeedbackResponse.model_validate(body)
 
     @bentoml.api(route="/status", output_spec=StatusResponse)
@@ -455,7 +526,59 @@ class Naviyam:
 
     @bentoml.on_shutdown
     def _close(self) -> None:
+        self.metrics_exporter.stop()
         self.pipeline.close()
+        self.tracer.shutdown()
+
+
+def _headers(ctx) -> dict[str, str]:
+    return dict(ctx.request.headers) if ctx.request is not None else {}
+
+
+def _request_id(ctx) -> str:
+    """The caller's X-Request-ID when it is a sane token (a gateway's id), else a new one."""
+    from serving.telemetry import new_request_id
+
+    given = ctx.request.headers.get("x-request-id", "") if ctx.request is not None else ""
+    if 8 <= len(given) <= 64 and all(c.isalnum() or c in "-_" for c in given):
+        return given
+    return new_request_id()
+
+
+def _warn_dev_secrets(settings) -> None:
+    """Development may run on the built-in secrets, but never silently (production refuses them)."""
+    from infra.settings import DEV_API_KEY, DEV_CARD_HASH_KEY
+
+    for name, secret, default in (("NAVIYAM_API_KEY", settings.api_key, DEV_API_KEY),
+                                  ("NAVIYAM_CARD_HASH_KEY", settings.card_hash_key, DEV_CARD_HASH_KEY)):
+        if secret.get_secret_value() == default:
+            log.warning("%s is the built-in development value: fine on a laptop, refused when "
+                        "NAVIYAM_ENVIRONMENT=production", name)
+
+
+def _playground_app():
+    """The chat playground: static files (no build step) and the sample users and places to pick."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, RedirectResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+
+    from serving import playground
+
+    async def samples(_request):
+        import anyio
+
+        return JSONResponse(await anyio.to_thread.run_sync(playground.samples))
+
+    async def index(_request):
+        return RedirectResponse(url=PLAYGROUND_PREFIX + "/index.html")
+
+    return Starlette(routes=[
+        Route("/samples.json", samples),
+        Route("/", index),
+        Mount("/", StaticFiles(directory=playground.STATIC_DIR, html=True)),
+    ])
 
 
 Naviyam.add_asgi_middleware(GuardMiddleware)  # type: ignore[attr-defined]  # the decorator made a Service
+Naviyam.mount_asgi_app(_playground_app(), path=PLAYGROUND_PREFIX, name="playground")  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ import pandas as pd
 import pytorch_lightning as pl
 import torch
 
+from infra.progress import lightning_callback
 from models.ranking.data import FeatureEncoder, RankingDataModule
 from models.ranking.model import WideDeep, WideDeepConfig
 
@@ -74,7 +75,8 @@ def fit_wide_deep(train: pd.DataFrame, val: pd.DataFrame, config: WideDeepConfig
     trainer = pl.Trainer(
         max_epochs=max_epochs, accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-        callbacks=[tracker, pl.callbacks.EarlyStopping("val_loss", patience=patience, mode="min")],
+        callbacks=[tracker, pl.callbacks.EarlyStopping("val_loss", patience=patience, mode="min"),
+                   lightning_callback("wide&deep training")],  # epochs with val_* on the terminal / in CI
     )
     started = time.perf_counter()
     with warnings.catch_warnings():

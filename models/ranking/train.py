@@ -294,6 +294,14 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
         run.log_metrics({f"holdout_{model}_{k.replace('@', '_at_')}": v for model, m in holdout.items()
                          for k, v in m.items() if np.isfinite(v)})
         run.log_dict(holdout, "holdout_metrics.json")
+        from models import plots
+
+        run.log_figures(plots.ranker_curves(data.test["label"].to_numpy(), {
+            "wide_deep": scores, "popularity": baselines.popularity_scores(data.test)}))
+        # the kept weights are the best epoch's: its val_* are the model's, not the last epoch's
+        best = next((h for h in result.history if h.get("epoch") == result.best_epoch), {})
+        run.log_metrics({"best_epoch": result.best_epoch,
+                         **{f"best_{k}": v for k, v in best.items() if k.startswith(("val_", "train_"))}})
         before = champion_score(data.test, registered_name)
         importance = feature_importance(result, data.test)
         run.log_dict(importance, "feature_importance.json")
@@ -315,7 +323,7 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
         elif cfg.promote in ("auto", "challenger"):
             set_alias(registered_name, CHALLENGER, version)
             aliases.append(CHALLENGER)
-        last = result.history[-1] if result.history else {}
+        last = best or (result.history[-1] if result.history else {})
         run.log_training(
             epochs=len(result.history), current_epoch=len(result.history), current_step=result.steps,
             total_steps=result.steps, learning_rate=cfg.learning_rate, batch_size=cfg.batch_size,

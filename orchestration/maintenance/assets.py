@@ -14,6 +14,7 @@ from datetime import datetime
 
 import dagster as dg
 
+from infra.settings import get_settings
 from orchestration.maintenance.chores import clean_expired_caches, prepare_training_batch
 from orchestration.maintenance.retention import apply_retention
 from orchestration.resources import PostgresResource
@@ -98,13 +99,16 @@ daily_refresh_job = dg.define_asset_job(
 )
 
 TZ = "Asia/Seoul"
+# a deliberate choice, not a side effect of opening the UI: NAVIYAM_DAGSTER_SCHEDULES (on in production)
+_SCHEDULE_STATUS = (dg.DefaultScheduleStatus.RUNNING if get_settings().dagster_schedules_running
+                    else dg.DefaultScheduleStatus.STOPPED)
 schedules = [
     dg.ScheduleDefinition(job=batch_5min_job, cron_schedule="*/5 * * * *", execution_timezone=TZ,
-                          default_status=dg.DefaultScheduleStatus.RUNNING),
+                          default_status=_SCHEDULE_STATUS),
     dg.ScheduleDefinition(job=daily_maintenance_job, cron_schedule="30 3 * * *", execution_timezone=TZ,
-                          default_status=dg.DefaultScheduleStatus.RUNNING),
+                          default_status=_SCHEDULE_STATUS),
     dg.ScheduleDefinition(job=daily_refresh_job, cron_schedule="0 4 * * *", execution_timezone=TZ,
-                          default_status=dg.DefaultScheduleStatus.RUNNING),
+                          default_status=_SCHEDULE_STATUS),
 ]
 
 defs = dg.Definitions(

@@ -4,6 +4,8 @@ current one on the holdout (otherwise `challenger`, the A/B variant)."""
 
 import dagster as dg
 
+from infra.settings import get_settings
+
 from orchestration.maintenance.assets import daily_refresh_job
 from orchestration.resources import PostgresResource
 
@@ -17,6 +19,8 @@ class RankerTrainingConfig(dg.Config):
 
 @dg.asset(
     key=["models", "nlu_intent_classifier"],
+    # what it learns from besides its own grammar: the corrected rows the service collects
+    deps=[dg.AssetKey(["raw", "nlu_training_data"])],
     group_name="training",
     kinds={"mlflow", "sklearn"},
     description="Char n-gram intent classifier trained on the project's Korean grammar plus "
@@ -27,7 +31,12 @@ def nlu_intent_classifier(context: dg.AssetExecutionContext, postgres: PostgresR
 
     _, summary = train_intent_classifier(engine=postgres.engine())
     context.log.info(f"nlu classifier {summary['version']}: {summary['metrics']}")
-    return dg.MaterializeResult(metadata={"version": summary["version"], **_floats(summary["metrics"])})
+    return dg.MaterializeResult(metadata={
+        "version": summary["version"], **_floats(summary["metrics"]),
+        "metrics": dg.MetadataValue.md(markdown_table(
+            [{"metric": k, "value": v} for k, v in summary["metrics"].items() if isinstance(v, (int, float))])),
+        **_run_metadata(summary.get("mlflow_run_id")),
+    })
 
 
 @dg.asset(
@@ -60,13 +69,42 @@ def wide_deep_ranker(
             "model_version": str(report.model_version),
             "aliases": ", ".join(report.aliases) or "none",
             "dataset_version": report.dataset_version,
-            "mlflow_run_id": report.run_id,
+            "holdout": dg.MetadataValue.md(markdown_table(
+                [{"model": name, **{k: v for k, v in m.items() if isinstance(v, (int, float))}}
+                 for name, m in report.holdout.items()])),
+            **_run_metadata(report.run_id),
         }
     )
 
 
 def _floats(metrics: dict) -> dict:
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+
+
+def markdown_table(rows: list[dict]) -> str:
+    from models.plots import markdown_table as table
+
+    return table(rows)
+
+
+def _run_metadata(run_id: str | None) -> dict:
+    """The MLflow run as a link, and its figures inline (markdown images) in the Dagster UI."""
+    if not run_id:
+        return {}
+    import base64
+
+    from models.tracking import run_figures, run_url
+
+    out: dict = {"mlflow_run_id": run_id}
+    url = run_url(run_id)
+    if url:
+        out["mlflow_run"] = dg.MetadataValue.url(url)
+    figures = run_figures(run_id)
+    if figures:
+        out["plots"] = dg.MetadataValue.md("\n\n".join(
+            f"**{name}**\n\n![{name}](data:image/png;base64,{base64.b64encode(png).decode()})"
+            for name, png in sorted(figures.items())))
+    return out
 
 
 nightly_retrain_job = dg.define_asset_job(
@@ -81,7 +119,8 @@ nightly_retrain_job = dg.define_asset_job(
     run_status=dg.DagsterRunStatus.SUCCESS,
     monitored_jobs=[daily_refresh_job],
     request_job=nightly_retrain_job,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=(dg.DefaultSensorStatus.RUNNING if get_settings().dagster_schedules_running
+                    else dg.DefaultSensorStatus.STOPPED),  # NAVIYAM_DAGSTER_SCHEDULES, as the schedules
     description="Each night, once daily_refresh has rebuilt the warehouse and the feature store, "
     "retrain the models and refresh the index over what it built.",
 )

@@ -112,8 +112,46 @@ def e2e_env(settings, tmp_path_factory) -> Prepared:
     drop_database(settings, dbname)
 
 
+class OtlpReceiver:
+    """A tiny OTLP/HTTP collector: keeps every JSON body posted to /v1/traces."""
+
+    def __init__(self) -> None:
+        import json
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        bodies = self.bodies = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                bodies.append(json.loads(self.rfile.read(length) or b"{}"))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1/traces"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def spans(self) -> list[dict]:
+        return [span for body in self.bodies for rs in body.get("resourceSpans", [])
+                for ss in rs.get("scopeSpans", []) for span in ss.get("spans", [])]
+
+
 @pytest.fixture(scope="session")
-def service(e2e_env, settings) -> Service:
+def otlp() -> OtlpReceiver:
+    receiver = OtlpReceiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def service(e2e_env, settings, otlp) -> Service:
     """The service, reaching PostgreSQL and Redis through TCP proxies the outage tests can cut."""
     from urllib.parse import urlparse
 
@@ -130,7 +168,8 @@ def service(e2e_env, settings) -> Service:
            "NAVIYAM_PG_HOST": "127.0.0.1" if pg_proxy else settings.pg_host,
            "NAVIYAM_PG_PORT": str(pg_proxy.port if pg_proxy else settings.pg_port),
            "NAVIYAM_REDIS_URL": f"redis://{redis_auth}127.0.0.1:{redis_proxy.port}{redis_url.path}"
-           if redis_proxy else settings.redis_url}
+           if redis_proxy else settings.redis_url,
+           "NAVIYAM_OTLP_ENDPOINT": otlp.url, "OTEL_BSP_SCHEDULE_DELAY": "500"}
     port = _free_port()
     log_path = data_dir / "service.log"
     proc = start_service(port, env=env, log_path=log_path)

@@ -67,6 +67,15 @@ def test_first_model_is_registered_as_champion_with_a_full_mlflow_record(first_r
     assert run.inputs.dataset_inputs, "the dataset is logged as a run input"
     info = mlflow.models.get_model_info(f"models:/{model_name}@champion")
     assert info.signature is not None and "category_preference_match" in info.signature.inputs.input_names()
+    # figures, not only JSON; the best epoch's validation figures; descriptions a reviewer reads
+    plots = {a.path for a in client.list_artifacts(first_run.run_id, "plots")}
+    assert plots == {"plots/roc.png", "plots/pr.png", "plots/calibration.png"}
+    best = next(h for h in first_run.history if h["epoch"] == run.data.metrics["best_epoch"])
+    assert run.data.metrics["best_val_loss"] == pytest.approx(best["val_loss"])
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.tags["mlflow.experimentKind"] == "custom_model_development"  # not the GenAI view
+    assert experiment.tags["mlflow.note.content"] and run.data.tags["mlflow.note.content"]
+    assert client.get_model_version(model_name, str(first_run.model_version)).description
 
 
 def test_training_is_logged_in_model_training_logs(first_run, migrated_engine, model_name):

@@ -34,3 +34,33 @@ def test_mlflow_defaults_to_local_sqlite(tmp_path: Path):
     settings = Settings(_env_file=None, data_dir=tmp_path)
     assert settings.mlflow_uri == f"sqlite:///{tmp_path / 'mlflow' / 'mlflow.db'}"
     assert Settings(_env_file=None, mlflow_tracking_uri="http://mlflow:5000").mlflow_uri == "http://mlflow:5000"
+
+
+STRONG = "x" * 16 + "-production-secret-0123456789"
+
+
+def test_production_refuses_default_and_short_secrets():
+    with pytest.raises(ValidationError, match="NAVIYAM_API_KEY is the built-in development value"):
+        Settings(_env_file=None, environment="production", card_hash_key=STRONG)
+    with pytest.raises(ValidationError, match="NAVIYAM_CARD_HASH_KEY is the built-in development value"):
+        Settings(_env_file=None, environment="production", api_key=STRONG)
+    with pytest.raises(ValidationError, match="NAVIYAM_API_KEY is shorter than 32 characters"):
+        Settings(_env_file=None, environment="production", api_key="short-but-not-default", card_hash_key=STRONG)
+
+
+def test_production_turns_fallbacks_off_and_refuses_them_when_asked(monkeypatch):
+    settings = Settings(_env_file=None, environment="production", api_key=STRONG, card_hash_key=STRONG + "2")
+    assert not settings.pg_embedded_fallback and not settings.redis_embedded_fallback
+    assert not settings.api_docs_enabled and not settings.playground_enabled and not settings.debug_endpoints_enabled
+    monkeypatch.setenv("NAVIYAM_REDIS_EMBEDDED_FALLBACK", "true")
+    with pytest.raises(ValidationError, match="REDIS_EMBEDDED_FALLBACK must be off in production"):
+        Settings(_env_file=None, environment="production", api_key=STRONG, card_hash_key=STRONG)
+
+
+def test_development_keeps_conveniences_and_each_has_its_own_switch():
+    dev = Settings(_env_file=None)
+    assert dev.environment == "development" and dev.pg_embedded_fallback
+    assert dev.api_docs_enabled and dev.playground_enabled and dev.debug_endpoints_enabled
+    prod = Settings(_env_file=None, environment="production", api_key=STRONG, card_hash_key=STRONG,
+                    playground=True, api_docs=False)
+    assert prod.playground_enabled and not prod.api_docs_enabled and not prod.debug_endpoints_enabled

@@ -1,0 +1,37 @@
+import io
+import json
+import logging
+
+from infra.logs import ContextFilter, JsonFormatter, RedactPII, bind, hash_id, log_context
+
+
+def _capture():
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(ContextFilter())
+    handler.addFilter(RedactPII())
+    logger = logging.getLogger("test.log_context")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger, out
+
+
+def test_turn_context_reaches_every_line_and_ends_with_the_block():
+    logger, out = _capture()
+    with log_context(request_id="r-1", session_hash=hash_id("session-42")):
+        logger.info("before the turn")
+        bind(event_id="e-9")
+        logger.info("after the turn")
+    logger.info("outside")
+    first, second, third = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["request_id"] == "r-1" and "event_id" not in first
+    assert second["event_id"] == "e-9" and second["session_hash"] == first["session_hash"]
+    assert "request_id" not in third and "event_id" not in third
+    assert "session-42" not in out.getvalue()
+
+
+def test_session_hash_is_stable_keyed_and_short():
+    assert hash_id("s1") == hash_id("s1") != hash_id("s2")
+    assert len(hash_id("s1")) == 16
