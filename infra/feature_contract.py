@@ -28,6 +28,9 @@ FEATURE_VERSION = "rank-v1"
 JOIN_KEYS: dict[str, str] = {"user": "user_id", "shop": "shop_id"}
 #: the schema dbt builds the feature-history marts in (dbt_project/profiles.yml)
 SOURCE_SCHEMA = "analytics"
+#: the Redis key (under the project prefix) that materialization bumps and the chat service
+#: watches, to reload its in-memory shop features at once
+ONLINE_VERSION_KEY: tuple[str, ...] = ("features", "version")
 
 # value kinds, mapped to Feast types in feature_repo/definitions.py and to numpy in training
 FLOAT, INT, STR, FLOATS, INTS = "float", "int", "str", "float[]", "int[]"

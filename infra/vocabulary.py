@@ -82,6 +82,10 @@ class Intent(str, Enum):
 INTENT_ORDER: tuple[Intent, ...] = tuple(Intent)
 INTENT_VALUES: tuple[str, ...] = tuple(i.value for i in Intent)
 
+#: Meal slots of the day (the ranker's time slots; dbt var ``ranking_slots``), in order: a position
+#: in ``slot_share`` is an index here.
+MEAL_SLOTS: tuple[str, ...] = ("breakfast", "lunch", "dinner", "late_night")
+
 #: The conversation strategy of a turn (``conversations.user_strategy``), see serving.strategy.
 ONBOARDING, DATA_BUILDING, NORMAL, URGENT = "onboarding", "data_building", "normal", "urgent"
 STRATEGIES: tuple[str, ...] = (ONBOARDING, DATA_BUILDING, NORMAL, URGENT)

@@ -1,7 +1,7 @@
 """Orchestration: the whole data graph of Naviyam as Dagster assets.
 
 ``orchestration.definitions.defs`` is the one ``Definitions`` object (``dagster dev`` loads it);
-``orchestration.run`` materializes it from the command line with progress output and
+``orchestration.materialize`` materializes it from the command line with progress output and
 ``orchestration.cli`` is the ``naviyam assets`` command group. Each domain lives in its own
 package with a ``defs`` of its assets, checks, jobs and schedules:
 

@@ -83,8 +83,8 @@ def main() -> None:
     figures: dict = {"scale": args.scale, "database": database}
     log = lambda message: print(message, flush=True)  # noqa: E731
 
-    from orchestration.run import STAGES, materialize_all, run_batch
-    from orchestration.warehouse.project import run_dbt
+    from orchestration.materialize import STAGES, materialize_all, run_batch
+    from infra.dbt import run_dbt
 
     skipped = {s.strip() for s in args.skip.split(",") if s.strip()}
     unknown = skipped - {name for name, _ in STAGES}

@@ -31,7 +31,7 @@ def materialize(
     ingest: Annotated[bool, typer.Option(help="Include schema, sample workbook and ingest.")] = True,
 ) -> None:
     """Materialize every asset (or the given groups) stage by stage with progress."""
-    from orchestration.run import materialize_all
+    from orchestration.materialize import materialize_all
 
     summary = materialize_all(_say, groups=group, as_of=as_of, scale=scale, full_refresh=full_refresh,
                               include_ingest=ingest)
@@ -43,7 +43,7 @@ def materialize(
 @app.command("list")
 def list_assets() -> None:
     """List the assets by group, the checks, the jobs and the schedules."""
-    from orchestration.warehouse.project import prepare_manifest
+    from infra.dbt import prepare_manifest
 
     prepare_manifest()
     from orchestration.definitions import defs
@@ -67,7 +67,7 @@ def list_assets() -> None:
 @app.command("batch")
 def batch() -> None:
     """Run the 5-minute batch once (spec §13.3)."""
-    from orchestration.run import run_batch
+    from orchestration.materialize import run_batch
 
     report = run_batch(_say)
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -78,7 +78,7 @@ def batch() -> None:
 @app.command("retention")
 def retention() -> None:
     """Create partitions ahead and apply the retention policy once (the daily job)."""
-    from orchestration.run import run_retention
+    from orchestration.materialize import run_retention
 
     report = run_retention(_say)
     typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
@@ -89,7 +89,7 @@ def retention() -> None:
 @app.command("parse")
 def parse() -> None:
     """Re-parse the dbt project into dbt_project/target/manifest.json."""
-    from orchestration.warehouse.project import prepare_manifest
+    from infra.dbt import prepare_manifest
 
     _say(f"manifest at {prepare_manifest(force=True)}")
 

@@ -11,8 +11,9 @@ import importlib
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from infra.dbt import dbt_executable
 from orchestration.resources import PostgresResource
-from orchestration.warehouse.project import dbt_executable, dbt_project
+from orchestration.warehouse.project import dbt_project
 
 DOMAINS: tuple[str, ...] = (
     "orchestration.ingest.assets",

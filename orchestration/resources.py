@@ -13,21 +13,8 @@ import os
 import dagster as dg
 from sqlalchemy import Engine
 
+from infra.dbt import dbt_env
 from infra.settings import Settings, get_settings
-
-
-def dbt_env(settings: Settings, database: str | None = None) -> dict[str, str]:
-    """The NAVIYAM_DBT_* variables profiles.yml reads, for ``database`` (default: the project's)."""
-    return {
-        "NAVIYAM_DBT_HOST": settings.pg_host,
-        "NAVIYAM_DBT_PORT": str(settings.pg_port),
-        "NAVIYAM_DBT_USER": settings.pg_user,
-        "NAVIYAM_DBT_PASSWORD": settings.pg_password.get_secret_value(),
-        "NAVIYAM_DBT_DBNAME": database or settings.pg_database,
-        "NAVIYAM_DBT_THREADS": str(settings.dbt_threads),
-        # dbt's own sessions speak local time too, like infra.db's engines
-        "PGTZ": settings.timezone,
-    }
 
 
 class PostgresResource(dg.ConfigurableResource):

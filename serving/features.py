@@ -18,15 +18,17 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine, text
 
-from infra.vocabulary import MAIN_MENU_ROLES, food_card_weight
+from infra.feature_contract import BOOLEAN_STORED, ONLINE_VERSION_KEY, STORED_FEATURES
+from infra.vocabulary import CATEGORIES, MAIN_MENU_ROLES, food_card_weight
 
 log = logging.getLogger(__name__)
 
-FEATURE_VERSION_KEY = ("features", "version")
 
 _MAIN_ROLES_SQL = ", ".join(f"'{role}'" for role in MAIN_MENU_ROLES)
 SHOPS_SQL = text(f"""
@@ -126,7 +128,7 @@ class ShopFeatureCache:
         try:
             from infra.redis_client import key
 
-            return self.redis_factory().get(key(*FEATURE_VERSION_KEY))
+            return self.redis_factory().get(key(*ONLINE_VERSION_KEY))
         except Exception:
             return None
 
@@ -202,9 +204,7 @@ class UserFeatureCache:
                         out["visit_counts"] = visits
                         shares = out.get("category_share")
                         if shares is not None and not isinstance(shares, dict):
-                            from models.nlu.labels import FOOD_CATEGORIES
-
-                            out["category_share_by_name"] = dict(zip(FOOD_CATEGORIES, [float(x) for x in shares]))
+                            out["category_share_by_name"] = dict(zip(CATEGORIES, [float(x) for x in shares]))
                         return out
                 except Exception:
                     self._mart = False
@@ -231,65 +231,93 @@ def _clip01(x: float) -> float:
     return 0.0 if x < 0 else 1.0 if x > 1 else x
 
 
-def candidate_features(*, category: str, final_price: int, limit: int | None, distance_m: float | None,
-                       shop: Mapping[str, Any], user: Mapping[str, Any], liked: Sequence[str],
-                       retrieval_rank: int, n_candidates: int, open_now: bool, meal_card_usable: bool,
-                       minute_of_day: int) -> dict[str, float]:
-    """The spec's recommendation_features columns for one candidate, each in [0, 1]."""
-    avg_value = _f(user.get("avg_order_value"), 0.0) or 7000.0
-    budget = float(limit) if limit else avg_value
-    over = max(final_price - budget, 0.0) / budget
-    under = max(budget - final_price, 0.0) / budget
-    budget_fit = math.exp(-3.0 * over - 0.5 * under)
-    dist_pen = 1.0 - math.exp(-(distance_m / 1000.0)) if distance_m is not None else 0.5
-    shares = user.get("category_share_by_name") or user.get("category_share") or {}
-    if not isinstance(shares, Mapping):
-        shares = {}
-    max_share = max(shares.values()) if shares else 0.0
-    cat_match = (shares.get(category, 0.0) / max_share) if max_share > 0 else 0.0
-    if category in liked:
-        cat_match = max(cat_match, 1.0)
-    popularity = _f(shop.get("popularity_pct"), _f(shop.get("overall_popularity"), _f(shop.get("popularity_score"))))
-    rating = _f(shop.get("avg_rating")) / 5.0 if shop.get("avg_rating") is not None else _f(shop.get("quality_score"))
-    customers = _f(shop.get("customers"), _f(shop.get("total_orders_served")))
-    sid = int(shop.get("shop_id") or -1)
-    visited = float(sid in set(user.get("recent_shop_ids") or []) or (user.get("visit_counts") or {}).get(sid, 0) > 0)
-    content = 1.0 - retrieval_rank / max(1, n_candidates)
-    slot_hour = minute_of_day // 60
-    time_match = 0.7 if (11 <= slot_hour <= 14 or 17 <= slot_hour <= 20) else 0.5
+#: a category the child named in this conversation counts like this many orders of it
+STATED_LIKE_ORDERS = 3.0
+#: the stored columns the service writes as numbers (``visited_before`` is a boolean)
+STORED: tuple[str, ...] = tuple(c for c in STORED_FEATURES if c not in BOOLEAN_STORED)
+
+
+def _share_vector(user: Mapping[str, Any]) -> np.ndarray:
+    """The user's category shares in ``CATEGORIES`` order, whichever shape the reader returned."""
+    shares = user.get("category_share")
+    if isinstance(shares, Mapping):  # the PostgreSQL fallback reader: {category: share}
+        return np.array([_f(shares.get(c)) for c in CATEGORIES])
+    if isinstance(shares, (list, tuple, np.ndarray)) and len(shares) == len(CATEGORIES):
+        return np.array([_f(x) for x in shares])
+    return np.zeros(len(CATEGORIES))
+
+
+@dataclass(frozen=True)
+class CandidateInput:
+    """What the turn knows of one priced candidate (retrieval order = its position in the list)."""
+
+    category: str
+    final_price: float  # after the coupon
+    distance_m: float | None  # from the resolved area; None when the area is unknown
+    shop: Mapping[str, Any]  # the in-memory shop row (``ShopFeatureCache``)
+    meal_card_usable: bool
+
+
+def candidate_features(items: Sequence[CandidateInput], *, user: Mapping[str, Any], liked: Sequence[str],
+                       limit: float | None, minute_of_day: int) -> list[dict[str, float]]:
+    """The spec's recommendation_features columns of the turn's candidates, each in [0, 1],
+    computed in one batch by the ranker's own arithmetic (``models.ranking.features.
+    interaction_columns``, what training runs) on what the service knows at this turn: the price
+    after the coupon, the distance from the resolved area, the categories the child named (as
+    extra orders of them), the retrieval rank as the content score. ``meal_card_usable`` and
+    ``good_influence`` are the answer's own signals (reasons, the linear fallback), not ranker
+    features."""
+    from models.ranking import features as F  # noqa: PLC0415 - numpy arithmetic, loaded on first use
+
+    n = len(items)
+    if not n:
+        return []
+    stated = [c for c in dict.fromkeys(liked) if c in F.CATEGORY_INDEX]
     total = _f(user.get("total_orders"))
-    f = {
-        "collaborative_score": _clip01(_f(shop.get("repeat_customer_rate")) * 0.5 + popularity * 0.5) if total else 0.0,
-        "content_score": _clip01(content),
-        "contextual_score": _clip01((budget_fit + (1 - dist_pen) + (1.0 if open_now else 0.0)) / 3.0),
-        "popularity_score": _clip01(popularity),
-        "category_preference_match": _clip01(cat_match),
-        "budget_compatibility": _clip01(budget_fit),
-        "distance_penalty": _clip01(dist_pen),
-        "time_preference_match": time_match,
-        "visited_before": visited,
-        "similar_user_liked": 0.0,
-        "user_avg_budget_normalized": _clip01(budget / 20000.0),
-        "user_favorite_count_normalized": _clip01(len(liked) / 10.0),
-        "shop_rating_normalized": _clip01(rating),
-        "shop_review_count_normalized": _clip01(math.log1p(customers) / math.log1p(200.0)),
-        "distance_normalized": _clip01((distance_m or 2000.0) / 5000.0),
-        "user_category_interaction": _clip01(cat_match * min(1.0, (total + len(liked)) / 10.0)),
-        "budget_time_interaction": _clip01(budget_fit * time_match),
-        "location_category_interaction": _clip01((1 - dist_pen) * cat_match),
-        "meal_card_usable": 1.0 if meal_card_usable else 0.0,
-        "good_influence": 1.0 if shop.get("is_good_influence_shop") else 0.0,
+    counts = _share_vector(user) * total
+    for c in stated:
+        counts[F.CATEGORY_INDEX[c]] += STATED_LIKE_ORDERS
+    total += STATED_LIKE_ORDERS * len(stated)
+    visit_counts = user.get("visit_counts") or {}
+    recent = set(user.get("recent_shop_ids") or [])
+
+    def col(values) -> np.ndarray:
+        return np.array([_f(v, math.nan) for v in values])
+
+    user_cols: dict[str, Any] = {
+        "total_orders": np.full(n, total), "avg_order_value": np.full(n, _f(user.get("avg_order_value"), math.nan)),
+        "favorite_count": np.full(n, _f(user.get("favorite_count"), math.nan)),
+        "loc_lat": np.full(n, math.nan), "loc_lon": np.full(n, math.nan),
     }
-    return f
-
-
-STORED = (
-    "collaborative_score", "content_score", "contextual_score", "popularity_score", "category_preference_match",
-    "budget_compatibility", "distance_penalty", "time_preference_match", "similar_user_liked",
-    "user_avg_budget_normalized", "user_favorite_count_normalized", "shop_rating_normalized",
-    "shop_review_count_normalized", "distance_normalized", "user_category_interaction", "budget_time_interaction",
-    "location_category_interaction",
-)
+    if total > 0:
+        user_cols["category_share"] = counts / total
+    if isinstance(user.get("slot_share"), (list, tuple, np.ndarray)):
+        user_cols["slot_share"] = np.asarray(user["slot_share"], dtype=float)
+    shops = [i.shop for i in items]
+    shop_cols: dict[str, Any] = {
+        "category_idx": np.array([F.CATEGORY_INDEX.get(i.category, 0) for i in items]),
+        "median_price": np.array([float(i.final_price) for i in items]),
+        "distinct_customers": col(s.get("distinct_customers", s.get("customers")) for s in shops),
+        "repeat_customer_rate": col(s.get("repeat_customer_rate") for s in shops),
+        "popularity_pct": col(s.get("popularity_pct") for s in shops),
+        "lat": np.full(n, math.nan), "lon": np.full(n, math.nan),
+    }
+    for name in ("slot_share", "customer_taste"):
+        values = [s.get(name) for s in shops]
+        if all(isinstance(v, (list, tuple, np.ndarray)) for v in values):
+            shop_cols[name] = np.asarray(values, dtype=float)
+    sids = [int(s.get("shop_id") or -1) for s in shops]
+    visits = np.array([_f(visit_counts.get(sid)) or float(sid in recent) for sid in sids])
+    cols = F.interaction_columns(
+        user=user_cols, shop=shop_cols, user_shop={"visit_count": visits},
+        ctx_minute=np.float64(minute_of_day), ctx_lat=np.float64(math.nan), ctx_lon=np.float64(math.nan),
+        ctx_budget=np.float64(limit if limit else math.nan), urgent=np.bool_(False),
+        content=1.0 - np.arange(n) / n,
+        distance_km=np.array([math.nan if i.distance_m is None else i.distance_m / 1000.0 for i in items]))
+    stored = {name: v.tolist() for name, v in F.stored_values(cols).items()}
+    return [{**{name: v[k] for name, v in stored.items()},
+             "meal_card_usable": 1.0 if items[k].meal_card_usable else 0.0,
+             "good_influence": 1.0 if shops[k].get("is_good_influence_shop") else 0.0} for k in range(n)]
 
 
 def reason_breakdown(f: Mapping[str, float], open_now: bool) -> dict[str, float]:

@@ -19,10 +19,13 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from infra.feature_contract import USER, USER_SHOP
+from infra.vocabulary import CATEGORIES
+
 log = logging.getLogger(__name__)
 
-USER_VIEW = "user_features"
-VISIT_VIEW = "user_shop_features"
+USER_VIEW = USER.name
+VISIT_VIEW = USER_SHOP.name
 
 
 def _present(value: Any) -> bool:
@@ -48,7 +51,7 @@ class FeastUserFeatures:
         """The reader when the feature store is set up and materialized; None otherwise (a fresh
         checkout before ``naviyam demo``), so the service falls back to PostgreSQL."""
         try:
-            from feature_repo.store import get_feature_store
+            from feature_repo.config import get_feature_store
 
             reader = cls(get_feature_store(settings))
             reader.store.get_feature_view(USER_VIEW)  # registered (feast apply ran)?
@@ -94,9 +97,7 @@ class FeastUserFeatures:
         user["visit_counts"] = {s: c for s, c in visits.items() if c > 0}
         shares = user.get("category_share")
         if shares is not None and not isinstance(shares, dict):
-            from models.nlu.labels import FOOD_CATEGORIES
-
-            user["category_share_by_name"] = dict(zip(FOOD_CATEGORIES, [float(x) for x in shares]))
+            user["category_share_by_name"] = dict(zip(CATEGORIES, [float(x) for x in shares]))
         return user, "feast"
 
 

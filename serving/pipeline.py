@@ -265,13 +265,12 @@ class ChatPipeline:
         liked = list(t.state.liked_categories)
         if t.reading.entities.get("food_type"):
             liked.append(t.reading.entities["food_type"])
-        n = len(fitting)
-        for rank, p in enumerate(fitting):
-            shop = dict(shops.get(p.cand.shop_id) or {"shop_id": p.cand.shop_id})
-            p.features = feat.candidate_features(
-                category=p.cand.category, final_price=p.final_price, limit=t.limit, distance_m=p.distance_m,
-                shop=shop, user=user_f, liked=liked, retrieval_rank=rank, n_candidates=n, open_now=p.open_now,
-                meal_card_usable=p.takes_card, minute_of_day=t.minute)
+        items = [feat.CandidateInput(category=p.cand.category, final_price=p.final_price, distance_m=p.distance_m,
+                                     shop=shops.get(p.cand.shop_id) or {"shop_id": p.cand.shop_id},
+                                     meal_card_usable=p.takes_card) for p in fitting]
+        for p, f in zip(fitting, feat.candidate_features(items, user=user_f, liked=liked, limit=t.limit,
+                                                          minute_of_day=t.minute)):
+            p.features = f
 
     def _score(self, t: ChatTurn, scorer, fitting: list[Priced], shops, user_f) -> None:
         cand_feats = []

@@ -137,7 +137,7 @@ def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
     from infra.settings import get_settings
 
     if get_settings().serving_ranker == "popularity":
-        return {"champion": PopularityScorer()}, {"champion": "popularity (NAVIYAM_SERVING_RANKER=popularity)"}
+        return {CHAMPION: PopularityScorer()}, {CHAMPION: "popularity (NAVIYAM_SERVING_RANKER=popularity)"}
     status: dict[str, str] = {}
     variants: dict[str, Any] = {}
     load_scorer: Any = None

@@ -10,29 +10,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 
+from infra.circuit_breaker import Breaker, for_dependency
 from infra.memory_cache import LRUCache
 
 log = logging.getLogger(__name__)
 
 TTL_SECONDS = 300
-
-
-class Breaker:
-    """Skip a failing backend for ``cooldown`` seconds after an error."""
-
-    def __init__(self, cooldown: float = 30.0):
-        self.cooldown = cooldown
-        self._open_until = 0.0
-
-    def available(self) -> bool:
-        return time.monotonic() >= self._open_until
-
-    def trip(self, what: str, exc: BaseException) -> None:
-        if self.available():
-            log.warning("%s unavailable (%s); skipping it for %.0fs", what, exc, self.cooldown)
-        self._open_until = time.monotonic() + self.cooldown
 
 
 class TTLCache(LRUCache):
@@ -53,7 +37,8 @@ class RedisCache:
     def __init__(self, client=None, ttl: int = TTL_SECONDS):
         self._client = client
         self.ttl = ttl
-        self.breaker = Breaker()
+        # the process's own Redis shares its breaker with every other cache level; a given client has its own
+        self.breaker = for_dependency("redis") if client is None else Breaker("redis")
 
     @property
     def client(self):

@@ -95,6 +95,11 @@ class TrainingDataWriter:
     def submit(self, row: dict) -> None:
         self._event_log().emit("nlu_training_data", {**row, "created_at": row.get("created_at") or datetime.now(timezone.utc)})
 
+    @property
+    def stats(self):
+        """The event log's counters (``written``, ``spooled``, …); None before the first row."""
+        return None if self._log is None else self._log.stats
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Block until every submitted row is written (or spooled, the database being away)."""
         return self._log is None or self._log.flush(timeout)

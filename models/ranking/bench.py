@@ -30,7 +30,7 @@ import pandas as pd
 import torch
 
 from models.ranking import baselines, metrics
-from models.ranking.fit import fit_wide_deep, predict
+from models.ranking.lightning_fit import fit_wide_deep, predict
 from models.ranking.training_set import VOCAB_COLUMNS, naviyam_config
 
 log = logging.getLogger(__name__)

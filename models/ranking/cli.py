@@ -45,7 +45,8 @@ def train(
 
     settings = get_settings()
     if features == "feast":
-        from feature_repo.store import apply_feature_store, build_feature_history
+        from feature_repo.materialize import apply_feature_store
+        from feature_repo.refresh import build_feature_history
 
         build_feature_history(settings)
         apply_feature_store(settings)
@@ -65,11 +66,18 @@ def refresh_features(
 ) -> None:
     """Build the feature history (dbt), apply the Feast repo, materialize to Redis, sync feature_vectors."""
     _bootstrap()
-    from feature_repo.store import refresh_feature_store
+    from feature_repo.refresh import refresh_feature_store
     from infra.settings import get_settings
+    from models.ranking.scorer import load_scorer
 
     end_at = datetime.fromisoformat(end) if end else datetime.now(timezone.utc)
-    typer.echo(json.dumps(refresh_feature_store(get_settings(), end_at, build_history=True), indent=2, default=str))
+    try:  # the champion's embeddings go to feature_vectors; none registered yet: without them
+        scorer = load_scorer()
+    except Exception as exc:  # noqa: BLE001
+        typer.echo(f"no champion ranker ({type(exc).__name__}); feature_vectors without embeddings", err=True)
+        scorer = None
+    summary = refresh_feature_store(get_settings(), end_at, scorer=scorer, build_history=True)
+    typer.echo(json.dumps(summary, indent=2, default=str))
 
 
 @app.command("bench")

@@ -36,10 +36,10 @@ from infra.feature_contract import (  # noqa: F401 - re-exported: the ranker's n
     USER_SHOP_FEATURES,
     WIDE_ENGINEERED,
 )
-from infra.vocabulary import CATEGORIES
+from infra.vocabulary import CATEGORIES, MEAL_SLOTS
 
 CATEGORY_INDEX: dict[str, int] = {c: i for i, c in enumerate(CATEGORIES)}
-SLOTS: tuple[str, ...] = ("breakfast", "lunch", "dinner", "late_night")
+SLOTS: tuple[str, ...] = MEAL_SLOTS
 SLOT_INDEX: dict[str, int] = {s: i for i, s in enumerate(SLOTS)}
 SEGMENTS: tuple[str, ...] = ("unknown", "child", "teen", "young_adult", "adult")
 BUDGET_BUCKETS: tuple[int, ...] = (5000, 7000, 9000, 12000, 16000)  # upper edges, won
@@ -156,12 +156,15 @@ def interaction_columns(
     urgent: np.ndarray,
     collaborative: np.ndarray | None = None,
     content: np.ndarray | None = None,
+    distance_km: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """The recommendation features of aligned rows (row i: user i, shop i, context i).
 
     ``user``/``shop`` map feature names to arrays of equal length n (list features as (n, k)
     matrices); context arrays broadcast. Missing history (cold users, new shops) falls back to
-    neutral priors. Returns float arrays plus the integer ids the model embeds.
+    neutral priors. ``distance_km`` replaces the distance from the context's (or the user's usual)
+    location when the caller measured it otherwise (the chat service, from the resolved area).
+    Returns float arrays plus the integer ids the model embeds.
     """
     n = len(np.asarray(shop["category_idx"]))
     cat = np.asarray(shop["category_idx"], dtype=np.int64)
@@ -184,7 +187,8 @@ def interaction_columns(
     ulon = np.asarray(user["loc_lon"], dtype=float)
     lat = np.where(np.isfinite(ctx_lat), ctx_lat, ulat)
     lon = np.where(np.isfinite(ctx_lon), ctx_lon, ulon)
-    dist = haversine_km(lat, lon, np.asarray(shop["lat"], dtype=float), np.asarray(shop["lon"], dtype=float))
+    dist = (haversine_km(lat, lon, np.asarray(shop["lat"], dtype=float), np.asarray(shop["lon"], dtype=float))
+            if distance_km is None else np.asarray(distance_km, dtype=float))
     dist = np.where(np.isfinite(dist), dist, 2.0)  # unknown location: a typical walk
 
     over = np.maximum(price - budget, 0.0) / budget

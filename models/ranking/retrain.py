@@ -27,8 +27,8 @@ import pandas as pd
 
 from models.ranking import logged
 from models.ranking.features import FEATURE_VERSION
-from models.ranking.fit import fit_wide_deep, predict
-from models.ranking.layer1 import CoOrderIndex
+from models.ranking.lightning_fit import fit_wide_deep, predict
+from models.ranking.similarity import CoOrderIndex
 from models.ranking.raw_features import build_snapshots
 from models.ranking.scorer import CHALLENGER, CHAMPION, REGISTERED_MODEL, save_bundle
 from models.ranking.train import (

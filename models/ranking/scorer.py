@@ -31,7 +31,7 @@ from infra.vocabulary import CHALLENGER, CHAMPION
 from models.ranking import features as F
 from models.ranking.data import FeatureEncoder
 from models.ranking.explain import Contributions, contributions
-from models.ranking.layer1 import CoOrderIndex, ContentIndex, pad_history
+from models.ranking.similarity import CoOrderIndex, ContentIndex, pad_history
 from models.ranking.model import WideDeep
 
 REGISTERED_MODEL = "naviyam-wide-deep"

@@ -34,8 +34,8 @@ import torch  # already loaded by models.ranking.scorer
 
 from models.ranking import baselines, metrics
 from models.ranking.features import FEATURE_VERSION
-from models.ranking.fit import FitResult, fit_wide_deep, predict
-from models.ranking.layer1 import CoOrderIndex, ContentIndex
+from models.ranking.lightning_fit import FitResult, fit_wide_deep, predict
+from models.ranking.similarity import CoOrderIndex, ContentIndex
 from models.ranking.raw_features import FeatureSnapshots, build_snapshots
 from models.ranking.scorer import CHALLENGER, CHAMPION, REGISTERED_MODEL, Scorer, save_bundle
 from models.ranking.simulate import ImpressionConfig, simulate_impressions
@@ -261,7 +261,7 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
 
     ``feature_store``: the Feast store for ``feature_source="feast"`` (default: the settings'
     store; its offline sources, the dbt feature-history marts, must have been built, see
-    ``feature_repo.store``).
+    ``feature_repo.refresh``).
     """
     import mlflow
 
@@ -272,7 +272,8 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
     historical = None
     if cfg.feature_source == "feast":
         # the production path: the offline store's point-in-time join over the dbt history marts
-        from feature_repo.store import get_feature_store, historical_features
+        from feature_repo.config import get_feature_store
+        from feature_repo.reads import historical_features
 
         store = feature_store or get_feature_store(settings)
         historical = lambda events: historical_features(store, events)  # noqa: E731

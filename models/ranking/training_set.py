@@ -2,7 +2,7 @@
 
 A training set row is one candidate of one impression (a list shown to a user at time t) with
 the features as they were known at t. The join is the Feast ``get_historical_features`` over
-the feature views (``feature_repo.store.historical_features``); ``point_in_time_join`` here is
+the feature views (``feature_repo.reads.historical_features``); ``point_in_time_join`` here is
 the same join done in memory on ``FeatureSnapshots`` (used by unit tests and the benchmark, and
 checked against Feast in tests/integration). Both produce columns named
 ``<view>__<feature>``, Feast's ``full_feature_names`` form.
@@ -18,7 +18,7 @@ import pandas as pd
 
 from infra import feature_contract as contract
 from models.ranking import features as F
-from models.ranking.layer1 import CoOrderIndex, ContentIndex, pad_history
+from models.ranking.similarity import CoOrderIndex, ContentIndex, pad_history
 from models.ranking.model import WideDeepConfig
 from models.ranking.raw_features import FeatureSnapshots
 

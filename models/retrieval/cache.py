@@ -31,6 +31,7 @@ import numpy as np
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from infra.circuit_breaker import Breaker, for_dependency
 from infra.memory_cache import LRUCache
 from infra.redis_client import redis_errors
 
@@ -41,50 +42,30 @@ RESULT_TTL_S = 3600
 
 
 # --- L1 -------------------------------------------------------------------------------------------
-# --- circuit breaker ------------------------------------------------------------------------------
-class Breaker:
-    def __init__(self, name: str, retry_after_s: float = 5.0) -> None:
-        self.name = name
-        self.retry_after_s = retry_after_s
-        self._open_until = 0.0
-        self.failures = 0
-
-    @property
-    def available(self) -> bool:
-        return time.monotonic() >= self._open_until
-
-    def trip(self, exc: BaseException) -> None:
-        self.failures += 1
-        if self.available:
-            log.warning("cache level %s unavailable (%s: %s); skipping it for %.0f s",
-                        self.name, type(exc).__name__, exc, self.retry_after_s)
-        self._open_until = time.monotonic() + self.retry_after_s
-
-    def reset(self) -> None:
-        self._open_until = 0.0
-
-
 class RedisLevel:
     """L2: a Redis client whose failures turn into misses."""
 
     def __init__(self, client_factory: Callable[[], Any] | None, retry_after_s: float = 5.0) -> None:
+        from infra.redis_client import get_redis
+
         self._factory = client_factory
         self._client = None
-        self.breaker = Breaker("redis", retry_after_s)
+        # the process's own Redis shares its breaker with every other cache level; a given client has its own
+        self.breaker = for_dependency("redis") if client_factory is get_redis else Breaker("redis", retry_after_s)
 
     @property
     def enabled(self) -> bool:
         return self._factory is not None
 
     def _call(self, fn: Callable[[Any], Any]) -> Any:
-        if self._factory is None or not self.breaker.available:
+        if self._factory is None or not self.breaker.available():
             return None
         try:
             if self._client is None:
                 self._client = self._factory()
             return fn(self._client)
         except redis_errors as exc:
-            self.breaker.trip(exc)
+            self.breaker.trip("retrieval cache", exc)
             return None
 
     def get(self, key: str, refresh_ttl_s: int | None = None) -> bytes | None:
@@ -178,7 +159,7 @@ class WriteBehind:
             counters, self._counters = self._counters, {}
         if not jobs and not counters:
             return
-        if not self.breaker.available:
+        if not self.breaker.available():
             self.dropped += len(jobs) + len(counters)
             return
         try:
@@ -187,7 +168,7 @@ class WriteBehind:
                     job(conn)
                 _apply_counters(conn, counters)
         except SQLAlchemyError as exc:
-            self.breaker.trip(exc)
+            self.breaker.trip("retrieval cache", exc)
             self.dropped += len(jobs) + len(counters)
 
     def flush(self, timeout_s: float = 10.0) -> None:
@@ -231,13 +212,13 @@ class DbLevel:
         return self.engine is not None
 
     def read(self, sql: str, params: dict[str, Any]) -> Any | None:
-        if self.engine is None or not self.breaker.available:
+        if self.engine is None or not self.breaker.available():
             return None
         try:
             with self.engine.connect() as conn:
                 return conn.execute(text(sql), params).first()
         except SQLAlchemyError as exc:
-            self.breaker.trip(exc)
+            self.breaker.trip("retrieval cache", exc)
             return None
 
 

@@ -22,9 +22,9 @@ from orchestration.resources import PostgresResource
     "what the online store serves.",
 )
 def online_features(context: dg.AssetExecutionContext, postgres: PostgresResource) -> dg.MaterializeResult:
-    from feature_repo.store import refresh_feature_store
+    from feature_repo.refresh import refresh_feature_store
 
-    summary = refresh_feature_store(postgres.settings, database=postgres.database)
+    summary = refresh_feature_store(postgres.settings, database=postgres.database, scorer=_champion(context))
     context.log.info(f"feature store refreshed: {summary}")
     _announce_new_features(summary["materialized_until"], context)
     return dg.MaterializeResult(
@@ -36,13 +36,24 @@ def online_features(context: dg.AssetExecutionContext, postgres: PostgresResourc
     )
 
 
+def _champion(context: dg.AssetExecutionContext):
+    """The registered champion ranker, whose embeddings feature_vectors mirrors; None before one exists."""
+    try:
+        from models.ranking.scorer import load_scorer
+
+        return load_scorer()
+    except Exception as exc:  # noqa: BLE001 - no champion yet: mirror without embeddings
+        context.log.info(f"no champion ranker ({exc}); feature_vectors without embeddings")
+        return None
+
+
 def _announce_new_features(version: str, context: dg.AssetExecutionContext) -> None:
     """Bump the key the chat service watches, so it reloads its in-memory shop features now."""
     from infra.redis_client import get_redis, key, redis_errors
-    from serving.features import FEATURE_VERSION_KEY
+    from infra.feature_contract import ONLINE_VERSION_KEY
 
     try:
-        get_redis().set(key(*FEATURE_VERSION_KEY), version)
+        get_redis().set(key(*ONLINE_VERSION_KEY), version)
     except redis_errors as exc:  # the service also reloads on its own every 5 minutes
         context.log.warning(f"could not announce the new feature version: {exc}")
 

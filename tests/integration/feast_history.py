@@ -31,7 +31,9 @@ def two_shops() -> dict[str, pd.DataFrame]:
 
 def applied_store(settings, snapshots, database: str, registry_dir):
     """Load ``snapshots`` into the tables the views read and ``feast apply`` in a project of its own."""
-    from feature_repo.store import apply_feature_store, get_feature_store, load_feature_history
+    from feature_repo.config import get_feature_store
+    from feature_repo.history import load_feature_history
+    from feature_repo.materialize import apply_feature_store
 
     load_feature_history(settings, snapshots, database=database)
     store = get_feature_store(settings, project=f"t_{uuid.uuid4().hex[:10]}", database=database,

@@ -18,7 +18,7 @@ MONITORING_CHECKS = {"response_time_under_500ms", "cache_hit_rate_at_least_70pct
 
 @pytest.fixture(scope="module")
 def defs():
-    from orchestration.warehouse.project import prepare_manifest
+    from infra.dbt import prepare_manifest
 
     prepare_manifest()
     from orchestration.definitions import defs
@@ -88,7 +88,7 @@ def test_translator_keys_and_groups():
 
 @pytest.mark.slow
 def test_materialize_sample_then_batch(migrated_engine, monkeypatch):
-    from orchestration.run import materialize_all, run_batch
+    from orchestration.materialize import materialize_all, run_batch
 
     monkeypatch.delenv("DAGSTER_HOME", raising=False)  # ephemeral instance
     database = migrated_engine.url.database

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from orchestration.operational.writeback import WRITE_BACKS, write_back, write_user_journeys, write_user_profiles
-from orchestration.warehouse.project import run_dbt
+from infra.dbt import run_dbt
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -43,7 +43,7 @@ def feast_env(settings, migrated_engine, tmp_path_factory):
 
 
 def test_training_set_never_sees_a_feature_computed_after_the_event(feast_env):
-    from feature_repo.store import historical_features
+    from feature_repo.reads import historical_features
 
     store, _, _ = feast_env
     events = pd.DataFrame({"user_id": [7, 7, 7], "shop_id": [1, 2, 1],
@@ -63,7 +63,7 @@ def test_training_set_never_sees_a_feature_computed_after_the_event(feast_env):
 
 
 def test_feast_join_equals_the_in_memory_join(feast_env):
-    from feature_repo.store import historical_features
+    from feature_repo.reads import historical_features
     from models.ranking.training_set import point_in_time_join
 
     store, _, snaps = feast_env
@@ -77,7 +77,9 @@ def test_feast_join_equals_the_in_memory_join(feast_env):
 
 
 def test_materialized_online_store_serves_the_latest_rows_in_one_batch(feast_env, settings, migrated_engine):
-    from feature_repo.store import materialize_incremental, online_features, sync_feature_vectors
+    from feature_repo.feature_vectors import sync_feature_vectors
+    from feature_repo.materialize import materialize_incremental
+    from feature_repo.reads import online_features
 
     store, database, _ = feast_env
     materialize_incremental(settings, end=T2.to_pydatetime() + pd.Timedelta(days=1), store=store)
@@ -103,7 +105,7 @@ def test_materialized_online_store_serves_the_latest_rows_in_one_batch(feast_env
 
 def test_loading_the_reference_history_round_trips(settings, migrated_engine):
     """The reference builder's frames survive the COPY into the offline sources."""
-    from feature_repo.store import load_feature_history
+    from feature_repo.history import load_feature_history
     from infra.sample_data.generator import build
 
     data = build(20261125, 0.02)

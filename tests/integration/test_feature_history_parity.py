@@ -4,7 +4,7 @@ A small generated sample is ingested into a fresh database, together with hand-m
 the edges (order lines in one 30-minute basket, slot and day boundaries, the 30-day window's
 open end, ties in time, a shop without coordinates, more than ten distinct shops, age-segment
 birthdays, shops never ordered from or without main menus). dbt builds the history
-(``feature_repo.store.build_feature_history``); ``build_snapshots`` computes it from the same
+(``feature_repo.refresh.build_feature_history``); ``build_snapshots`` computes it from the same
 raw tables. Row counts, keys and every value must agree: numbers within 1e-6, the rounded
 arrays within one step of their 4th decimal, recent_shop_ids exactly.
 """
@@ -117,7 +117,8 @@ def _insert_edges(engine) -> None:
 @pytest.fixture(scope="module")
 def history(settings, migrated_engine, tmp_path_factory):
     """(dbt's three relations, build_snapshots' three frames) over the same raw tables."""
-    from feature_repo.store import SOURCE_SCHEMA, SOURCE_TABLES, build_feature_history
+    from feature_repo.definitions import SOURCE_SCHEMA, SOURCE_TABLES
+    from feature_repo.refresh import build_feature_history
     from infra.ingest.load import ingest_workbook
     from infra.sample_data.generator import generate
     from models.ranking.raw_features import build_snapshots
@@ -198,7 +199,8 @@ def test_the_edges_are_exercised(history, migrated_engine):
 
 def test_relations_have_the_types_the_views_expect(history, migrated_engine):
     """load_feature_history writes these same types, so a hand-made history reads like dbt's."""
-    from feature_repo.store import SOURCE_SCHEMA, SOURCE_TABLES, source_column_types
+    from feature_repo.definitions import SOURCE_SCHEMA, SOURCE_TABLES
+    from feature_repo.history import source_column_types
 
     with migrated_engine.connect() as conn:
         for view, table in SOURCE_TABLES.items():
@@ -219,7 +221,11 @@ def test_feast_over_the_marts_equals_the_in_memory_join(history, settings, tmp_p
     marts and the in-memory join over the reference's snapshots."""
     import uuid
 
-    from feature_repo.store import apply_feature_store, get_feature_store, historical_features
+    from feature_repo.config import get_feature_store
+
+    from feature_repo.materialize import apply_feature_store
+
+    from feature_repo.reads import historical_features
     from models.ranking.training_set import VIEW_FEATURES, point_in_time_join
 
     snaps = history["snaps"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 
@@ -27,13 +30,14 @@ def _parser(model, engine, redis_client, persist=True):
 
 def _insert(engine, row: dict) -> None:
     """Seed a row the way every nlu_training_data row is written: through the event log."""
-    writer = store.TrainingDataWriter(lambda: engine)
+    writer = store.TrainingDataWriter(lambda: engine, spool_dir=Path(tempfile.mkdtemp(prefix="nlu-spool-")))
     writer.submit(row)
     assert writer.flush()
 
 
-def test_results_are_collected_for_training(migrated_engine, redis_client, model):
+def test_results_are_collected_for_training(migrated_engine, redis_client, model, tmp_path):
     p = _parser(model, migrated_engine, redis_client)
+    p.writer = store.TrainingDataWriter(p._get_engine, spool_dir=tmp_path)  # this test's own spool
     p.parse("강남역 근처 분식집 추천해줘", user_id="42")
     p.parse("만 오천원 있는데 동생이랑 뭐 먹을까", user_id="42")
     p.parse("")  # nothing to read: answered, not collected

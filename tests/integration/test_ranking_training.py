@@ -36,7 +36,9 @@ def first_run(settings, migrated_engine, tiny, model_name, tmp_path_factory):
     The tiny tables live in memory, not in the database dbt reads, so the views' sources get the
     reference history of those tables (what dbt builds from them:
     tests/integration/test_feature_history_parity.py)."""
-    from feature_repo.store import apply_feature_store, get_feature_store, load_feature_history
+    from feature_repo.config import get_feature_store
+    from feature_repo.history import load_feature_history
+    from feature_repo.materialize import apply_feature_store
     from models.ranking.raw_features import build_snapshots
     from models.ranking.train import TrainConfig, train_ranker
 

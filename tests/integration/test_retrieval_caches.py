@@ -233,12 +233,12 @@ def test_redis_dies_mid_run_and_comes_back(engine, store, embedder):
         assert [h.id for h in again] == [h.id for h in before]
         assert all(fresh)
         # the first failed call switched Redis off: one connection error, not one per call
-        assert r.redis.breaker.failures == 1 and not r.redis.breaker.available
+        assert r.redis.breaker.failures == 1 and not r.redis.breaker.available()
 
         proc = _start_redis(port)  # Redis is back: after retry_after_s it is used again
         r.redis.breaker.reset()
         r.search("돈코츠라멘 있어?", limit=5)
-        assert r.redis.breaker.available and r.redis.breaker.failures == 1 and client.dbsize() >= 1
+        assert r.redis.breaker.available() and r.redis.breaker.failures == 1 and client.dbsize() >= 1
     finally:
         proc.kill()
         proc.wait(5)

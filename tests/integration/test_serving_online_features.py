@@ -16,7 +16,7 @@ T_NEW = pd.Timestamp("2026-10-08 15:00", tz="UTC")
 
 @pytest.fixture(scope="module")
 def materialized_store(settings, migrated_engine, tmp_path_factory):
-    from feature_repo.store import materialize_incremental
+    from feature_repo.materialize import materialize_incremental
 
     snaps = FeatureSnapshots(
         user=pd.DataFrame([user_row(T_OLD, 1.0, 1, user_id=42), user_row(T_NEW, 6.0, 0, user_id=42)]),

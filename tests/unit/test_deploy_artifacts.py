@@ -290,7 +290,7 @@ def test_the_feast_store_has_a_sql_registry_and_a_redis_cluster(monkeypatch):
     from feast.repo_config import RepoConfig
 
     from feature_repo.definitions import SOURCE_SCHEMA
-    from feature_repo.store import PROJECT
+    from feature_repo.config import PROJECT
 
     for name in ("FEAST_REGISTRY_USER", "FEAST_REGISTRY_PASSWORD", "FEAST_OFFLINE_USER", "FEAST_OFFLINE_PASSWORD"):
         monkeypatch.setenv(name, "x")

@@ -45,6 +45,7 @@ def test_migration_checks_allow_exactly_the_vocabulary():
 def test_dbt_vars_are_the_vocabulary_in_the_same_order():
     # an array position in category_share / customer_taste is an index into the categories
     assert tuple(DBT_VARS["ranking_categories"]) == V.CATEGORIES
+    assert tuple(DBT_VARS["ranking_slots"]) == V.MEAL_SLOTS
     assert tuple(DBT_VARS["ranking_main_menu_roles"]) == V.MAIN_MENU_ROLES
     assert DBT_VARS["ranking_food_card_weights"] == V.FOOD_CARD_WEIGHTS
 

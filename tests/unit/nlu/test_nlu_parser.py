@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.nlu import classifier as clf_mod
+from models.nlu import classifier as clf_mod, store
 from models.nlu.cache import RedisCache, TTLCache
 from models.nlu.evaluate import read_jsonl, score
 from models.nlu.labels import INTENT_VALUES, validate_entities
@@ -97,7 +97,7 @@ def test_redis_down_degrades(small_model, monkeypatch):
     assert redis.calls == calls  # breaker open: Redis skipped, no timeout per request
 
 
-def test_database_down_degrades(small_model):
+def test_database_down_degrades(small_model, tmp_path):
     class Broken:
         def connect(self):
             raise OSError("db down")
@@ -106,19 +106,23 @@ def test_database_down_degrades(small_model):
             raise OSError("db down")
 
     p = NLUParser(small_model, redis_cache=RedisCache(FakeRedis()), engine=Broken(), persist=True)
+    p.writer = store.TrainingDataWriter(p._get_engine, spool_dir=tmp_path)  # this test's own spool
     r = p.parse("짜장면 먹고 싶어")
     p.flush()
-    assert r.intent == "food_request" and p.writer.dropped == 1 and not p.db_breaker.available()
+    # answered; the collected row waits in the event log's spool for the database, not dropped
+    assert r.intent == "food_request" and p.writer.stats.spooled == 1 and not p.db_breaker.available()
 
 
-def test_writer_queues_rows(small_model, monkeypatch):
+def test_writer_queues_rows(small_model, monkeypatch, tmp_path):
     inserted = []
-    monkeypatch.setattr("models.nlu.store.insert_rows", lambda engine, rows: inserted.extend(rows))
+    monkeypatch.setattr("infra.event_log.writer.EventLog._write",
+                        lambda self, batch: inserted.extend(row for table, row in batch if table == "nlu_training_data"))
     p = NLUParser(small_model, redis_cache=RedisCache(FakeRedis()), engine=object(), persist=True)
+    p.writer = store.TrainingDataWriter(p._get_engine, spool_dir=tmp_path)
     monkeypatch.setattr(p, "_db_lookup", lambda normalized: None)
     p.parse("강남역 근처 분식집 추천해줘", user_id="u1")
     p.flush()
-    row = inserted[0]
+    row = {**inserted[0], "extracted_entities": json.loads(inserted[0]["extracted_entities"])}
     assert row["predicted_intent"] == "location_inquiry" and row["user_id"] == "u1"
     assert row["normalized_text"] == "강남역 근처 분식집 추천해줘" and row["data_source"] == "user_interaction"
     assert row["extracted_entities"] == {"location_preference": "강남역", "food_type": "분식"}

@@ -3,7 +3,7 @@
 import shutil
 
 from orchestration.maintenance.assets import WAREHOUSE_TAG, batch_5min_job, daily_refresh_job
-from orchestration.run import INSTANCE_CONFIG
+from orchestration.materialize import INSTANCE_CONFIG
 
 
 def test_instance_config_limits_warehouse_runs_to_one(tmp_path, monkeypatch):

@@ -3,7 +3,7 @@
 from pydantic import SecretStr
 
 from infra.settings import Settings
-from orchestration.resources import dbt_env
+from infra.dbt import dbt_env
 
 
 def test_socket_host_and_port_reach_dbt():

@@ -33,7 +33,7 @@ def tiny_prepared(tiny_sample):
 
 @pytest.fixture(scope="session")
 def tiny_fit(tiny_prepared):
-    from models.ranking.fit import fit_wide_deep
+    from models.ranking.lightning_fit import fit_wide_deep
     from models.ranking.training_set import VOCAB_COLUMNS, naviyam_config
 
     return fit_wide_deep(tiny_prepared.train, tiny_prepared.val, naviyam_config(), VOCAB_COLUMNS,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from models.ranking import features as F
-from models.ranking.layer1 import CoOrderIndex, pad_history
+from models.ranking.similarity import CoOrderIndex, pad_history
 from models.ranking.metrics import auc, hit_rate_at_k, ndcg_at_k, truth_recovery
 from models.ranking.raw_features import build_snapshots
 from models.ranking.training_set import point_in_time_join
@@ -130,7 +130,7 @@ def test_point_in_time_join_never_reads_a_feature_from_after_the_event():
 
 
 def test_content_index_scores_similar_shops_higher_and_falls_back_without_history():
-    from models.ranking.layer1 import ContentIndex
+    from models.ranking.similarity import ContentIndex
 
     vectors = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]], dtype=np.float32)
     idx = ContentIndex(shop_ids=np.array([1, 2, 3]), vectors=vectors)

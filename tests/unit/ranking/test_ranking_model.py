@@ -8,7 +8,7 @@ import torch
 
 from models.ranking.data import FeatureEncoder
 from models.ranking.explain import BASE_KEY, contributions
-from models.ranking.fit import fit_wide_deep, predict
+from models.ranking.lightning_fit import fit_wide_deep, predict
 from models.ranking.metrics import auc
 from models.ranking.model import WideDeep, WideDeepConfig
 

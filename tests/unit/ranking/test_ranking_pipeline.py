@@ -7,7 +7,7 @@ import pytest
 
 from models.ranking import features as F
 from models.ranking.explain import BASE_KEY
-from models.ranking.fit import predict
+from models.ranking.lightning_fit import predict
 from models.ranking.scorer import Scorer, rank_candidates, save_bundle
 
 
@@ -86,7 +86,7 @@ def test_urgent_mode_changes_the_ranking_inputs(tiny_fit, tiny_prepared):
 def test_feast_configuration_follows_the_settings(tmp_path):
     from pydantic import SecretStr
 
-    from feature_repo.store import config_dict, redis_connection_string
+    from feature_repo.config import config_dict, redis_connection_string
     from infra.settings import Settings
 
     s = Settings(pg_host="/tmp/pgsock", pg_port=5433, pg_password=SecretStr("pw"), data_dir=tmp_path,

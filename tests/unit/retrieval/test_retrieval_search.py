@@ -153,7 +153,7 @@ def test_redis_down_degrades_to_the_next_level(store, embedder, make):
     r = make(store, embedder, redis_factory=lambda: redis.Redis(port=1, socket_connect_timeout=0.2))
     hits = r.search("김밥", limit=3)
     assert hits and r.redis.breaker.failures >= 1
-    assert not r.redis.breaker.available  # switched off for a while: no timeout per request
+    assert not r.redis.breaker.available()  # switched off for a while: no timeout per request
     hits2 = r.search("김밥", limit=3)
     assert [h.id for h in hits] == [h.id for h in hits2]
     assert r.last_trace.result_cache == "l1"

@@ -13,7 +13,7 @@ def tiny_scorer():
 
     torch.set_num_threads(1)
     from infra.sample_data.generator import build
-    from models.ranking.fit import fit_wide_deep
+    from models.ranking.lightning_fit import fit_wide_deep
     from models.ranking.scorer import Scorer
     from models.ranking.train import TrainConfig, prepare
     from models.ranking.training_set import VOCAB_COLUMNS, naviyam_config

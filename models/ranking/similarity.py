@@ -1,4 +1,4 @@
-"""Layer 1 candidate scores that need more than one row of features.
+"""Layer 1 similarity scores (the spec's collaborative_score and content_score) that need more than one row of features.
 
 * ``CoOrderIndex`` — collaborative_score: item-item cosine similarity of shops over who ordered
   from them (co-order data); a user's score for a shop is the mean similarity between that shop

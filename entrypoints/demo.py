@@ -48,7 +48,7 @@ def run_demo(scale: float | None = None, regenerate: bool = False, say: Say = pr
     report = timed("ingest", lambda: ingest_workbook(get_engine(), settings.sample_workbook, settings, progress=say))
     summary["ingest"] = report.as_dict()
 
-    from orchestration.run import materialize_all
+    from orchestration.materialize import materialize_all
 
     say("assets: warehouse, checks, write-back, feature store, training (Dagster)")
     # the ingest above already loaded the workbook; the graph's own ingest asset would repeat it
@@ -60,7 +60,7 @@ def run_demo(scale: float | None = None, regenerate: bool = False, say: Say = pr
     chats = timed("chats", lambda: demo_chats(say))
     summary["chats"] = len(chats)
 
-    from orchestration.run import run_batch
+    from orchestration.materialize import run_batch
 
     # the chats above were logged; the 5-minute batch turns them into CTR, sessions and monitoring
     say("batch: the 5-minute batch over the chats' logs")

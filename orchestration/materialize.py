@@ -197,9 +197,9 @@ def materialize_all(
     """Materialize every asset (or those of ``groups``) stage by stage; returns a summary dict.
 
     ``include_ingest=False`` skips the schema / workbook / ingest stage, for callers that have
-    just done it themselves (``naviyam demo`` runs infra.pipeline first).
+    just done it themselves (``naviyam demo`` runs entrypoints.demo first).
     """
-    from orchestration.warehouse.project import prepare_manifest
+    from infra.dbt import prepare_manifest
 
     started = time.perf_counter()
     say("assets: preparing the dbt manifest")
@@ -232,7 +232,7 @@ def materialize_all(
 
 def run_job(job_name: str, say: Say = print, *, database: str | None = None) -> dict:
     """Run one of the scheduled jobs once (batch_5min, daily_maintenance, daily_refresh)."""
-    from orchestration.warehouse.project import prepare_manifest
+    from infra.dbt import prepare_manifest
 
     prepare_manifest()
     from orchestration.definitions import build_defs
