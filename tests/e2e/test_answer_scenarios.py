@@ -61,7 +61,7 @@ def world(migrated_engine, settings, tmp_path_factory):
     from models.retrieval.retriever import Retriever
     from models.retrieval.store import EdgeStore
     from orchestration.operational.writeback import WRITE_BACKS, write_back
-    from orchestration.warehouse.project import run_dbt
+    from infra.dbt import run_dbt
     from serving import adapters, coupon_wallet, features, scoring
     from infra.event_log import EventLog
     from serving.pipeline import ChatPipeline

@@ -119,7 +119,7 @@ def test_two_days_of_twenty_children_fill_every_log_and_feed_retrain_and_ab(loop
 
     from orchestration.experiments.assets import ab_decision
     from orchestration.resources import PostgresResource
-    from orchestration.warehouse.project import run_dbt
+    from infra.dbt import run_dbt
 
     with environment(env):
         built = run_dbt(["build", "-s", "+ab_variant_metrics"], database=env["NAVIYAM_PG_DATABASE"])
