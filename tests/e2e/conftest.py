@@ -169,7 +169,11 @@ def service(e2e_env, settings, otlp) -> Service:
            "NAVIYAM_PG_PORT": str(pg_proxy.port if pg_proxy else settings.pg_port),
            "NAVIYAM_REDIS_URL": f"redis://{redis_auth}127.0.0.1:{redis_proxy.port}{redis_url.path}"
            if redis_proxy else settings.redis_url,
-           "NAVIYAM_OTLP_ENDPOINT": otlp.url, "OTEL_BSP_SCHEDULE_DELAY": "500"}
+           "NAVIYAM_OTLP_ENDPOINT": otlp.url, "OTEL_BSP_SCHEDULE_DELAY": "500",
+           # Every e2e test shares this service from one address, and several send wrong or missing
+           # keys on purpose (schemathesis many): the default lockout would then refuse the tests that
+           # follow. Limits are tested on their own in tests/integration/test_serving_guard.py.
+           "NAVIYAM_AUTH_FAILURES_PER_MINUTE": "1000000", "NAVIYAM_RATE_LIMIT_PER_MINUTE": "1000000"}
     port = _free_port()
     log_path = data_dir / "service.log"
     proc = start_service(port, env=env, log_path=log_path)
