@@ -4,7 +4,7 @@ security scheme, and every error a client can get, with the shape it really has.
 
 * 400 ``{"error": str, "detail": [...]}``: ``detail`` (a list of pydantic errors) when the body did
   not validate; the guard's own refusals (malformed or deeply nested JSON) carry ``error`` only.
-* 401 / 413 / 415 / 429 / 503 ``{"error": str}``; 429 with ``Retry-After`` (seconds).
+* 401 / 403 / 413 / 415 / 429 / 503 ``{"error": str}`` (403: ``as_of`` while the simulated clock is off); 429 with ``Retry-After`` (seconds).
 * 409 on /feedback: the FeedbackResponse (``coupon_unavailable``, ``in_progress``).
 """
 
@@ -62,6 +62,8 @@ def document(spec: dict[str, Any]) -> dict[str, Any]:
             if method == "post":
                 responses["413"] = _error("Body over 16 KiB.")
                 responses["415"] = _error("Content-Type is not application/json.")
+                responses["403"] = _error("as_of was sent but the simulated clock is off "
+                                          "(NAVIYAM_SIMULATION_CLOCK; serving/clock.py).")
             if path == "/feedback":
                 ok = responses.get(200) or responses.get("200") or {}
                 responses["409"] = {"description": "coupon_use refused: the coupon is not ACTIVE, does not apply, or "

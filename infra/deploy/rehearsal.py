@@ -254,7 +254,10 @@ def host_env(base: dict[str, str], data_dir: Path) -> dict[str, str]:
     return {**base, "NAVIYAM_DATA_DIR": str(data_dir), "NAVIYAM_PG_HOST": GATEWAY,
             "NAVIYAM_PG_PORT": str(PG_RELAY_PORT), "NAVIYAM_REDIS_URL": redis_url,
             "NAVIYAM_SERVING_WORKERS": "1", "NAVIYAM_PG_EMBEDDED_FALLBACK": "false",
-            "NAVIYAM_REDIS_EMBEDDED_FALLBACK": "false", "BENTOML_DO_NOT_TRACK": "true"}
+            "NAVIYAM_REDIS_EMBEDDED_FALLBACK": "false", "BENTOML_DO_NOT_TRACK": "true",
+            # the rehearsal is one client driving every simulated child: the per-client limit
+            # (a product guard, tested in tests/integration/test_serving_guard.py) would cap the load
+            "NAVIYAM_RATE_LIMIT_PER_MINUTE": "1000000"}
 
 
 def make_hosts(n: int, network: Network, prepared_dir: Path, base_env: dict[str, str], root: Path) -> list[Host]:

@@ -63,7 +63,8 @@ def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_pa
                                       "group_dining")
     model, summary = train_intent_classifier(n_synthetic=1200, engine=migrated_engine, dev_path=tmp_path / "none.jsonl",
                                              save_path=tmp_path / "clf.joblib")
-    assert summary["train_size"] >= 1000  # grammar rows + the correction
+    # grammar rows less the blind split's held-out sentence patterns (about 30% of 1,200), plus the correction
+    assert summary["train_size"] >= 700
     row = _log_rows(migrated_engine, "intent_classifier")[-1]
     assert row["mlflow_run_id"] == summary["mlflow_run_id"] and row["class_balance"]["group_dining"] > 0
     assert row["deployment_status"] in ("completed", "deployed")

@@ -96,7 +96,8 @@ def test_rebuild_embeds_only_what_changed(engine, store, embedder):
     third = build_index(engine, store=store, embedder=embedder)
     assert third.embedded == 1  # the one changed menu text
     assert third.menus.upserted == 1 and third.menus.payload_updated == 3
-    assert third.pg_rows_updated == 1
+    # the changed menu's row, and its shop's menu_summary_embedding (the mean of its menus' vectors)
+    assert third.pg_rows_updated == 2
 
 
 def test_query_embedding_levels(engine, store, embedder, redis_client):
