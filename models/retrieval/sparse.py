@@ -24,6 +24,8 @@ import zlib
 from collections import Counter
 from dataclasses import dataclass
 
+from models.retrieval.text import hangul_parts
+
 K1 = 1.2
 B = 0.75
 
@@ -76,10 +78,9 @@ def loose_key(word: str) -> str:
     """A spelling-insensitive key of a Korean word (see the module doc)."""
     out = []
     for ch in word:
-        code = ord(ch) - 0xAC00
-        if 0 <= code < 11172:
-            cho, rest = divmod(code, 588)
-            jung, jong = divmod(rest, 28)
+        parts = hangul_parts(ch)
+        if parts is not None:
+            cho, jung, jong = parts
             cho = _CHO_FOLD.get(cho, cho)
             jung = _JUNG_FOLD.get(jung, jung)
             jong = _JONG_FOLD.get(jong, jong)

@@ -14,6 +14,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 
+from models.retrieval.text import hangul_parts
+
 _HANGUL = re.compile(r"[가-힣]{2,}")
 _PARTICLE_TAIL = re.compile(r"(을|를|이|가|은|는|도|만|랑|이랑|으로|로|에|에서|하고|이나|나|요|좀|쓰|ㄱ)$")
 
@@ -22,10 +24,9 @@ def jamo(word: str) -> str:
     """The word as a string of jamo (initial, medial and final letters; no final = nothing)."""
     out = []
     for ch in word:
-        code = ord(ch) - 0xAC00
-        if 0 <= code < 11172:
-            cho, rest = divmod(code, 588)
-            jung, jong = divmod(rest, 28)
+        parts = hangul_parts(ch)
+        if parts is not None:
+            cho, jung, jong = parts
             out.append(chr(0x1100 + cho))
             out.append(chr(0x1161 + jung))
             if jong:
@@ -49,10 +50,9 @@ def sound(word: str) -> str:
     """The letters the speller compares (see above): 떡볶이 and 떡뽀끼 give the same string."""
     out = []
     for ch in word:
-        code = ord(ch) - 0xAC00
-        if 0 <= code < 11172:
-            cho, rest = divmod(code, 588)
-            jung, jong = divmod(rest, 28)
+        parts = hangul_parts(ch)
+        if parts is not None:
+            cho, jung, jong = parts
             if cho != 11:  # ㅇ
                 out.append(_INITIAL[cho])
             out.append(_MEDIAL[jung])

@@ -82,3 +82,14 @@ def extract_budget(text: str) -> int | None:
         if value > 0:
             return int(value)
     return None
+
+
+def hangul_parts(ch: str) -> tuple[int, int, int] | None:
+    """(initial, medial, final) indices of a precomposed Hangul syllable (final 0 = none), or None
+    for any other character. The one place the spelling-tolerant keys decompose a syllable."""
+    code = ord(ch) - 0xAC00
+    if not 0 <= code < 11172:
+        return None
+    cho, rest = divmod(code, 588)
+    jung, jong = divmod(rest, 28)
+    return cho, jung, jong
