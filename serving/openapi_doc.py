@@ -30,6 +30,28 @@ def _error(description: str, schema: str = "Error", headers: dict | None = None)
     return out
 
 
+def _nullable_optionals(schemas: dict[str, Any]) -> None:
+    """Pydantic writes ``X | None`` as ``anyOf: [X, {"type": "null"}]``, which OpenAPI 3.0 (what BentoML
+    declares) cannot say: rewrite it as X marked ``nullable`` (through allOf when X is a ``$ref``,
+    since 3.0 ignores a bare ``$ref``'s siblings), so validators accept the null the API answers."""
+    for schema in schemas.values():
+        props = schema.get("properties") or {}
+        for name, prop in list(props.items()):
+            branches = prop.get("anyOf") if isinstance(prop, dict) else None
+            if not branches or {"type": "null"} not in branches:
+                continue
+            rest = [b for b in branches if b != {"type": "null"}]
+            out = {k: v for k, v in prop.items() if k != "anyOf"}
+            if len(rest) == 1 and "$ref" in rest[0]:
+                out["allOf"] = rest
+            elif len(rest) == 1:
+                out = {**rest[0], **out}
+            else:
+                out["anyOf"] = rest
+            out["nullable"] = True
+            props[name] = out
+
+
 def document(spec: dict[str, Any]) -> dict[str, Any]:
     spec = copy.deepcopy(spec)
     components = spec.setdefault("components", {})
@@ -37,6 +59,7 @@ def document(spec: dict[str, Any]) -> dict[str, Any]:
         "type": "apiKey", "in": "header", "name": "X-API-Key",
         "description": "The client's API key (settings api_key / api_clients)."}
     schemas = components.setdefault("schemas", {})
+    _nullable_optionals(schemas)
     schemas["Error"] = ERROR
     schemas["BadRequest"] = BAD_REQUEST
     spec["security"] = [{SCHEME: []}]

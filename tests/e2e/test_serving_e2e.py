@@ -208,8 +208,9 @@ def test_feedback_records_and_concurrent_coupon_use_succeeds_once(service, clien
         rows = conn.execute(text("SELECT status, discount_applied FROM user_coupon_wallet WHERE user_id = 5 "
                                  "AND coupon_id = 'BUNSIK1000'")).all()
     assert [tuple(r) for r in rows] == [("USED", 1000)]
-    n = wait_rows(service.engine, "SELECT count(*) FROM user_interactions WHERE user_id = '5' AND interaction_type <> 'text_input'",
-                  {}, 5)
+    # this session's rows only: other e2e tests share the service and chat as user 5 too
+    n = wait_rows(service.engine, "SELECT count(*) FROM user_interactions WHERE user_id = '5' AND session_id = :s "
+                  "AND interaction_type <> 'text_input'", {"s": r["session_id"]}, 5)
     assert n == 5
     # the reactions reached the recommendation's own log row (what click-through and conversion count)
     assert wait_rows(service.engine, "SELECT count(*) FROM recommendations_log WHERE event_id = CAST(:e AS uuid) "
