@@ -10,6 +10,7 @@ process-wide ``postgres`` circuit breaker, so the next callers fail at once inst
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,7 @@ class DeadlineConnection(psycopg.Connection):
     (or, without one, the process's ``use_request_deadlines``); with neither it is a plain one."""
 
     deadline_s: float | None = None
+    conninfo: str = ""  # where the breaker's probe looks once this connection has failed
 
     def _limit(self) -> float | None:
         return self.deadline_s if self.deadline_s is not None else _process_deadline_s
@@ -53,12 +55,11 @@ class DeadlineConnection(psycopg.Connection):
         except pg_errors.OperationalError as exc:
             # a timed-out connection is mid-protocol: unusable; closing it makes the pool discard it
             self.pgconn.finish()
-            b.failure()
+            _failed(b, self.conninfo)
             if isinstance(exc, pg_errors._WaitTimeout):
                 raise pg_errors.OperationalError(f"PostgreSQL did not answer within {limit} s") from None
             raise
-        if b._failures:  # unlocked read: the common case costs nothing
-            b.success()
+        b.success()
         return result
 
 
@@ -66,6 +67,14 @@ def _probe_postgres(conninfo: str) -> bool:
     with psycopg.connect(conninfo, connect_timeout=CONNECT_TIMEOUT_S, **KEEPALIVES) as conn:
         conn.execute("SELECT 1", prepare=False)
     return True
+
+
+def _failed(b, conninfo: str) -> None:
+    """Feed the breaker a failure of the server at ``conninfo``; its probe then checks that server
+    (not whichever engine the process happened to make first: that one may be gone)."""
+    if conninfo:
+        b.probe = functools.partial(_probe_postgres, conninfo)
+    b.failure()
 
 
 def make_engine(url: str | None = None, *, deadline_s: float | None = None, pool_size: int = 5,
@@ -81,6 +90,7 @@ def make_engine(url: str | None = None, *, deadline_s: float | None = None, pool
                            pool_size=pool_size, max_overflow=max_overflow, pool_timeout=pool_timeout_s,
                            connect_args=connect_args)
     b = breaker("postgres")
+    conninfo = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
 
     @event.listens_for(engine, "do_connect")
     def _connect(dialect, conn_rec, cargs, cparams):
@@ -91,14 +101,13 @@ def make_engine(url: str | None = None, *, deadline_s: float | None = None, pool
             conn = DeadlineConnection.connect(*cargs, **cparams)
         except pg_errors.OperationalError:
             if limited:
-                b.failure()
+                _failed(b, conninfo)
             raise
-        conn.deadline_s = deadline_s
+        conn.deadline_s, conn.conninfo = deadline_s, conninfo
         return conn
 
     if b.probe is None:
-        conninfo = engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
-        b.probe = lambda: _probe_postgres(conninfo)
+        b.probe = functools.partial(_probe_postgres, conninfo)
     return engine
 
 

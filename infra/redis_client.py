@@ -9,6 +9,7 @@ until a background probe sees Redis answer again.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import redis
@@ -39,10 +40,12 @@ class BreakerConnection(Connection):
         try:
             result = call(*args, **kwargs)
         except (redis.ConnectionError, redis.TimeoutError, OSError):
+            # the probe checks the server that failed (not the first client the process made)
+            b.probe = functools.partial(_probe, host=self.host, port=self.port, db=self.db,
+                                        username=self.username, password=self.password)
             b.failure()
             raise
-        if b._failures:  # unlocked read: the common case costs nothing
-            b.success()
+        b.success()
         return result
 
     def connect(self):
@@ -55,9 +58,9 @@ class BreakerConnection(Connection):
         return self._guarded(super().read_response, *args, **kwargs)
 
 
-def _probe(url: str) -> bool:
-    client = redis.Redis.from_url(url, socket_connect_timeout=SOCKET_TIMEOUT_S, socket_timeout=SOCKET_TIMEOUT_S,
-                                  retry=Retry(NoBackoff(), 0))
+def _probe(**where) -> bool:
+    client = redis.Redis(**where, socket_connect_timeout=SOCKET_TIMEOUT_S, socket_timeout=SOCKET_TIMEOUT_S,
+                         retry=Retry(NoBackoff(), 0))
     try:
         return bool(client.ping())
     finally:
@@ -73,11 +76,12 @@ def get_redis(url: str | None = None) -> redis.Redis:
                           health_check_interval=30, retry=Retry(NoBackoff(), 0))
             if url.startswith("redis://"):  # TLS and Unix-socket URLs keep redis-py's own connection class
                 kwargs["connection_class"] = BreakerConnection
-                b = breaker("redis")
-                if b.probe is None:
-                    b.probe = lambda: _probe(url)
             client = redis.Redis.from_url(url, **kwargs)
             _clients[url] = client
+            if url.startswith("redis://") and breaker("redis").probe is None:
+                where = client.connection_pool.connection_kwargs
+                breaker("redis").probe = functools.partial(_probe, **{k: where.get(k) for k in (
+                    "host", "port", "db", "username", "password")})
         return client
 
 

@@ -439,6 +439,9 @@ class Driver:
         self.max_attempts = max_attempts
         self.conversations: dict[str, list[Turn]] = {}
         self.failed_attempts = 0
+        #: "host status" (or "- ExceptionName" when no answer came) → attempts, to tell a host that went
+        #: away (no answer, 502/503 from the balancer) from a surviving host that refused (429, 5xx)
+        self.failures: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def conversation(self, client, n: int) -> list[Turn]:
@@ -458,10 +461,13 @@ class Driver:
                     if r.status_code == 200:
                         turn.body, turn.acked_at = r.json(), time.monotonic()
                         break
-                except httpx.HTTPError:
+                    failure = f"{turn.host or '-'} {r.status_code}"
+                except httpx.HTTPError as exc:
                     turn.status = -1
+                    failure = f"- {type(exc).__name__}"
                 with self._lock:
                     self.failed_attempts += 1
+                    self.failures[failure] = self.failures.get(failure, 0) + 1
                 time.sleep(0.2)
             turns.append(turn)
             if turn.status != 200:

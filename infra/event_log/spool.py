@@ -17,6 +17,9 @@ from infra.event_log.tables import RECORD_KINDS
 
 log = logging.getLogger(__name__)
 
+#: a segment being created: not yet a ``seg-*.jsonl`` that replayers scan
+OPENING_PREFIX = ".opening-"
+
 
 class Spool:
     """Append-only JSON-lines segments under one folder; one live segment per process, flock-held."""
@@ -27,6 +30,7 @@ class Spool:
         self._fh: TextIO | None = None
         self._path: Path | None = None
         self._seq = 0
+        self._remove_abandoned_openings()
 
     @property
     def live_path(self) -> Path | None:
@@ -39,11 +43,7 @@ class Spool:
 
     def append(self, events: Iterable[tuple[str, dict]]) -> int:
         if self._fh is None:
-            self._seq += 1
-            self._path = self.folder / f"seg-{int(time.time() * 1000):013d}-{os.getpid()}-{self._seq:04d}.jsonl"
-            self._fh = open(self._path, "a", encoding="utf-8")
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            _fsync_folder(self.folder)  # the new file's name must survive a crash too
+            self._open_segment()
         fh = self._fh
         n = 0
         for table, row in events:
@@ -52,6 +52,39 @@ class Spool:
         fh.flush()
         os.fsync(fh.fileno())
         return n
+
+    def _open_segment(self) -> None:
+        """A new live segment, locked before any other process can see it: it is created and
+        flocked under a name replayers do not scan, then renamed into place. (Opening it under its
+        final name left a moment in which another process's writer could lock it first, write out
+        the empty file and delete it, while this one went on appending to the deleted file.)"""
+        self._seq += 1
+        name = f"seg-{int(time.time() * 1000):013d}-{os.getpid()}-{self._seq:04d}.jsonl"
+        opening = self.folder / (OPENING_PREFIX + name)
+        fh = open(opening, "a", encoding="utf-8")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new private file: never contended
+            os.rename(opening, self.folder / name)
+            _fsync_folder(self.folder)  # the new file's name must survive a crash too
+        except BaseException:
+            fh.close()
+            opening.unlink(missing_ok=True)
+            raise
+        self._fh, self._path = fh, self.folder / name
+
+    def _remove_abandoned_openings(self) -> None:
+        """Files a killed process left between creating and naming a segment (empty: nothing is
+        appended before the rename); a live process's one is flock-held and stays, and a young one
+        may be one another process is about to lock."""
+        for path in self.folder.glob(OPENING_PREFIX + "*"):
+            try:
+                if time.time() - path.stat().st_mtime < 60:
+                    continue
+                with open(path, "a", encoding="utf-8") as fh:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    path.unlink(missing_ok=True)
+            except (BlockingIOError, FileNotFoundError):
+                continue
 
     def rotate(self) -> None:
         """Close the live segment so it can be replayed (releases its lock)."""

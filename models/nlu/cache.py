@@ -11,7 +11,7 @@ import hashlib
 import json
 import logging
 
-from infra.circuit_breaker import Breaker, for_dependency
+from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker, breaker
 from infra.memory_cache import LRUCache
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class RedisCache:
         self._client = client
         self.ttl = ttl
         # the process's own Redis shares its breaker with every other cache level; a given client has its own
-        self.breaker = for_dependency("redis") if client is None else Breaker("redis")
+        self.breaker = breaker("redis") if client is None else CircuitBreaker("redis", cooldown_s=CACHE_COOLDOWN_S)
 
     @property
     def client(self):
@@ -63,6 +63,7 @@ class RedisCache:
         except self._errors() as exc:
             self.breaker.trip("redis", exc)
             return None
+        self.breaker.success()
         if raw is None:
             return None
         try:
@@ -79,3 +80,5 @@ class RedisCache:
             self.client.set(rkey("nlu", key), json.dumps(value, ensure_ascii=False), ex=self.ttl)
         except self._errors() as exc:
             self.breaker.trip("redis", exc)
+            return
+        self.breaker.success()

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from models.nlu import hybrid, store
-from models.nlu.cache import Breaker, RedisCache, TTLCache, text_key
+from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker
+from models.nlu.cache import RedisCache, TTLCache, text_key
 from models.nlu.labels import Intent, Slot
 from models.nlu.normalize import MAX_CHARS, has_content
 from models.nlu.preprocess import Preprocessed, preprocess
@@ -99,7 +100,7 @@ class NLUParser:
         self.l1 = l1 if l1 is not None else TTLCache()
         self.redis = redis_cache if redis_cache is not None else RedisCache()
         self._engine = engine
-        self.db_breaker = Breaker()
+        self.db_breaker = CircuitBreaker("postgres", cooldown_s=CACHE_COOLDOWN_S)
         self.writer = store.TrainingDataWriter(self._get_engine)
         self._local = threading.local()  # one autocommit lookup connection per thread
         self._fills = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlu-cache-fill")
@@ -123,7 +124,7 @@ class NLUParser:
             if conn is None:
                 conn = self._get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
                 self._local.conn = conn
-            return store.lookup(None, normalized, self.model_version, conn=conn)
+            found = store.lookup(None, normalized, self.model_version, conn=conn)
         except Exception as exc:  # noqa: BLE001 - a cache level, never an error
             self.db_breaker.trip("nlu_training_data lookup", exc)
             conn = getattr(self._local, "conn", None)
@@ -134,6 +135,8 @@ class NLUParser:
                 except Exception:  # noqa: BLE001
                     pass
             return None
+        self.db_breaker.success()
+        return found
 
     def _fill_redis(self, key: str, value: dict) -> None:
         """Redis cache fill off the request path (the L1 already holds the value)."""

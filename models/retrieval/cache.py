@@ -7,7 +7,7 @@
   whose row lives ``ttl_seconds`` from ``created_at`` (a refresh rewrites ``created_at``).
 
 Failure policy: a level that raises (Redis down, PostgreSQL down) is skipped and switched off for
-``retry_after_s`` (a circuit breaker, so a dead Redis costs one 0.5 s timeout, not one per request);
+``cooldown_s`` (a circuit breaker, so a dead Redis costs one 0.5 s timeout, not one per request);
 the request goes on with the next level and never fails because of a cache.
 
 Writes to L3 and the hit statistics of every level (``access_count``, ``cache_hit_count``,
@@ -31,7 +31,7 @@ import numpy as np
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from infra.circuit_breaker import Breaker, for_dependency
+from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker, breaker
 from infra.memory_cache import LRUCache
 from infra.redis_client import redis_errors
 
@@ -45,13 +45,13 @@ RESULT_TTL_S = 3600
 class RedisLevel:
     """L2: a Redis client whose failures turn into misses."""
 
-    def __init__(self, client_factory: Callable[[], Any] | None, retry_after_s: float = 5.0) -> None:
+    def __init__(self, client_factory: Callable[[], Any] | None, cooldown_s: float = CACHE_COOLDOWN_S) -> None:
         from infra.redis_client import get_redis
 
         self._factory = client_factory
         self._client = None
         # the process's own Redis shares its breaker with every other cache level; a given client has its own
-        self.breaker = for_dependency("redis") if client_factory is get_redis else Breaker("redis", retry_after_s)
+        self.breaker = breaker("redis") if client_factory is get_redis else CircuitBreaker("redis", cooldown_s=cooldown_s)
 
     @property
     def enabled(self) -> bool:
@@ -63,10 +63,12 @@ class RedisLevel:
         try:
             if self._client is None:
                 self._client = self._factory()
-            return fn(self._client)
+            result = fn(self._client)
         except redis_errors as exc:
             self.breaker.trip("retrieval cache", exc)
             return None
+        self.breaker.success()
+        return result
 
     def get(self, key: str, refresh_ttl_s: int | None = None) -> bytes | None:
         if refresh_ttl_s:
@@ -87,7 +89,7 @@ class WriteBehind:
 
     Jobs are ``fn(connection)``; counters are merged per key between flushes."""
 
-    def __init__(self, engine: Engine | None, breaker: Breaker, interval_s: float = 0.5,
+    def __init__(self, engine: Engine | None, breaker: CircuitBreaker, interval_s: float = 0.5,
                  max_queue: int = 10_000) -> None:
         self.engine = engine
         self.breaker = breaker
@@ -170,6 +172,8 @@ class WriteBehind:
         except SQLAlchemyError as exc:
             self.breaker.trip("retrieval cache", exc)
             self.dropped += len(jobs) + len(counters)
+            return
+        self.breaker.success()
 
     def flush(self, timeout_s: float = 10.0) -> None:
         """Apply everything queued so far (synchronously, in the caller's thread)."""
@@ -202,9 +206,9 @@ def _apply_counters(conn, counters: dict[tuple[str, str], list]) -> None:
 class DbLevel:
     """L3 reads through a breaker; writes go to the shared ``WriteBehind``."""
 
-    def __init__(self, engine: Engine | None, retry_after_s: float = 5.0) -> None:
+    def __init__(self, engine: Engine | None, cooldown_s: float = CACHE_COOLDOWN_S) -> None:
         self.engine = engine
-        self.breaker = Breaker("postgres", retry_after_s)
+        self.breaker = CircuitBreaker("postgres", cooldown_s=cooldown_s)
         self.writer = WriteBehind(engine, self.breaker)
 
     @property
@@ -216,10 +220,12 @@ class DbLevel:
             return None
         try:
             with self.engine.connect() as conn:
-                return conn.execute(text(sql), params).first()
+                row = conn.execute(text(sql), params).first()
         except SQLAlchemyError as exc:
             self.breaker.trip("retrieval cache", exc)
             return None
+        self.breaker.success()
+        return row
 
 
 # --- query embeddings -------------------------------------------------------------------------------

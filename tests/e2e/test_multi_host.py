@@ -199,7 +199,7 @@ def test_multi_host_rehearsal(cluster, e2e_env):
     report["host_kill"] = {
         "killed": victim.name, "signal": "SIGKILL", "balancer_marked_down_after_s": round(drained_s, 2),
         "acked_turns": len(acked), "acked_by_victim": sum(1 for t in acked if t.host == victim.name),
-        "failed_attempts_resent": load.failed_attempts, "conversations": len(load.conversations),
+        "failed_attempts_resent": load.failed_attempts, "failures": load.failures, "conversations": len(load.conversations),
         "conversations_with_a_resent_turn": len(resent),
         "context_problems_in_untouched_conversations": sum(1 for s in clean if rh.context_problems(load.conversations[s])),
         "lost": audit["lost"], "doubled": audit["doubled"], "lost_turn_ack_age_s": lost_age,
@@ -230,7 +230,7 @@ def test_multi_host_rehearsal(cluster, e2e_env):
     report["graceful_stop"] = {"stopped": leaving.name, "drained_in_s": round(drained, 2),
                                "acked_turns": audit["acked_turns"],
                                "acked_by_stopped": sum(1 for t in load.acked() if t.host == leaving.name),
-                               "failed_attempts_resent": load.failed_attempts,
+                               "failed_attempts_resent": load.failed_attempts, "failures": load.failures,
                                "lost": audit["lost"], "doubled": audit["doubled"]}
     print("REHEARSAL " + json.dumps(report, ensure_ascii=False))
     assert sum(audit["lost"].values()) == 0 and sum(audit["doubled"].values()) == 0, report["graceful_stop"]

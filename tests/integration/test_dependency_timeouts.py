@@ -41,6 +41,10 @@ def test_postgres_freeze_and_cut_fail_fast_and_recover(settings):
         pytest.skip("PostgreSQL on a Unix socket: no TCP to proxy")
     proxy = TcpProxy(settings.pg_host, settings.pg_port)
     breaker("postgres").reset()
+    # an engine made earlier in the process to a server that is gone since (in a full test run: an
+    # earlier test's database): the breaker must probe the server that failed, not the first one it saw
+    breaker("postgres").probe = None
+    make_engine(f"postgresql+psycopg://{settings.pg_user}@127.0.0.1:1/postgres", deadline_s=0.3).dispose()
     engine = make_engine(f"postgresql+psycopg://{settings.pg_user}@127.0.0.1:{proxy.port}/postgres",
                          deadline_s=0.3, pool_timeout_s=0.3)
 
@@ -83,6 +87,8 @@ def test_redis_freeze_fails_fast_and_recovers(settings):
         pytest.skip("Redis not on plain TCP")
     proxy = TcpProxy(url.hostname, url.port or 6379)
     breaker("redis").reset()
+    breaker("redis").probe = None
+    get_redis("redis://127.0.0.1:1/0")  # a client to a server that is gone: the probe must follow the failing one
     client = get_redis(f"redis://127.0.0.1:{proxy.port}{url.path}")
     key = settings.redis_key_prefix + "timeouts-probe"
     try:

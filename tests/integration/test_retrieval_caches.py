@@ -221,7 +221,7 @@ def test_redis_dies_mid_run_and_comes_back(engine, store, embedder):
     try:
         client = redis.Redis(port=port, socket_connect_timeout=0.3, socket_timeout=0.3)
         r = _retriever(store, embedder, engine, factory=lambda: client)
-        r.redis.breaker.retry_after_s = 60
+        r.redis.breaker.cooldown_s = 60
         before = r.search("짬뽕 먹고 싶어", limit=5)
         assert r.last_trace.result_cache == "miss" and client.dbsize() >= 2  # embedding + result in L2
 
@@ -236,7 +236,7 @@ def test_redis_dies_mid_run_and_comes_back(engine, store, embedder):
         # the first failed call switched Redis off: one connection error, not one per call
         assert r.redis.breaker.failures == 1 and not r.redis.breaker.available()
 
-        proc = _start_redis(port)  # Redis is back: after retry_after_s it is used again
+        proc = _start_redis(port)  # Redis is back: after the cooldown it is used again
         r.redis.breaker.reset()
         r.search("돈코츠라멘 있어?", limit=5)
         assert r.redis.breaker.available() and r.redis.breaker.failures == 1 and client.dbsize() >= 1

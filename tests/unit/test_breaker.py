@@ -1,4 +1,4 @@
-"""The shared circuit breaker: opens on a failure, lets no caller through while open, and closes
+"""The one circuit breaker: opens on a failure, lets no caller through while open, and closes
 through its background probe (or, without one, through a single half-open caller)."""
 
 from __future__ import annotations
@@ -36,3 +36,29 @@ def test_background_probe_closes_it_without_a_caller_paying():
         assert not b.allow() or b.state == "closed", "callers never probe when a prober exists"
         time.sleep(0.01)
     assert b.state == "closed" and b.opened == 1
+
+
+def test_a_cache_level_skips_a_failed_dependency_until_the_cooldown():
+    b = CircuitBreaker("redis", cooldown_s=0.05)
+    assert b.available()
+    b.trip("cache get", ConnectionError("refused"))
+    assert not b.available() and b.failures == 1
+    time.sleep(0.06)
+    assert b.available(), "without a probe, the next call after the cooldown tries again"
+    b.success()
+    assert b.state == "closed" and b.failures == 1
+
+
+def test_one_breaker_per_dependency_is_shared_by_its_callers():
+    from infra.breaker import breaker
+    from infra.redis_client import get_redis
+    from models.nlu.cache import RedisCache
+    from models.retrieval.cache import RedisLevel
+
+    assert breaker("redis") is breaker("redis") is not breaker("postgres")
+    # the connection layer, the NLU cache and the retrieval cache over the process's own Redis learn
+    # of an outage together
+    assert RedisCache().breaker is RedisLevel(get_redis).breaker is breaker("redis")
+    # a component handed its own client keeps its own breaker
+    assert RedisCache(client=object()).breaker is not breaker("redis")
+    assert RedisLevel(lambda: object()).breaker is not breaker("redis")
