@@ -1,8 +1,9 @@
-"""``naviyam``: the one command-line entry point of the project.
+"""The platform's own commands: ``naviyam config``, ``services``, ``db`` and ``data``.
 
-Every command configures logging and makes sure PostgreSQL and Redis answer (starting the
-embedded ones when the configured ones don't) before it does its work. Heavy imports happen
-inside the commands, so ``naviyam --help`` stays fast.
+The root ``naviyam`` command (``orchestration/main.py``) mounts these beside every component's
+commands. Every command configures logging and makes sure PostgreSQL and Redis answer (starting
+the embedded ones when the configured ones don't) before it does its work (``bootstrap``). Heavy
+imports happen inside the commands, so ``naviyam --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -15,28 +16,14 @@ from typing import Annotated, Optional
 
 import typer
 
+from infra.jsonable import jsonable
 from infra.settings import get_settings
 
-app = typer.Typer(
-    name="naviyam",
-    help="Naviyam (나비얌): meal-card chatbot platform — data, models and service.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-)
 services_app = typer.Typer(help="PostgreSQL and Redis: check them, or start the embedded ones.", no_args_is_help=True)
 db_app = typer.Typer(help="Schema migrations and monthly partitions.", no_args_is_help=True)
 data_app = typer.Typer(help="Sample data: generate the workbook, ingest it, inspect the quarantine.", no_args_is_help=True)
-app.add_typer(services_app, name="services")
-app.add_typer(db_app, name="db")
-app.add_typer(data_app, name="data")
 
 log = logging.getLogger("naviyam")
-
-
-def _mount(module: str, name: str, help_text: str) -> None:
-    """Mount a component's own Typer app (imported here so each component owns its commands)."""
-    app.add_typer(__import__(module, fromlist=["app"]).app, name=name, help=help_text)
 
 
 def bootstrap(need_redis: bool = True):
@@ -52,14 +39,13 @@ def bootstrap(need_redis: bool = True):
         raise typer.Exit(2) from exc
 
 
-def _step(message: str) -> None:
+def step(message: str) -> None:
     typer.secho(f"==> {message}", fg=typer.colors.CYAN, err=True)
 
 
 # ---- config --------------------------------------------------------------------------------
 
 
-@app.command("config")
 def config(markdown: Annotated[bool, typer.Option(help="Print the defaults as the README's settings table.")] = False) -> None:
     """Show every setting: its environment variable, value (secrets masked) and meaning."""
     from infra.settings import PROJECT_ROOT, Settings
@@ -127,9 +113,9 @@ def db_upgrade() -> None:
 
     settings = get_settings()
     if create_database(settings):
-        _step(f"created database {settings.pg_database}")
+        step(f"created database {settings.pg_database}")
     created = prepare(get_engine(), settings)
-    _step(f"schema at head; {len(created)} new monthly partitions")
+    step(f"schema at head; {len(created)} new monthly partitions")
 
 
 @db_app.command("rotate-card-key")
@@ -194,8 +180,8 @@ def data_generate(
         scale=settings.sample_scale if scale is None else scale,
         out_dir=out or settings.sample_dir,
     )
-    _step(f"generated in {time.perf_counter() - started:.1f}s")
-    typer.echo(json.dumps(_jsonable(summary), ensure_ascii=False, indent=2, default=str))
+    step(f"generated in {time.perf_counter() - started:.1f}s")
+    typer.echo(json.dumps(jsonable(summary), ensure_ascii=False, indent=2, default=str))
 
 
 @data_app.command("ingest")
@@ -208,11 +194,11 @@ def data_ingest(
     from infra.ingest.load import IngestError, ingest_workbook
 
     try:
-        report = ingest_workbook(get_engine(), file, progress=_step)
+        report = ingest_workbook(get_engine(), file, progress=step)
     except IngestError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from exc
-    _step(f"{report.rows} rows in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s), {report.quarantined} quarantined")
+    step(f"{report.rows} rows in {report.seconds:.1f}s ({report.rows_per_second:,.0f} rows/s), {report.quarantined} quarantined")
     typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
 
 
@@ -238,42 +224,3 @@ def data_quarantine(
         typer.echo(json.dumps(dict(row), ensure_ascii=False))
 
 
-def _jsonable(value: object) -> object:
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: _jsonable(v) for k, v in vars(value).items()}
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-# ---- the main job --------------------------------------------------------------------------
-
-
-@app.command("demo")
-def demo(
-    scale: Annotated[Optional[float], typer.Option(help="Sample-data size multiplier.")] = None,
-    regenerate: Annotated[bool, typer.Option(help="Regenerate the workbook even if it exists.")] = False,
-) -> None:
-    """Run the main job end to end: services, schema, sample data, ingest, and every later stage."""
-    bootstrap()
-    # the demo sits above every layer it drives; named here like the mounted components below
-    run_demo = __import__("entrypoints.demo", fromlist=["run_demo"]).run_demo
-    summary = run_demo(scale=scale, regenerate=regenerate, say=_step)
-    if not summary.get("success"):
-        _step("demo: FAILED (see the stages above); exiting with status 1")
-        raise typer.Exit(1)
-
-
-_mount("orchestration.cli", "assets", "Dagster assets: materialize, list, the 5-minute batch, retention.")
-_mount("models.nlu.cli", "nlu", "Korean NLU: parse, predict, evaluate, train.")
-_mount("models.ranking.cli", "rank", "Wide&Deep ranking: train, features, benchmark.")
-_mount("serving.cli", "service", "The BentoML chat service: serve, chat, benchmark.")
-_mount("models.retrieval.cli", "retrieval", "Korean hybrid retrieval: index, search, benchmark.")
-_mount("orchestration.simulation.cli", "simulate", "Closed loop: simulated children use the real service for days.")
-
-if __name__ == "__main__":
-    app()

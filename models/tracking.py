@@ -27,6 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from infra.jsonable import jsonable
 from infra.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -89,18 +90,6 @@ def _experiment_id(name: str) -> str:
     return mlflow.create_experiment(name, artifact_location=location, tags=tags)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item"):  # numpy scalars
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def insert_training_log(engine, session_id: str, fields: dict) -> int | None:
     """Insert one model_training_logs row; returns its id (None when the database is unavailable)."""
     from sqlalchemy import text  # noqa: PLC0415
@@ -111,8 +100,8 @@ def insert_training_log(engine, session_id: str, fields: dict) -> int | None:
     columns = ["training_session_id", *fields]
     values = [f"CAST(:{c} AS jsonb)" if c in JSON_COLUMNS else f":{c}" for c in columns]
     params = {"training_session_id": session_id}
-    params.update({c: json.dumps(_jsonable(v), ensure_ascii=False) if c in JSON_COLUMNS and v is not None
-                   else _jsonable(v) for c, v in fields.items()})
+    params.update({c: json.dumps(jsonable(v), ensure_ascii=False) if c in JSON_COLUMNS and v is not None
+                   else jsonable(v) for c, v in fields.items()})
     sql = f"INSERT INTO model_training_logs ({', '.join(columns)}) VALUES ({', '.join(values)}) RETURNING id"
     with engine.begin() as conn:
         return int(conn.execute(text(sql), params).scalar_one())
@@ -127,8 +116,8 @@ def update_training_log(engine, row_id: int, fields: dict) -> None:
     if unknown:
         raise ValueError(f"not columns of model_training_logs: {sorted(unknown)}")
     sets = [f"{c} = CAST(:{c} AS jsonb)" if c in JSON_COLUMNS else f"{c} = :{c}" for c in fields]
-    params = {c: json.dumps(_jsonable(v), ensure_ascii=False) if c in JSON_COLUMNS and v is not None
-              else _jsonable(v) for c, v in fields.items()}
+    params = {c: json.dumps(jsonable(v), ensure_ascii=False) if c in JSON_COLUMNS and v is not None
+              else jsonable(v) for c, v in fields.items()}
     params["_id"] = row_id
     with engine.begin() as conn:
         conn.execute(text(f"UPDATE model_training_logs SET {', '.join(sets)} WHERE id = :_id"), params)
@@ -166,7 +155,7 @@ class TrainingRun:
     def log_dict(self, data: dict, artifact_file: str) -> None:
         import mlflow  # noqa: PLC0415
 
-        mlflow.log_dict(_jsonable(data), artifact_file)
+        mlflow.log_dict(jsonable(data), artifact_file)
 
     def log_figures(self, figures: dict[str, Any], folder: str = "plots") -> list[str]:
         """Log matplotlib figures (``{"roc.png": fig}``) as artifacts under ``folder``; closes them.
@@ -247,7 +236,7 @@ def start_run(experiment: str, model_type: str, params: dict | None = None, *, m
                          NOTE_TAG: description or f"{model_type} training run {session_id}"
                                                   + (f" ({model_name})" if model_name else "")})
         if params:
-            mlflow.log_params({k: (json.dumps(_jsonable(v)) if isinstance(v, dict | list) else v)
+            mlflow.log_params({k: (json.dumps(jsonable(v)) if isinstance(v, dict | list) else v)
                                for k, v in params.items()})
         run = TrainingRun(experiment, model_type, params, session_id, active.info.run_id, started, engine)
         if engine is not None:

@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from infra.cli import bootstrap
+
 app = typer.Typer(help="Dagster assets: warehouse, checks, write-back, batch and retention.", no_args_is_help=True)
 
 
@@ -17,9 +19,7 @@ def _say(message: str) -> None:
 @app.callback()
 def _services() -> None:
     """Every command needs PostgreSQL (the embedded fallback starts when the configured one is down)."""
-    from infra.services import ensure_services
-
-    ensure_services(need_redis=False)
+    bootstrap(need_redis=False)
 
 
 @app.command("materialize")

@@ -197,7 +197,7 @@ def materialize_all(
     """Materialize every asset (or those of ``groups``) stage by stage; returns a summary dict.
 
     ``include_ingest=False`` skips the schema / workbook / ingest stage, for callers that have
-    just done it themselves (``naviyam demo`` runs entrypoints.demo first).
+    just done it themselves (``naviyam demo`` runs orchestration.demo first).
     """
     from infra.dbt import prepare_manifest
 

@@ -19,8 +19,16 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from serving.process import (DEFAULT_PORT, PROJECT_ROOT, serve_command, service_env, start_service, stop_service,
-                             wait_ready)
+from infra.cli import bootstrap
+from serving.process import (
+    DEFAULT_PORT,
+    PROJECT_ROOT,
+    serve_command,
+    service_env,
+    start_service,
+    stop_service,
+    wait_ready,
+)
 
 os.environ.setdefault("BENTOML_DO_NOT_TRACK", "true")
 
@@ -80,11 +88,10 @@ def chat(text: Annotated[str, typer.Argument(help="What the child says.")],
     """One chat turn, against a running service or in-process."""
     location = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
     if in_process:
-        from infra.services import ensure_services
         from serving.schemas import ChatRequest
         from serving.service import build_pipeline
 
-        ensure_services()
+        bootstrap()
         pipeline, _ = build_pipeline()
         body: dict[str, Any] = {"user_id": user_id, "session_id": session_id, "text": text}
         if location:
@@ -146,9 +153,7 @@ def demo_chats(say: Callable[[str], None] = print, port: int | None = None, turn
     Uses sample user ``user_id`` (a meal-card child in the sample data)."""
     import socket
 
-    from infra.services import ensure_services
-
-    ensure_services()
+    bootstrap()
     if port is None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))

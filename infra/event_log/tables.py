@@ -14,11 +14,10 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from infra.feature_contract import STORED_FEATURES
+from infra.jsonable import jsonable
 
 
 @dataclass(frozen=True)
@@ -134,16 +133,6 @@ UPDATES: dict[str, tuple[tuple[str, ...], str]] = {
 RECORD_KINDS = frozenset(TABLES) | frozenset(UPDATES)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
 def encode_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """The row as JSON-native parameters: every column present, documents JSON-encoded."""
     if table in UPDATES:
@@ -151,7 +140,7 @@ def encode_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
         unknown = set(row) - set(params)
         if unknown:
             raise ValueError(f"{table}: unknown field(s) {sorted(unknown)}")
-        return {p: _jsonable(row.get(p)) for p in params}
+        return {p: jsonable(row.get(p)) for p in params}
     spec = TABLES[table]
     unknown = set(row) - set(spec.columns)
     if unknown:
@@ -160,8 +149,8 @@ def encode_row(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
     for c in spec.columns:
         v = row.get(c)
         if c in spec.json and v is not None and not isinstance(v, str):
-            v = json.dumps(v, ensure_ascii=False, default=_jsonable)
-        out[c] = _jsonable(v)
+            v = json.dumps(v, ensure_ascii=False, default=jsonable)
+        out[c] = jsonable(v)
     return out
 
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from models.nlu import hybrid, store
 from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker
+from models.nlu import hybrid, store
 from models.nlu.cache import RedisCache, TTLCache, text_key
 from models.nlu.labels import Intent, Slot
 from models.nlu.normalize import MAX_CHARS, has_content

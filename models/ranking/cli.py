@@ -13,18 +13,10 @@ from typing import Annotated, Optional
 
 import typer
 
+from infra.cli import bootstrap
+
 app = typer.Typer(help="Ranking: Feast features, Wide & Deep training and evaluation.", no_args_is_help=True,
                   add_completion=False, pretty_exceptions_show_locals=False)
-
-
-def _bootstrap(need_redis: bool = True) -> None:
-    from infra.logs import configure_logging
-    from infra.services import ensure_services
-    from infra.settings import get_settings
-
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    ensure_services(need_redis=need_redis)
 
 
 @app.command("train")
@@ -39,7 +31,7 @@ def train(
     seed: Annotated[int, typer.Option()] = 0,
 ) -> None:
     """Train Wide & Deep, evaluate against baselines, log to MLflow, register and maybe promote."""
-    _bootstrap(need_redis=features == "feast")
+    bootstrap(need_redis=features == "feast")
     from infra.settings import get_settings
     from models.ranking.train import TrainConfig, train_ranker
 
@@ -65,7 +57,7 @@ def refresh_features(
     end: Annotated[Optional[str], typer.Option(help="materialize up to this ISO time (default: now)")] = None,
 ) -> None:
     """Build the feature history (dbt), apply the Feast repo, materialize to Redis, sync feature_vectors."""
-    _bootstrap()
+    bootstrap()
     from feature_repo.refresh import refresh_feature_store
     from infra.settings import get_settings
     from models.ranking.scorer import load_scorer

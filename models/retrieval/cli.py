@@ -1,6 +1,6 @@
 """``naviyam retrieval ...``: build the index, search, purge caches, run the benchmark.
 
-Mounted by ``infra.cli`` (``app.add_typer(models.retrieval.cli.app, name="retrieval")``).
+Mounted by ``orchestration.main`` (``app.add_typer(models.retrieval.cli.app, name="retrieval")``).
 """
 
 from __future__ import annotations
@@ -10,19 +10,15 @@ from typing import Annotated, Optional
 
 import typer
 
+from infra.cli import bootstrap
+
 app = typer.Typer(help="Korean hybrid retrieval: index, search, benchmark.", no_args_is_help=True)
-
-
-def _bootstrap() -> None:
-    from infra.services import ensure_services
-
-    ensure_services()
 
 
 @app.command()
 def index(full: Annotated[bool, typer.Option("--full", help="Rewrite every point.")] = False) -> None:
     """Build (incrementally) the shops/menus index from PostgreSQL."""
-    _bootstrap()
+    bootstrap()
     from infra.db import get_engine
     from models.retrieval.index import build_index
 
@@ -39,7 +35,7 @@ def search(
     no_cache: Annotated[bool, typer.Option("--no-cache")] = False,
 ) -> None:
     """Search and print the hits as JSON lines."""
-    _bootstrap()
+    bootstrap()
     from models.retrieval import EmptyQueryError, get_retriever
 
     try:
@@ -60,7 +56,7 @@ def search(
 @app.command()
 def purge() -> None:
     """Delete expired rag_query_cache rows and stale embedding_cache rows."""
-    _bootstrap()
+    bootstrap()
     from infra.db import get_engine
     from models.retrieval.cache import purge_expired_caches
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import dagster as dg
 
+from infra.jsonable import jsonable
 from infra.vocabulary import CHALLENGER, CHAMPION
 from orchestration.experiments import ab_test
 from orchestration.resources import PostgresResource
@@ -67,30 +68,16 @@ def apply_decision(decision: ab_test.Decision, *, engine, registered: str | None
         for arm, row in decision.arms.items():
             mlflow.log_metrics({f"{arm}.{k}": float(v) for k, v in row.items()
                                 if isinstance(v, (int, float)) and not isinstance(v, bool)})
-        mlflow.log_dict(_jsonable(record), "ab_decision.json")
+        mlflow.log_dict(jsonable(record), "ab_decision.json")
         run_id = run.info.run_id
     now = datetime.now(timezone.utc)
     log_training(engine, f"ab-{now:%Y%m%dT%H%M%S}-{run_id[:6]}", model_type="wide_deep", model_name=registered,
                  training_start_time=now, training_end_time=now, mlflow_run_id=run_id,
-                 evaluation_metrics=_jsonable({"ab_decision": record}),
+                 evaluation_metrics=jsonable({"ab_decision": record}),
                  final_model_path=f"models:/{registered}/{versions[CHALLENGER]}" if versions[CHALLENGER] else None,
                  deployment_status="deployed" if promoted else "completed",
                  deployment_timestamp=now if promoted else None)
     return {"run_id": run_id, "promoted": promoted, "versions": versions}
-
-
-def _jsonable(value: Any) -> Any:
-    import math
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 @dg.asset(

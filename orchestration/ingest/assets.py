@@ -66,7 +66,7 @@ def sample_workbook(context: dg.AssetExecutionContext, config: WorkbookConfig, p
         "seed": settings.sample_seed if config.seed is None else config.seed,
         "scale": settings.sample_scale if config.scale is None else config.scale,
     }
-    marker = settings.sample_dir / "generated.json"  # the same marker entrypoints.demo.run_demo writes
+    marker = settings.sample_dir / "generated.json"  # the same marker orchestration.demo.run_demo writes
     try:
         current = json.loads(marker.read_text())
     except (OSError, ValueError):

@@ -12,6 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from infra.cli import bootstrap
+
 app = typer.Typer(help="Closed loop: simulated children use the real service; the platform learns from the logs.",
                   no_args_is_help=True)
 
@@ -22,13 +24,7 @@ def _say(message: str) -> None:
 
 @app.callback()
 def _services() -> None:
-    from infra.logs import configure_logging
-    from infra.services import ensure_services
-    from infra.settings import get_settings
-
-    settings = get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    ensure_services()
+    bootstrap()
 
 
 @app.command("run")

@@ -21,7 +21,7 @@ def _free_port() -> int:
 
 def _naviyam(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli", *args], env=env, capture_output=True, text=True, timeout=180
+        [sys.executable, "-m", "orchestration.main", *args], env=env, capture_output=True, text=True, timeout=180
     )
 
 

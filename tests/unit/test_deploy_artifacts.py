@@ -192,7 +192,7 @@ def test_commands_of_jobs_compose_and_helm_exist():
         if argv[0] == "naviyam":  # the project's console script: naviyam db upgrade
             from typer.main import get_command
 
-            from infra.cli import app
+            from orchestration.main import app
 
             group = get_command(app)
             for word in argv[1:]:
