@@ -128,6 +128,15 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
+def get_engine_or_none(url: str | None = None) -> Engine | None:
+    """The process-wide engine, or ``None`` where the settings give none (a training run that can
+    also work without the database: it then skips what it would have read or logged there)."""
+    try:
+        return get_engine(url)
+    except Exception:  # noqa: BLE001 - no database configured is a legitimate state here
+        return None
+
+
 def dispose_engines() -> None:
     with _lock:
         for engine in _engines.values():

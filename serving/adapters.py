@@ -177,6 +177,28 @@ class PgAccounts:
                                    at=at)
 
 
+# ---- recommendations_log ------------------------------------------------------------------------
+
+SHOWN_SQL = text("""
+    SELECT user_id, session_id, ARRAY(SELECT (e->>'shop_id')::int FROM jsonb_array_elements(recommendations) e)
+    FROM recommendations_log
+    WHERE event_id = CAST(:rid AS uuid) AND "timestamp" > :since
+    LIMIT 1""")
+
+
+class PgRecommendationLog:
+    """What an earlier answer showed, for ``/feedback`` about one the session context no longer holds."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def shown(self, recommendation_id: str, *, since: datetime) -> tuple[str, str, list[int]] | None:
+        """(user id, session id, shop ids) of the recommendation, or None when there is none since ``since``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(SHOWN_SQL, {"rid": recommendation_id, "since": since}).first()
+        return (row[0], row[1], list(row[2] or [])) if row is not None else None
+
+
 # ---- session context ---------------------------------------------------------------------------
 
 CONTEXT_SQL = text("""
@@ -213,7 +235,11 @@ class LayeredContextStore:
         self._l1: OrderedDict[str, tuple[float, str | None, dict]] = OrderedDict()
         self._lock = threading.Lock()
         self.l1_size = l1_size if l1 else 0
-        self._redis_down_until = 0.0
+        from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker, breaker
+        from infra.redis_client import get_redis
+
+        # the process's own Redis: the breaker its connections feed; a client handed in: a private one
+        self.breaker = breaker("redis") if redis_factory is get_redis else CircuitBreaker("redis", cooldown_s=CACHE_COOLDOWN_S)
 
     def _key(self, *parts: object) -> str:
         from infra.redis_client import key
@@ -221,13 +247,10 @@ class LayeredContextStore:
         return key(*parts)
 
     def _redis(self):
-        if time.monotonic() < self._redis_down_until:
-            return None
-        return self.redis_factory()
+        return self.redis_factory() if self.breaker.available() else None
 
     def _redis_failed(self, exc: BaseException) -> None:
-        log.warning("context: Redis unavailable (%s); skipping it for 5 s", type(exc).__name__)
-        self._redis_down_until = time.monotonic() + 5.0
+        self.breaker.trip("context", exc)
 
     def _l1_get(self, session_id: str, user_id: str) -> tuple[str | None, dict] | None:
         with self._lock:
@@ -277,6 +300,7 @@ class LayeredContextStore:
         if client is not None:
             try:
                 state, level, turns = self._from_redis(client, session_id, user_id, cached)
+                self.breaker.success()
             except redis_errors as exc:
                 self._redis_failed(exc)
                 state, level, turns = None, "none", None
@@ -312,6 +336,7 @@ class LayeredContextStore:
                 pipe.set(self._key("uturns", state["user_id"]), int(state.get("user_turns", 0)), ex=USER_TURNS_TTL_S)
                 pipe.execute()
                 written = True
+                self.breaker.success()
             except redis_errors as exc:
                 self._redis_failed(exc)
         # not in Redis: no version another process could confirm; kept only to outrank an older record

@@ -23,6 +23,9 @@ FOOD_FINDING_INTENTS = frozenset({
     Intent.FOOD_REQUEST, Intent.BUDGET_INQUIRY, Intent.EMERGENCY_FOOD, Intent.LOCATION_INQUIRY, Intent.TIME_INQUIRY,
     Intent.GROUP_DINING, Intent.MENU_OPTION,
 })
+#: how many of the session's answers /feedback can be checked against from the context alone (older
+#: ones are looked up in recommendations_log)
+SHOWN_KEPT = 5
 #: slots a child states once for the session: they hold until the child states them again
 HELD_SLOTS = ("budget", "location_preference", "companions")
 
@@ -68,6 +71,9 @@ class DialogueState:
     liked_categories: list[str] = field(default_factory=list)
     strategy: str | None = None
     held: dict[str, Any] = field(default_factory=dict)  # HELD_SLOTS as last stated in the session
+    #: the session's last answers with recommendations: event id → the shops it showed (what
+    #: /feedback checks a reaction against without a database round trip)
+    shown: dict[str, list[int]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """A copy deep enough for the state's own shapes (lists, dicts, lists of dicts); much cheaper
@@ -187,10 +193,13 @@ def interpret(state: DialogueState, text: str, intent: str, entities: Mapping[st
 
 
 def remember(state: DialogueState, *, turn: Turn, intent: str, entities: Mapping[str, Any], strategy: str,
-             recommendations: list[dict[str, Any]]) -> DialogueState:
+             recommendations: list[dict[str, Any]], event_id: str | None = None) -> DialogueState:
     """The state after this turn (a new object; the old one is untouched)."""
     s = DialogueState.from_dict(state.to_dict())
     s.turn += 1
+    if recommendations and event_id:
+        shown = {**s.shown, event_id: [int(r["shop_id"]) for r in recommendations]}
+        s.shown = dict(list(shown.items())[-SHOWN_KEPT:])
     s.user_turns += 1
     s.strategy = strategy
     finding = turn.intent in FOOD_FINDING_INTENTS or turn.refinement

@@ -1,8 +1,14 @@
 """``/feedback``: what the child did with a recommendation → ``user_interactions`` and the
-recommendation's own ``recommendations_log`` row; using a coupon is the one atomic write."""
+recommendation's own ``recommendations_log`` row; using a coupon is the one atomic write.
+
+A reaction must be about a recommendation this child was shown in this session, and about a shop
+it contained (``check_recommendation``); anything else is refused before it is recorded, so no
+one can mark another child's list or feed the training data a choice that was never offered.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from infra.event_log import new_event_id
@@ -13,6 +19,28 @@ from serving.schemas import FeedbackRequest
 CHOOSING_ACTIONS = frozenset({"selection", "order", "coupon_use"})
 INTERACTION_TYPES = {"detail_view": "detail_view", "selection": "selection", "coupon_use": "coupon_use",
                      "order": "order", "satisfaction": "feedback"}
+
+
+#: how long after an answer a reaction to it is accepted (the reaction update's own window)
+REACTION_WINDOW = timedelta(days=7)
+
+
+def check_recommendation(req: FeedbackRequest, *, contexts, log, now: datetime) -> tuple[dict[str, Any], int] | None:
+    """``None`` when ``req`` reacts to a shop of a recommendation shown to this user in this
+    session; otherwise the refusal: 404 (no such recommendation for this user and session: the
+    same answer whether it does not exist or is someone else's) or 409 (the shop was not in it).
+    The session context answers for its last few answers; older ones are read from the log."""
+    state, _, _ = contexts.load(req.session_id, req.user_id)
+    shops = ((state or {}).get("shown") or {}).get(req.recommendation_id)
+    if shops is None and log is not None:
+        found = log.shown(req.recommendation_id, since=now - REACTION_WINDOW)
+        if found is not None and found[0] == req.user_id and found[1] == req.session_id:
+            shops = found[2]
+    if shops is None:
+        return {"ok": False, "status": "recommendation_not_found", "event_id": None}, 404
+    if req.shop_id not in shops:
+        return {"ok": False, "status": "shop_not_recommended", "event_id": None}, 409
+    return None
 
 
 def record_feedback(req: FeedbackRequest, *, accounts, events, now) -> tuple[dict[str, Any], int]:

@@ -5,7 +5,9 @@ security scheme, and every error a client can get, with the shape it really has.
 * 400 ``{"error": str, "detail": [...]}``: ``detail`` (a list of pydantic errors) when the body did
   not validate; the guard's own refusals (malformed or deeply nested JSON) carry ``error`` only.
 * 401 / 403 / 413 / 415 / 429 / 503 ``{"error": str}`` (403: ``as_of`` while the simulated clock is off); 429 with ``Retry-After`` (seconds).
-* 409 on /feedback: the FeedbackResponse (``coupon_unavailable``, ``in_progress``).
+* 404 / 409 on /feedback: the FeedbackResponse (404 ``recommendation_not_found``: no such
+  recommendation for this user and session; 409 ``shop_not_recommended``, ``coupon_unavailable``,
+  ``in_progress``).
 """
 
 from __future__ import annotations
@@ -89,7 +91,11 @@ def document(spec: dict[str, Any]) -> dict[str, Any]:
                                           "(NAVIYAM_SIMULATION_CLOCK; serving/clock.py).")
             if path == "/feedback":
                 ok = responses.get(200) or responses.get("200") or {}
-                responses["409"] = {"description": "coupon_use refused: the coupon is not ACTIVE, does not apply, or "
-                                                   "the same idempotency key is still being processed.",
+                responses["404"] = {"description": "No such recommendation shown to this user in this session "
+                                                   "(within 7 days): nothing is recorded.",
+                                    "content": copy.deepcopy(ok.get("content", {}))}
+                responses["409"] = {"description": "The shop was not in that recommendation (nothing is recorded); "
+                                                   "or coupon_use refused: the coupon is not ACTIVE, does not apply, "
+                                                   "or the same idempotency key is still being processed.",
                                     "content": copy.deepcopy(ok.get("content", {}))}
     return spec

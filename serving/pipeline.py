@@ -20,7 +20,7 @@ from infra.event_log import new_event_id
 from serving import nothing_fits, opening, search_area, strategy as st, turn_log
 from serving.chat_turn import ChatTurn, Stopwatch
 from serving.exploration import explore, exploring
-from serving.feedback import record_feedback
+from serving.feedback import check_recommendation, record_feedback
 from serving.ports import Account, Candidate
 from serving.pricing import PriceContext, Priced, price_candidates
 from serving.schemas import ChatRequest, FeedbackRequest
@@ -52,7 +52,7 @@ def wants_a_meal(t: ChatTurn) -> bool:
 class ChatPipeline:
     def __init__(self, *, nlu, retrieval, accounts, shop_features, user_features, contexts, events, scorers,
                  answerer=None, tz=timezone.utc, challenger_share: float = ab.DEFAULT_CHALLENGER_SHARE,
-                 clock=None, exploration_share: float = 0.0, settings=None) -> None:
+                 clock=None, exploration_share: float = 0.0, settings=None, recommendation_log=None) -> None:
         self.nlu = nlu
         self.retrieval = retrieval
         self.accounts = accounts
@@ -67,6 +67,8 @@ class ChatPipeline:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.exploration_share = exploration_share
         self.settings = settings
+        #: recommendations_log lookups for /feedback about an answer older than the session context keeps
+        self.recommendation_log = recommendation_log
 
     def close(self) -> None:
         """Drain the event log and the retrieval cache writer (service shutdown, CLI exit)."""
@@ -76,7 +78,11 @@ class ChatPipeline:
             flush()
 
     def feedback(self, req: FeedbackRequest) -> tuple[dict[str, Any], int]:
-        return record_feedback(req, accounts=self.accounts, events=self.events, now=self.clock())
+        now = self.clock()
+        refused = check_recommendation(req, contexts=self.contexts, log=self.recommendation_log, now=now)
+        if refused is not None:
+            return refused
+        return record_feedback(req, accounts=self.accounts, events=self.events, now=now)
 
     # ------------------------------------------------------------------------------------
     def chat(self, req: ChatRequest, sw: Stopwatch | None = None) -> dict[str, Any]:
@@ -361,7 +367,7 @@ class ChatPipeline:
             text = self.answerer.generate(plan)
         with t.sw.stage("logging"):  # remember and log (queued; never waits on the database)
             new_state = dialogue.remember(t.state, turn=r, intent=t.nlu.intent, entities=t.nlu.entities,
-                                          strategy=t.strategy, recommendations=recs_out)
+                                          strategy=t.strategy, recommendations=recs_out, event_id=t.event_id)
             self.contexts.save(new_state.to_dict())
             timings = {k: round(v, 3) for k, v in t.sw.stages.items()}
             turn_log.emit_turn(self.events, t, new_state, recs_out, text, timings, t.sw.total())

@@ -166,8 +166,10 @@ class FeedbackRequest(BaseModel):
 
 class FeedbackResponse(BaseModel):
     ok: bool
-    status: Literal["recorded", "coupon_used", "coupon_unavailable", "in_progress"]
-    event_id: str
+    status: Literal["recorded", "coupon_used", "coupon_unavailable", "in_progress", "recommendation_not_found",
+                    "shop_not_recommended"]
+    #: the recorded interaction; None when the reaction was refused (nothing recorded)
+    event_id: str | None = None
 
 
 class StatusResponse(BaseModel):

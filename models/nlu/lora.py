@@ -146,12 +146,9 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
     random.seed(args.seed)
     torch.manual_seed(args.seed % 2**31)
     if engine == "default":
-        try:
-            from infra.db import get_engine  # noqa: PLC0415
+        from infra.db import get_engine_or_none  # noqa: PLC0415
 
-            engine = get_engine()
-        except Exception:  # noqa: BLE001
-            engine = None
+        engine = get_engine_or_none()
 
     dev_path = dev_path if dev_path is not None else registry.default_dev_path()
     rows = blind.training_rows(without_lines_of(generate(args.n_synthetic, args.seed + 1), dev_path))

@@ -106,12 +106,9 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
     (minutes of embedding on CPU); the parser averages it in when the caller passes an embedding."""
     started = time.perf_counter()
     if engine == "default":
-        try:
-            from infra.db import get_engine  # noqa: PLC0415
+        from infra.db import get_engine_or_none  # noqa: PLC0415
 
-            engine = get_engine()
-        except Exception:  # noqa: BLE001
-            engine = None
+        engine = get_engine_or_none()
     dev_path = dev_path if dev_path is not None else registry.default_dev_path()
     synthetic = blind.training_rows(without_lines_of(generate(n_synthetic, seed), dev_path))
     train_rows, holdout = split_holdout(synthetic, seed=seed)

@@ -53,7 +53,7 @@ def test_without_redis_the_newer_of_l1_and_the_record_wins(migrated_engine, redi
     store = LayeredContextStore(migrated_engine, lambda: dead)
     _record(migrated_engine, _state(session, 2, budget=5000))
     store.save(_state(session, 3, budget=4000))  # Redis down: only this host's L1 has turn 3 yet
-    store._redis_down_until = 0.0  # try Redis again (it is still down) instead of the 5 s pause
+    store.breaker.reset()  # try Redis again (it is still down) instead of waiting out the cooldown
     got, level, _ = store.load(session, "u1")
     assert (got["turn"], got["frame"]["budget"], level) == (3, 4000, "l1")
     _record(migrated_engine, _state(session, 4, budget=3000))  # another host's turn reached the record
@@ -71,6 +71,7 @@ def test_a_turn_kept_through_a_redis_outage_outranks_the_stale_redis_copy(migrat
     store.save(_state(session, 1, budget=5000))
     up["on"] = False
     store.save(_state(session, 2, budget=6000))  # Redis still holds turn 1
-    up["on"], store._redis_down_until = True, 0.0
+    up["on"] = True
+    store.breaker.reset()
     got, level, _ = store.load(session, "u1")
     assert (got["turn"], got["frame"]["budget"], level) == (2, 6000, "l1")

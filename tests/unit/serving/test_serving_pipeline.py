@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from serving import coupon_wallet as cw
+from serving import coupon_wallet as cw, dialogue
 from serving.meal_card import MealCard
 from serving.pipeline import ChatPipeline
 from serving.ports import Account, Candidate, NluFrame, SearchOutcome
@@ -213,15 +213,60 @@ def test_general_chat_in_onboarding_asks_preferences_without_searching():
     assert "좋아" in r["answer"]
 
 
+def _feedback(p, body: dict, **fields):
+    first = body["recommendations"][0]
+    req = {"user_id": body["user_id"], "session_id": body["session_id"], "recommendation_id": body["event_id"],
+           "action": "selection", "shop_id": first["shop_id"], **fields}
+    return p.feedback(FeedbackRequest.model_validate(req))
+
+
 def test_feedback_coupon_use_twice_conflicts():
     coupon = cw.WalletCoupon("C1", "c", "ALL", discount_amount=500, expiry=NOW + timedelta(days=1))
     p, events = make(FakeAccounts(coupons=[coupon]))
-    req = FeedbackRequest.model_validate({"user_id": "1", "session_id": "s", "recommendation_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12,
-                                          "action": "coupon_use", "shop_id": 2, "coupon_id": "C1", "order_amount": 3000})
-    assert p.feedback(req)[1] == 200
-    body, code = p.feedback(req)
-    assert code == 409 and body["status"] == "coupon_unavailable"
-    assert [row["interaction_type"] for t, row in events.events if t == "user_interactions"] == ["coupon_use"] * 2
+    body = chat(p, "떡볶이 먹고 싶어")
+    assert _feedback(p, body, action="coupon_use", coupon_id="C1", order_amount=3000)[1] == 200
+    reply, code = _feedback(p, body, action="coupon_use", coupon_id="C1", order_amount=3000)
+    assert code == 409 and reply["status"] == "coupon_unavailable"
+    assert [row["interaction_type"] for t, row in events.events if t == "user_interactions"
+            and row["interaction_type"] != "text_input"] == ["coupon_use"] * 2
+
+
+def test_feedback_only_about_a_shop_this_session_was_shown():
+    p, events = make()
+    body = chat(p, "떡볶이 먹고 싶어", session="mine")
+    recorded = lambda: [r for t, r in events.events if t == "user_interactions" and r["interaction_type"] != "text_input"]  # noqa: E731
+    shown = {r["shop_id"] for r in body["recommendations"]}
+    reply, code = _feedback(p, body, shop_id=max(shown) + 1000)  # a shop the answer did not contain
+    assert (code, reply["status"], reply["event_id"]) == (409, "shop_not_recommended", None)
+    reply, code = _feedback(p, {**body, "session_id": "theirs"})  # the same id from another session
+    assert (code, reply["status"]) == (404, "recommendation_not_found")
+    reply, code = _feedback(p, {**body, "event_id": "0" * 8 + "-0000-0000-0000-" + "0" * 12})  # never answered
+    assert code == 404
+    assert recorded() == [], "a refused reaction records nothing"
+    reply, code = _feedback(p, body)
+    assert code == 200 and reply["status"] == "recorded" and len(recorded()) == 1
+
+
+def test_feedback_about_an_older_answer_is_checked_against_the_log():
+    class Log:
+        def __init__(self, rows):
+            self.rows, self.asked = rows, []
+
+        def shown(self, rid, *, since):
+            self.asked.append(since)
+            return self.rows.get(rid)
+
+    p, _ = make()
+    body = chat(p, "떡볶이 먹고 싶어", session="old")
+    for _ in range(dialogue.SHOWN_KEPT):  # later answers push the first out of the session context
+        assert chat(p, "떡볶이 먹고 싶어", session="old")["recommendations"]
+    assert _feedback(p, body)[1] == 404  # no log to ask
+    shops = [r["shop_id"] for r in body["recommendations"]]
+    p.recommendation_log = Log({body["event_id"]: ("1", "old", shops)})
+    assert _feedback(p, body)[1] == 200
+    assert p.recommendation_log.asked == [NOW - timedelta(days=7)]
+    p.recommendation_log = Log({body["event_id"]: ("2", "old", shops)})  # logged for another child
+    assert _feedback(p, body)[1] == 404
 
 
 @pytest.mark.parametrize("bad", [{"user_id": "1", "session_id": "s", "text": ""}, {"user_id": 1, "session_id": "s", "text": "a"},
