@@ -88,19 +88,45 @@ def confusion_heatmap(labels: Sequence[str], matrix: Sequence[Sequence[int]], ti
     return fig
 
 
-def metrics_by_group(table: Mapping[str, Mapping[str, float]], title: str) -> Any:
-    """Grouped bars: one group per key of ``table`` (a query type), one bar per metric."""
+def metrics_by_group(table: Mapping[str, Mapping[str, float]], title: str, *, ylabel: str = "",
+                     ax: Any = None) -> Any:
+    """Grouped bars: one group per key of ``table`` (a query type), one bar per inner key (a metric,
+    or a retrieval mode). Draws on ``ax`` when given (a panel of a larger figure); returns the figure."""
     plt = _plt()
     groups = list(table)
-    metrics = sorted({k for row in table.values() for k in row})
-    fig, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) + 2), 4))
-    width = 0.8 / max(1, len(metrics))
-    for i, metric in enumerate(metrics):
-        ax.bar(np.arange(len(groups)) + i * width, [table[g].get(metric, 0.0) for g in groups], width, label=metric)
-    ax.set_xticks(np.arange(len(groups)) + width * (len(metrics) - 1) / 2, groups, rotation=30, ha="right")
+    bars = list(dict.fromkeys(k for row in table.values() for k in row))  # in the caller's order
+    if ax is None:
+        _, ax = plt.subplots(figsize=(max(6.0, 1.2 * len(groups) + 2), 4))
+    width = 0.8 / max(1, len(bars))
+    for i, bar in enumerate(bars):
+        ax.bar(np.arange(len(groups)) + i * width, [table[g].get(bar, 0.0) for g in groups], width, label=bar)
+    ax.set_xticks(np.arange(len(groups)) + width * (len(bars) - 1) / 2, groups, rotation=30, ha="right")
     ax.set_ylim(0, 1.05)
     ax.set_title(title)
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+#: the per-query-type metrics the retrieval benchmark reports (``<metric>_by_kind`` of each mode)
+RETRIEVAL_METRICS = (("mrr@10", "MRR@10"), ("recall@10", "recall@10"))
+
+
+def retrieval_by_query_type(quality: Mapping[str, Any], title: str = "Retrieval by query type",
+                            modes: Sequence[str] = ("dense", "sparse", "hybrid")) -> Any:
+    """One panel per metric (MRR@10, recall@10), query types on the x axis, a bar per retrieval mode.
+    ``quality`` is the benchmark's ``evaluate()`` result: ``{mode: {"mrr@10_by_kind": {kind: v}, ...}}``."""
+    plt = _plt()
+    present = [m for m in modes if m in quality]
+    kinds = sorted({k for m in present for metric, _ in RETRIEVAL_METRICS
+                    for k in quality[m].get(f"{metric}_by_kind", {})})
+    fig, axes = plt.subplots(1, len(RETRIEVAL_METRICS), figsize=(max(8.0, 1.6 * len(kinds) + 4), 4), squeeze=False)
+    for ax, (metric, label) in zip(axes[0], RETRIEVAL_METRICS, strict=True):
+        table = {kind: {m: quality[m].get(f"{metric}_by_kind", {}).get(kind, 0.0) for m in present} for kind in kinds}
+        metrics_by_group(table, label, ylabel=label, ax=ax)
+        ax.set_xlabel("query type")
+    fig.suptitle(title)
     fig.tight_layout()
     return fig
 

@@ -67,6 +67,9 @@ EXPERIMENT_DESCRIPTIONS = {
     "naviyam-nlu": "Intent classifier of the chat NLU (char n-gram logistic regression, and the LoRA adapter on "
                    "multilingual-e5-small). Trained on the project's Korean grammar and corrected "
                    "nlu_training_data rows; scored on a holdout and the dev set.",
+    "naviyam-retrieval": "Retrieval benchmark runs (`naviyam retrieval bench`): recall@10, MRR@10 and nDCG@10 of "
+                         "dense, sparse and hybrid search on the dev and blind query sets, with figures by query "
+                         "type. Nothing is trained or registered here.",
     "naviyam-ranking": "Wide&Deep ranker (Lightning) over the spec's engineered features, trained on simulated "
                        "recommendation lists joined point-in-time; gated on the holdout AUC against the champion.",
 }

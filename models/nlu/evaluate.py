@@ -56,6 +56,14 @@ class Report:
         return {"n": self.n, "intent_accuracy": self.intent_accuracy, "intent_macro_f1": self.intent_macro_f1,
                 "slot_micro_f1": self.slot_micro_f1, "frame_exact_match": self.frame_exact_match}
 
+    def confusion_matrix(self) -> tuple[list[str], list[list[int]]]:
+        """(labels, counts) of the intents that occur, gold or predicted, in the contract's order
+        (anything else predicted, e.g. ``None``, last); rows gold, columns predicted."""
+        seen = {g for g, row in self.confusion.items() if any(row.values())}
+        seen |= {p for row in self.confusion.values() for p, count in row.items() if count}
+        labels = [i for i in INTENT_VALUES if i in seen] + sorted(seen - set(INTENT_VALUES))
+        return labels, [[self.confusion.get(g, {}).get(p, 0) for p in labels] for g in labels]
+
 
 def score(gold: list[dict], pred: list[dict]) -> Report:
     n = len(gold)

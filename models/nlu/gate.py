@@ -86,16 +86,35 @@ def _pyfunc_class():
     return _IntentPyfunc
 
 
+#: what a reviewer sees as the model's input example (and what MLflow validates it with)
+INPUT_EXAMPLE = ("배고픈데 5천원밖에 없어", "매운 거 말고 국물 있는 거")
+
+
+def _signature():
+    """One utterance in; intent, calibrated confidence and the entities (a free-form mapping) out."""
+    from mlflow.models import ModelSignature  # noqa: PLC0415
+    from mlflow.types import ColSpec, Schema  # noqa: PLC0415
+    from mlflow.types.schema import AnyType  # noqa: PLC0415
+
+    return ModelSignature(inputs=Schema([ColSpec("string", "text")]),
+                          outputs=Schema([ColSpec("string", "intent"), ColSpec("double", "confidence"),
+                                          ColSpec(AnyType(), "entities")]))
+
+
 def log_pyfunc(kind: str, artifact: Path) -> str:
     """Log the model at ``artifact`` (file or folder) as a pyfunc in the active run; returns its URI."""
     import warnings  # noqa: PLC0415
 
     import mlflow.pyfunc  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # type-hint and cloudpickle advice, not problems of ours
+        # MLflow loads the logged model and predicts the example once: a pyfunc that cannot
+        # answer fails here, at training, instead of at the first request
         info = mlflow.pyfunc.log_model(
             name="model", python_model=_pyfunc_class()(), artifacts={"model": str(artifact)},
+            signature=_signature(), input_example=pd.DataFrame({"text": list(INPUT_EXAMPLE)}),
             model_config={"kind": kind}, pip_requirements=["scikit-learn", "kiwipiepy", "numpy", "torch", "peft"]
             if kind == registry.KIND_LORA else ["scikit-learn", "kiwipiepy", "numpy"],
         )
@@ -103,10 +122,11 @@ def log_pyfunc(kind: str, artifact: Path) -> str:
 
 
 def register(model_uri: str, kind: str, local_path: Path, metrics: dict, extra_tags: dict | None = None) -> str:
-    """A new registry version tagged with its kind, local path and scores (``blind_*``, ``dev_*``, ...)."""
+    """A new registry version tagged with its kind, local path (relative to the data dir) and scores
+    (``blind_*``, ``dev_*``, ...)."""
     from models.tracking import register_model  # noqa: PLC0415
 
-    tags = {"kind": kind, "local_path": str(local_path), **metrics, **(extra_tags or {})}
+    tags = {"kind": kind, "local_path": registry.portable_path(local_path), **metrics, **(extra_tags or {})}
     return register_model(model_uri, registry.MODEL_NAME, tags=tags)
 
 
@@ -123,11 +143,11 @@ def promote_if_better(version: str, challenger_model, blind: list[dict]) -> dict
     challenger = scores_on(challenger_model, blind)
     champion_scores: dict | None = None
     champion_version = None
-    if current is not None and Path(current.tags.get("local_path", "")).exists():
+    champion_path = registry.local_model_path(current.tags) if current is not None else None
+    if champion_path is not None:
         champion_version = str(current.version)
         try:
-            champion_model = registry.load_kind(current.tags.get("kind", registry.KIND_CLASSIFIER),
-                                                Path(current.tags["local_path"]))
+            champion_model = registry.load_kind(current.tags.get("kind", registry.KIND_CLASSIFIER), champion_path)
             champion_scores = scores_on(champion_model, blind)
         except Exception as exc:  # noqa: BLE001 - a champion that cannot load cannot defend its title
             log.warning("cannot load champion v%s (%s); the challenger takes over", champion_version, exc)

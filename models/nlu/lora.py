@@ -136,7 +136,8 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
     from models.nlu.preprocess import normalize_text as normalize  # noqa: PLC0415
     from models.nlu.gate import evaluate_model  # noqa: PLC0415
     from models.nlu.train import (  # noqa: PLC0415
-        CORRECTION_WEIGHT, collected_rows, fit_hybrid_calibrator, measured_scores, split_holdout,
+        CORRECTION_WEIGHT, collected_rows, fit_hybrid_calibrator, log_data_and_figures, measured_scores,
+        split_holdout,
     )
     from models.nlu.training_data import class_balance, generate, without_lines_of  # noqa: PLC0415
     from models.tracking import configure_mlflow, start_run  # noqa: PLC0415
@@ -228,6 +229,7 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
         model.predict_proba(["치킨 먹고 싶어"])
         metrics["single_predict_ms"] = round((time.perf_counter() - t0) * 1000, 2)
         run.log_metrics(metrics)
+        log_data_and_figures(run, train_rows + collected, hold_report)
 
         folder = out_dir or registry.model_dir() / "lora" / version
         model.save(folder)

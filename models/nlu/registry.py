@@ -42,6 +42,27 @@ def default_dev_path() -> Path | None:
     return None
 
 
+def portable_path(path: Path) -> str:
+    """``path`` relative to the data dir, for the registry's ``local_path`` tag: a version must not
+    carry one machine's layout, and the data dir moves (NAVIYAM_DATA_DIR, a copied demo). A model
+    saved outside the data dir (an explicit ``--out``) can only be found by its absolute path."""
+    try:
+        return Path(path).resolve().relative_to(get_settings().data_dir.resolve()).as_posix()
+    except ValueError:
+        return str(Path(path).resolve())
+
+
+def local_model_path(tags: dict) -> Path | None:
+    """Where a registered version's files are on this machine: its ``local_path`` tag resolved
+    against the data dir (versions registered before the tag was relative carry an absolute path).
+    None when the tag is missing or the files are not here."""
+    raw = tags.get("local_path")
+    if not raw:
+        return None
+    path = get_settings().data_dir / raw  # an absolute tag replaces the data dir
+    return path if path.exists() else None
+
+
 def load_kind(kind: str, path: Path):
     """A saved model of ``kind`` (the classifier's joblib file or folder, or a LoRA folder)."""
     if kind == KIND_LORA:
@@ -69,9 +90,10 @@ def load_intent_model():
     except Exception as exc:  # noqa: BLE001 - the registry is optional at run time
         log.warning("MLflow registry unavailable (%s); using the local classifier", exc)
         info = None
-    if info and Path(info.get("local_path", "")).exists():
+    path = local_model_path(info) if info else None
+    if path is not None:
         try:
-            return load_kind(info.get("kind", KIND_CLASSIFIER), Path(info["local_path"]))
+            return load_kind(info.get("kind", KIND_CLASSIFIER), path)
         except Exception as exc:  # noqa: BLE001
             log.warning("cannot load champion %s v%s (%s); using the local classifier", MODEL_NAME,
                         info.get("version"), exc)

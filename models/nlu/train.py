@@ -6,7 +6,8 @@ Data: the grammar (training_data.generate) plus the labelled rows the service co
 the hybrid (rules + classifier) confidence. The public dev set, when present, is only *measured*.
 
 Outputs: the model under ``data/models/nlu/`` (joblib), an MLflow run (parameters, metrics,
-the model as a pyfunc artifact, the training data), a ``model_training_logs`` row
+the model as a pyfunc with a signature and an input example, the training data as a file and as a
+dataset input, the holdout confusion matrix as ``plots/nlu_confusion_holdout.png``), a ``model_training_logs`` row
 (model_type ``intent_classifier``), a new registry version of ``naviyam-nlu-intent`` and — when it
 beats the current one — the ``champion`` alias.
 """
@@ -142,7 +143,8 @@ def train_intent_classifier(*, n_synthetic: int = DEFAULT_SYNTHETIC, seed: int =
                "seconds": round(time.perf_counter() - started, 1)}
 
     if log_mlflow:
-        summary.update(_track(model, save_path, train_rows, collected, holdout, summary, blind_set, engine, register))
+        summary.update(_track(model, save_path, train_rows, collected, holdout, hold_report, summary, blind_set,
+                              engine, register))
     if engine is not None and collected:
         try:
             store.mark_used(engine, [r["id"] for r in collected], f"nlu-{model.version}", model.version)
@@ -174,14 +176,33 @@ def load_or_train():
     return model
 
 
-def _track(model, save_path: Path, train_rows, collected, holdout, summary, blind_set, engine, register) -> dict:
+def log_data_and_figures(run, rows: list[dict], hold_report) -> None:
+    """What a reviewer of either NLU run (classifier or LoRA) looks at besides the numbers: the
+    training rows as an MLflow dataset input, and the holdout confusion matrix as a heatmap."""
+    import mlflow  # noqa: PLC0415
+    import pandas as pd  # noqa: PLC0415
+
+    from models import plots  # noqa: PLC0415
+
+    frame = pd.DataFrame({"text": [r["text"] for r in rows], "intent": [r["intent"] for r in rows]})
+    mlflow.log_input(mlflow.data.from_pandas(frame, name="nlu-training", targets="intent"), context="training")
+    labels, matrix = hold_report.confusion_matrix()
+    run.log_figures({"nlu_confusion_holdout.png": plots.confusion_heatmap(labels, matrix, "NLU holdout")})
+
+
+def _track(model, save_path: Path, train_rows, collected, holdout, hold_report, summary, blind_set, engine,
+           register) -> dict:
     from models.tracking import start_run  # noqa: PLC0415
 
     out: dict = {}
+    description = (f"NLU intent classifier {model.version}: {len(train_rows)} grammar rows + {len(collected)} "
+                   f"corrected nlu_training_data rows; holdout intent accuracy "
+                   f"{summary['metrics'].get('holdout_intent_accuracy')}")
     with start_run("naviyam-nlu", model_type="intent_classifier", params=model.params,
                    model_name="char_wb(1-4) tfidf + logistic regression (calibrated)",
-                   engine=engine if engine is not None else None) as run:
+                   engine=engine if engine is not None else None, description=description) as run:
         run.log_metrics(summary["metrics"])
+        log_data_and_figures(run, train_rows + collected, hold_report)
         with tempfile.TemporaryDirectory() as tmp:
             data_file = Path(tmp) / "training_data.jsonl"
             with data_file.open("w", encoding="utf-8") as fh:

@@ -10,6 +10,10 @@ by min(10, all relevant menus), since most queries have hundreds of relevant men
 the first grade-2 menu; nDCG@10 uses gains 2^grade − 1 against the ideal ranking of the whole
 catalogue.
 
+Each mode's MRR@10 and recall@10 are also broken down by query type (``*_by_kind``) and drawn as
+bars (``x<scale>-by-query-type-<set>.png`` beside the report); the report and the figures are
+logged as an MLflow run of the ``naviyam-retrieval`` experiment.
+
 Latency (ms, p50/p99 over the query set): ``miss`` = embed + sparse-encode + hybrid search with
 the L2/L3 lookups that miss when Redis/PostgreSQL are there; ``search`` = the Qdrant query alone
 (filtered and not); ``hit_l1``/``hit_l2``/``hit_l3`` = result-cache hits at each level.
@@ -88,7 +92,9 @@ def evaluate(retriever, queries, truth, roles, modes=("dense", "sparse", "hybrid
     out: dict[str, Any] = {}
     vectors = {q.text: retriever.embed_query(q.text) for q in queries}
     for mode in modes:
-        recalls, rrs, ndcgs, per_kind, latency = [], [], [], {}, []
+        recalls, rrs, ndcgs, latency = [], [], [], []
+        rr_by_kind: dict[str, list[float]] = {}
+        recall_by_kind: dict[str, list[float]] = {}
         for q, ideal_q, total in zip(queries, ideal, relevant_total):
             t0 = time.perf_counter()
             hits = retriever.search(q.text, q.filters, limit=k, query_vector=vectors[q.text], mode=mode,
@@ -104,12 +110,14 @@ def evaluate(retriever, queries, truth, roles, modes=("dense", "sparse", "hybrid
             recalls.append(recall)
             rrs.append(rr)
             ndcgs.append(ndcg)
-            per_kind.setdefault(q.kind, []).append(rr)
+            rr_by_kind.setdefault(q.kind, []).append(rr)
+            recall_by_kind.setdefault(q.kind, []).append(recall)
         out[mode] = {
             "recall@10": round(float(np.mean(recalls)), 4),
             "mrr@10": round(float(np.mean(rrs)), 4),
             "ndcg@10": round(float(np.mean(ndcgs)), 4),
-            "mrr@10_by_kind": {kind: round(float(np.mean(v)), 4) for kind, v in sorted(per_kind.items())},
+            "mrr@10_by_kind": {kind: round(float(np.mean(v)), 4) for kind, v in sorted(rr_by_kind.items())},
+            "recall@10_by_kind": {kind: round(float(np.mean(v)), 4) for kind, v in sorted(recall_by_kind.items())},
             "search_ms": _pct(latency),
         }
     retriever.flush()
@@ -344,6 +352,45 @@ def _build_menus_only(index_mod, engine, store, embedder, shops, menus):
     return summary
 
 
+#: the query sets of a report and the key their scores sit under
+QUALITY_SETS = (("dev", "quality"), ("blind", "quality_blind"))
+
+
+def publish(report: dict[str, Any], out: Path, stem: str) -> list[Path]:
+    """The benchmark's quality as people look at it: MRR@10 and recall@10 by query type for each
+    mode and query set, as PNGs beside the report, and the report with its figures as an MLflow run
+    (experiment ``naviyam-retrieval``, no model_training_logs row: nothing is trained). Returns the
+    PNGs; an MLflow failure is logged, never raised (the report is already written)."""
+    from models import plots
+    from models.tracking import start_run
+
+    pngs = []
+    for query_set, key in QUALITY_SETS:
+        if key in report:
+            path = out / f"{stem}-by-query-type-{query_set}.png"
+            plots.save_png(plots.retrieval_by_query_type(
+                report[key], f"Retrieval by query type, {query_set} set ({report.get('data', '')})"), path)
+            pngs.append(path)
+    if not pngs:
+        return pngs
+    metrics = {f"{query_set}_{mode}_{metric.replace('@', '_at_')}": scores[metric]
+               for query_set, key in QUALITY_SETS for mode, scores in report.get(key, {}).items()
+               if isinstance(scores, dict) for metric in ("recall@10", "mrr@10", "ndcg@10") if metric in scores}
+    try:
+        with start_run("naviyam-retrieval", model_type="retrieval_bench", engine=None,
+                       params={k: report.get(k) for k in ("scale", "data", "shops", "menus", "eval_queries",
+                                                          "embedder")},
+                       description=f"Retrieval benchmark over {report.get('data')}: recall@10, MRR@10, nDCG@10 "
+                                   "of dense, sparse and hybrid search, by query type.") as run:
+            run.log_metrics(metrics)
+            run.log_dict(report, "report.json")
+            for path in pngs:
+                run.log_artifact(path, "plots")
+    except Exception as exc:  # noqa: BLE001 - the report and figures are on disk already
+        log.warning("could not log the benchmark to MLflow: %s", exc)
+    return pngs
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=None, help="sample scale (default: settings)")
@@ -383,8 +430,9 @@ def main(argv: list[str] | None = None) -> int:
                 client.delete(k)
         except Exception:  # noqa: BLE001
             pass
-    name = "report-demo.json" if args.demo else f"report-x{scale:g}.json"
-    (out / name).write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    stem = "demo" if args.demo else f"x{scale:g}"
+    (out / f"report-{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    publish(report, out, stem)
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 0
 

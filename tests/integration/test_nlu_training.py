@@ -52,8 +52,10 @@ def test_a_new_champion_retires_the_deployed_row(migrated_engine):
 
 
 @pytest.mark.slow
-def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_path):
-    from models.nlu.registry import champion_info
+def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_path, data_dir):
+    import mlflow
+
+    from models.nlu.registry import MODEL_NAME, champion_info, local_model_path
     from models.nlu.train import train_intent_classifier
 
     row_id = store.record_correction(migrated_engine, "반 애들 다 같이 먹을 데", normalize("반 애들 다 같이 먹을 데"),
@@ -61,8 +63,10 @@ def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_pa
     # this correction hashes into the blind split: the gate scores it, training never sees it
     held_id = store.record_correction(migrated_engine, "우리 반 다 같이 갈 데", normalize("우리 반 다 같이 갈 데"),
                                       "group_dining")
+    # saved under the data dir, as every trained model is: the version's path tag is relative to it
+    save_path = data_dir / "models" / "nlu-test" / "clf.joblib"
     model, summary = train_intent_classifier(n_synthetic=1200, engine=migrated_engine, dev_path=tmp_path / "none.jsonl",
-                                             save_path=tmp_path / "clf.joblib")
+                                             save_path=save_path)
     # grammar rows less the blind split's held-out sentence patterns (about 30% of 1,200), plus the correction
     assert summary["train_size"] >= 700
     row = _log_rows(migrated_engine, "intent_classifier")[-1]
@@ -71,6 +75,27 @@ def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_pa
     info = champion_info()
     assert info is not None and info["kind"] == "char_ngram_lr"
     assert summary["gate"]["blind_size"] >= 602  # the frozen grammar lines + the held-out correction(s)
+    # the registered version as a reviewer finds it in MLflow
+    client = mlflow.MlflowClient()
+    version = client.get_model_version(MODEL_NAME, summary["registered_version"])
+    assert version.tags["local_path"] == "models/nlu-test/clf.joblib"
+    assert not any(value.startswith("/") for value in version.tags.values())
+    assert local_model_path(version.tags) == save_path
+    info = mlflow.models.get_model_info(f"models:/{MODEL_NAME}/{version.version}")
+    assert info.signature.inputs.input_names() == ["text"]
+    assert {"intent", "confidence", "entities"} <= set(info.signature.outputs.input_names())
+    assert info.saved_input_example_info is not None
+    assert list(mlflow.models.Model.load(info.model_uri).load_input_example()["text"])
+    run = client.get_run(version.run_id)
+    [dataset] = run.inputs.dataset_inputs
+    assert dataset.dataset.name == "nlu-training" and {t.value for t in dataset.tags} == {"training"}
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == {"plots/nlu_confusion_holdout.png"}
+    assert "corrected nlu_training_data rows" in run.data.tags["mlflow.note.content"]
+    # the Dagster asset shows the heatmap inline (what nlu_intent_classifier returns as metadata)
+    from orchestration.training.assets import _run_metadata
+
+    plots_md = _run_metadata(summary["mlflow_run_id"])["plots"].value
+    assert "**nlu_confusion_holdout.png**" in plots_md and "](data:image/png;base64," in plots_md
     with migrated_engine.connect() as conn:
         assert conn.execute(text("SELECT used_for_training FROM nlu_training_data WHERE id=:i"), {"i": row_id}).scalar()
         assert not conn.execute(text("SELECT used_for_training FROM nlu_training_data WHERE id=:i"),

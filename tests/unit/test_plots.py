@@ -33,3 +33,33 @@ def test_markdown_table_for_dagster_metadata():
     assert plots.markdown_table([]) == "_(none)_"
     fig = plots.metrics_by_group({"food": {"recall@10": 0.8, "mrr@10": 0.7}, "place": {"recall@10": 0.5}}, "t")
     assert len(fig.axes[0].patches) == 4
+
+
+def test_metrics_by_group_labels_its_axes_and_keeps_the_callers_bar_order():
+    fig = plots.metrics_by_group({"dish": {"dense": 0.9, "sparse": 0.4}, "typo": {"dense": 0.5, "sparse": 0.2}},
+                                 "MRR@10", ylabel="MRR@10")
+    ax = fig.axes[0]
+    assert ax.get_title() == "MRR@10" and ax.get_ylabel() == "MRR@10"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["dish", "typo"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dense", "sparse"]
+    assert [round(p.get_height(), 2) for p in ax.patches] == [0.9, 0.5, 0.4, 0.2]
+
+
+def test_retrieval_by_query_type_draws_mrr_and_recall_per_mode(tmp_path):
+    quality = {mode: {"recall@10": 0.5, "mrr@10": 0.6,
+                      "mrr@10_by_kind": {"dish": base, "typo": base / 2},
+                      "recall@10_by_kind": {"dish": base / 3, "typo": base / 4}}
+               for mode, base in (("dense", 0.9), ("sparse", 0.6), ("hybrid", 0.96))}
+    quality["queries"] = 238  # the report's other keys are not modes
+    fig = plots.retrieval_by_query_type(quality, "dev set")
+    mrr, recall = fig.axes
+    assert (mrr.get_title(), recall.get_title()) == ("MRR@10", "recall@10")
+    assert mrr.get_xlabel() == "query type" and recall.get_ylabel() == "recall@10"
+    assert [t.get_text() for t in mrr.get_legend().get_texts()] == ["dense", "sparse", "hybrid"]
+    assert [t.get_text() for t in recall.get_xticklabels()] == ["dish", "typo"]
+    # bars per mode, query types in order: dense dish, dense typo, sparse dish, ...
+    assert [round(p.get_height(), 3) for p in mrr.patches] == [0.9, 0.45, 0.6, 0.3, 0.96, 0.48]
+    assert [round(p.get_height(), 3) for p in recall.patches] == [0.3, 0.225, 0.2, 0.15, 0.32, 0.24]
+    assert fig._suptitle.get_text() == "dev set"
+    plots.save_png(fig, tmp_path / "q.png")
+    assert (tmp_path / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

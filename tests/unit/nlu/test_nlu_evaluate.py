@@ -60,6 +60,17 @@ def test_perfect_and_confusion():
         score(gold, gold[:1])
 
 
+def test_confusion_matrix_for_the_heatmap():
+    gold = [{"text": t, "intent": i, "entities": {}} for t, i in
+            (("a", "food_request"), ("b", "general_chat"), ("c", "general_chat"), ("d", "budget_inquiry"))]
+    rep = score(gold, [{"intent": "food_request"}, {"intent": "food_request"}, {"intent": "general_chat"},
+                       {"intent": None}])
+    labels, matrix = rep.confusion_matrix()
+    # only intents that occur, in the contract's order; an unparsed turn (None) is its own last column
+    assert labels == ["budget_inquiry", "food_request", "general_chat", "None"]
+    assert matrix == [[0, 0, 0, 1], [0, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 0]]
+
+
 def test_read_jsonl_errors(tmp_path):
     good = tmp_path / "good.jsonl"
     good.write_text('{"text": "치킨"}\n\n{"text": "피자"}\n', encoding="utf-8")

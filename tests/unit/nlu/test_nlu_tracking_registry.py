@@ -26,3 +26,17 @@ def test_gate_needs_a_strictly_better_blind_score_and_a_tie_keeps_the_champion()
     assert not gate.decide(tie, champion)  # ties keep the champion, whatever its kind or age
     assert not gate.decide({}, champion)
     assert gate.decide(tie, None)  # no champion yet
+
+
+def test_a_version_tags_its_model_path_relative_to_the_data_dir(data_dir, tmp_path):
+    from models.nlu import registry
+
+    inside = data_dir / "models" / "nlu" / "lora" / "lora-1"
+    assert registry.portable_path(inside) == "models/nlu/lora/lora-1"
+    assert registry.local_model_path({"local_path": "models/nlu/lora/lora-1"}) is None  # not on this machine
+    inside.mkdir(parents=True)
+    assert registry.local_model_path({"local_path": "models/nlu/lora/lora-1"}) == inside
+    # an explicit folder outside the data dir, and versions registered before the tag was relative
+    assert registry.portable_path(tmp_path) == str(tmp_path.resolve())
+    assert registry.local_model_path({"local_path": str(tmp_path)}) == tmp_path
+    assert registry.local_model_path({}) is None
