@@ -54,6 +54,18 @@ def _nullable_optionals(schemas: dict[str, Any]) -> None:
             props[name] = out
 
 
+def _component_refs(op: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """BentoML inlines each body's schema in the operation, and its inline copy drops ``X | None``
+    to a bare ``X`` (a null ``why_nothing`` then "violates" the document); the same schema under
+    components keeps the null branch. Point the operation at the component instead of the copy."""
+    bodies = [op.get("requestBody") or {}, *[r for r in op.get("responses", {}).values() if isinstance(r, dict)]]
+    for body in bodies:
+        for media in (body.get("content") or {}).values():
+            title = (media.get("schema") or {}).get("title")
+            if title in schemas:
+                media["schema"] = {"$ref": f"#/components/schemas/{title}"}
+
+
 def document(spec: dict[str, Any]) -> dict[str, Any]:
     spec = copy.deepcopy(spec)
     components = spec.setdefault("components", {})
@@ -71,13 +83,14 @@ def document(spec: dict[str, Any]) -> dict[str, Any]:
         for method, op in operations.items():
             if not isinstance(op, dict):
                 continue
-            responses = op.setdefault("responses", {})
+            # BentoML writes some status codes as integers: one spelling, or a code is listed twice
+            responses = op["responses"] = {str(k): v for k, v in op.setdefault("responses", {}).items()}
+            _component_refs(op, schemas)
             if path in PUBLIC:
                 op["security"] = []
                 if path == "/readyz":
                     responses["503"] = {"description": "Not ready: a dependency or the models are missing."}
                 continue
-            responses.pop(400, None)
             responses["400"] = _error("Bad request: the body did not validate (detail lists the fields), "
                                       "or it is not a JSON object, or it nests too deep.", "BadRequest")
             responses["401"] = _error("Missing or wrong X-API-Key.")
@@ -90,7 +103,7 @@ def document(spec: dict[str, Any]) -> dict[str, Any]:
                 responses["403"] = _error("as_of was sent but the simulated clock is off "
                                           "(NAVIYAM_SIMULATION_CLOCK; serving/clock.py).")
             if path == "/feedback":
-                ok = responses.get(200) or responses.get("200") or {}
+                ok = responses.get("200") or {}
                 responses["404"] = {"description": "No such recommendation shown to this user in this session "
                                                    "(within 7 days): nothing is recorded.",
                                     "content": copy.deepcopy(ok.get("content", {}))}
