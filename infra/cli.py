@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -202,25 +203,64 @@ def data_ingest(
     typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
 
 
+class QuarantineSource(str, Enum):
+    ingest = "ingest"
+    live = "live"
+    events = "events"
+
+
 @data_app.command("quarantine")
 def data_quarantine(
     limit: Annotated[int, typer.Option(help="How many rows to show.")] = 20,
-    sheet: Annotated[Optional[str], typer.Option(help="Only this sheet.")] = None,
+    sheet: Annotated[Optional[str], typer.Option(help="Only this sheet (ingest) or table (live, events).")] = None,
+    source: Annotated[QuarantineSource, typer.Option(
+        help="ingest: workbook rows the ingest refused. live: live-table rows the warehouse batch left out "
+             "(as of its last run). events: records PostgreSQL refused from the event log (the spools' "
+             "rejected-records files).")] = QuarantineSource.ingest,
 ) -> None:
     """Show quarantined rows and why they were refused (newest first)."""
+    if source is QuarantineSource.events:
+        _show_rejected_events(limit, sheet)
+        return
     bootstrap(need_redis=False)
     from sqlalchemy import text
+    from sqlalchemy.exc import ProgrammingError
 
     from infra.db import get_engine
+    from infra.dbt import LIVE_QUARANTINE
 
-    query = (
-        "SELECT sheet, row_number, reasons, source_row FROM ingest_quarantine "
-        + ("WHERE sheet = :sheet " if sheet else "")
-        + "ORDER BY id DESC LIMIT :limit"
-    )
-    with get_engine().connect() as conn:
-        rows = conn.execute(text(query), {"sheet": sheet, "limit": limit}).mappings().all()
+    if source is QuarantineSource.live:
+        query = (f"SELECT source_table, row_id, occurred_at, reasons, source_row FROM {LIVE_QUARANTINE} "
+                 + ("WHERE source_table = :sheet " if sheet else "") + "ORDER BY occurred_at DESC LIMIT :limit")
+    else:
+        query = (
+            "SELECT sheet, row_number, reasons, source_row FROM ingest_quarantine "
+            + ("WHERE sheet = :sheet " if sheet else "")
+            + "ORDER BY id DESC LIMIT :limit"
+        )
+    try:
+        with get_engine().connect() as conn:
+            rows = conn.execute(text(query), {"sheet": sheet, "limit": limit}).mappings().all()
+    except ProgrammingError as exc:
+        if source is not QuarantineSource.live:
+            raise
+        typer.secho(f"error: no {LIVE_QUARANTINE} yet; the warehouse builds it (naviyam assets materialize)",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
     for row in rows:
-        typer.echo(json.dumps(dict(row), ensure_ascii=False))
+        typer.echo(json.dumps(jsonable(dict(row)), ensure_ascii=False))
 
 
+def _show_rejected_events(limit: int, table: str | None) -> None:
+    """The event log's refused records, newest first, from every spool folder (events, nlu)."""
+    from infra.event_log.spool import read_rejected
+
+    spools = get_settings().data_dir / "spool"
+    shown = 0
+    for folder in sorted(p for p in spools.glob("*") if p.is_dir()):
+        for record in read_rejected(folder, limit - shown, table):
+            typer.echo(json.dumps({"spool": folder.name, "table": record.get("t"), "error": record.get("error"),
+                                   "row": record.get("r")}, ensure_ascii=False))
+            shown += 1
+        if shown >= limit:
+            return

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
 MANIFEST_PATH = DBT_PROJECT_DIR / "target" / "manifest.json"
+#: live-table rows the warehouse left out, with reasons (dbt_project/models/staging/live_quarantine.sql)
+LIVE_QUARANTINE = "analytics_staging.live_quarantine"
 
 
 def dbt_env(settings: Settings, database: str | None = None) -> dict[str, str]:

@@ -189,6 +189,18 @@ class Settings(BaseSettings):
                     "`as_of` is then refused with 403.",
     )
 
+    # --- event log -----------------------------------------------------------------------
+    event_log_rejected_max_mb: float = Field(
+        default=50.0, gt=0,
+        description="Size at which a spool folder's `rejected.jsonl` (records PostgreSQL refused for their "
+                    "content, with the error) is renamed to `rejected.1.jsonl` and a new one started.",
+    )
+    event_log_rejected_files: int = Field(
+        default=4, ge=1, le=100,
+        description="Rotated rejected-records files kept per spool folder (`rejected.1.jsonl` newest); older "
+                    "ones are deleted, so a folder holds at most (this + 1) × the size above of rejects.",
+    )
+
     # --- MLflow --------------------------------------------------------------------------
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI; unset means a SQLite file under data_dir."

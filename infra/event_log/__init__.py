@@ -17,7 +17,9 @@ Records reach PostgreSQL off the request path, in batches, without loss and with
   new batches queue behind the spool so order is kept. A replayed record that had in fact reached
   the database (the commit's acknowledgement was lost) is skipped by the idempotency key.
 * A record the database refuses for its content (a CHECK violation) is not retried forever: it goes
-  to ``rejected.jsonl`` beside the spool with the error, and the rest of its batch is written.
+  to ``rejected.jsonl`` beside the spool with the error (one fsync per refused batch; rotated by
+  size, ``NAVIYAM_EVENT_LOG_REJECTED_*``; listed by ``naviyam data quarantine --source events``),
+  and the rest of its batch is written.
 
 Rows are JSON-native (ISO timestamps, JSON-encoded documents) so the live path and the replay path
 are the same code. ``nlu_training_data`` has no idempotency column in the schema; its key is

@@ -1,6 +1,10 @@
 """The event log's spool (its journal): append-only JSON-lines segments on local disk. Every record
 is fsynced here before its turn is answered, and stays until it is written to PostgreSQL; segments
-are written oldest first."""
+are written oldest first.
+
+Records PostgreSQL refuses for their content go to ``rejected.jsonl`` beside the segments, with the
+error: one write and one fsync per refused batch, rotated by size to ``rejected.1.jsonl`` … (newest
+first) and the oldest deleted, so a stream of bad records cannot fill the disk."""
 
 from __future__ import annotations
 
@@ -14,18 +18,25 @@ from pathlib import Path
 from typing import TextIO
 
 from infra.event_log.tables import RECORD_KINDS
+from infra.settings import get_settings
 
 log = logging.getLogger(__name__)
 
 #: a segment being created: not yet a ``seg-*.jsonl`` that replayers scan
 OPENING_PREFIX = ".opening-"
+#: records PostgreSQL refused, and the lock every writer of the folder takes to append or rotate it
+REJECTED = "rejected.jsonl"
+REJECTED_LOCK = ".rejected.lock"
 
 
 class Spool:
     """Append-only JSON-lines segments under one folder; one live segment per process, flock-held."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *, rejected_max_bytes: int | None = None, rejected_files: int | None = None) -> None:
+        settings = get_settings()  # NAVIYAM_EVENT_LOG_REJECTED_*, unless the caller says
         self.folder = Path(folder)
+        self.rejected_max_bytes = rejected_max_bytes or int(settings.event_log_rejected_max_mb * 2**20)
+        self.rejected_files = rejected_files or settings.event_log_rejected_files
         self.folder.mkdir(parents=True, exist_ok=True)
         self._fh: TextIO | None = None
         self._path: Path | None = None
@@ -39,7 +50,7 @@ class Spool:
 
     @property
     def rejected_path(self) -> Path:
-        return self.folder / "rejected.jsonl"
+        return self.folder / REJECTED
 
     def append(self, events: Iterable[tuple[str, dict]]) -> int:
         if self._fh is None:
@@ -99,11 +110,48 @@ class Spool:
     def has_data(self) -> bool:
         return self._fh is not None or any(self.segments())
 
-    def reject(self, table: str, row: dict, error: str) -> None:
-        with open(self.rejected_path, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"t": table, "r": row, "error": error[:500]}, ensure_ascii=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+    def reject(self, rejects: Iterable[tuple[str, dict, str]]) -> int:
+        """Append refused records ``(table, row, error)`` to ``rejected.jsonl`` in one write and one
+        fsync (they are durable before their segment is deleted), rotating the file first when they
+        would take it past ``rejected_max_bytes``. Returns how many were written."""
+        lines = [json.dumps({"t": table, "r": row, "error": error[:500]}, ensure_ascii=False) + "\n"
+                 for table, row, error in rejects]
+        if not lines:
+            return 0
+        payload = "".join(lines).encode("utf-8")
+        # every process writing into this folder (a service's workers) appends and rotates under one lock
+        with open(self.folder / REJECTED_LOCK, "a") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                size = self.rejected_path.stat().st_size
+            except FileNotFoundError:
+                size = 0
+            if size and size + len(payload) > self.rejected_max_bytes:
+                self._rotate_rejected()
+                size = 0
+            fd = os.open(self.rejected_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                view = memoryview(payload)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            if not size:  # a new file: its name must survive a crash too
+                _fsync_folder(self.folder)
+        return len(lines)
+
+    def _rotate_rejected(self) -> None:
+        """rejected.jsonl → rejected.1.jsonl → … → rejected.<rejected_files>.jsonl; older ones go."""
+        for n, path in _rotated_rejects(self.folder):
+            if n >= self.rejected_files:
+                path.unlink(missing_ok=True)
+        for n in range(self.rejected_files - 1, 0, -1):
+            older = self.folder / f"rejected.{n}.jsonl"
+            if older.exists():
+                os.replace(older, self.folder / f"rejected.{n + 1}.jsonl")
+        os.replace(self.rejected_path, self.folder / "rejected.1.jsonl")
+        _fsync_folder(self.folder)  # the renames must survive a crash, or a rotated file is overwritten
 
     def close(self) -> None:
         self.rotate()
@@ -115,6 +163,44 @@ def _fsync_folder(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _rotated_rejects(folder: Path) -> list[tuple[int, Path]]:
+    found = []
+    for path in folder.glob("rejected.*.jsonl"):
+        number = path.name[len("rejected."):-len(".jsonl")]
+        if number.isdigit():
+            found.append((int(number), path))
+    return sorted(found)
+
+
+def rejected_files(folder: Path) -> list[Path]:
+    """A spool folder's rejected-records files, newest first (rejected.jsonl, rejected.1.jsonl, …)."""
+    folder = Path(folder)
+    live = folder / REJECTED
+    return ([live] if live.exists() else []) + [path for _, path in _rotated_rejects(folder)]
+
+
+def read_rejected(folder: Path, limit: int, table: str | None = None) -> list[dict]:
+    """The newest ``limit`` refused records of a spool folder (of ``table`` only, when given), newest first."""
+    found: list[dict] = []
+    if limit <= 0:
+        return found
+    for path in rejected_files(folder):
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:  # rotated away meanwhile
+            continue
+        for line in reversed(lines):
+            try:
+                record = json.loads(line)
+            except ValueError:  # torn by a crash mid-write
+                continue
+            if table is None or record.get("t") == table:
+                found.append(record)
+                if len(found) >= limit:
+                    return found
+    return found
 
 
 def read_segment(fh) -> list[tuple[str, dict]]:

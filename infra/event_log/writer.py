@@ -48,7 +48,7 @@ class WriterStats:
     written: int = 0  # rows sent to the database (conflicts included)
     spooled: int = 0  # records that had to wait in the spool because PostgreSQL was unreachable
     replayed: int = 0  # records written from segments another process (or an earlier run) left
-    rejected: int = 0
+    rejected: int = 0  # records PostgreSQL refused for their content (in the spool's rejected-records files)
     batches: int = 0
     db_failures: int = 0
     last_error: str | None = None
@@ -287,18 +287,24 @@ class EventLog:
             self.stats.by_table[table] = self.stats.by_table.get(table, 0) + len(rows)
 
     def _write_one_by_one(self, batch: list[tuple[str, dict]]) -> bool:
-        """Find the refused records of a batch; False when the database went away meanwhile."""
-        for table, row in batch:
-            try:
-                self._write([(table, row)])
-            except Exception as exc:
-                if is_connection_error(exc):
-                    self._db_failed(exc)
-                    return False
-                log.error("event log: %s row rejected (%s)", table, type(exc).__name__)
-                self.spool.reject(table, row, str(getattr(exc, "orig", exc)))
-                self.stats.rejected += 1
-        return True
+        """Find the refused records of a batch; False when the database went away meanwhile. The
+        refused ones go to the rejected-records file together (one fsync for the batch, not one per
+        record), also when the database went away half way: they were refused all the same."""
+        rejects: list[tuple[str, dict, str]] = []
+        try:
+            for table, row in batch:
+                try:
+                    self._write([(table, row)])
+                except Exception as exc:
+                    if is_connection_error(exc):
+                        self._db_failed(exc)
+                        return False
+                    log.error("event log: %s row rejected (%s)", table, type(exc).__name__)
+                    rejects.append((table, row, str(getattr(exc, "orig", exc))))
+            return True
+        finally:
+            if rejects:
+                self.stats.rejected += self.spool.reject(rejects)
 
     def _replay_segments(self) -> bool:
         """Write every closed segment this process can lock, oldest first; True when none is left."""

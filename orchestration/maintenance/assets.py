@@ -1,8 +1,9 @@
 """Maintenance assets, the jobs that run the graph on a clock, and their schedules (spec §13).
 
-* ``batch_5min``: the 5-minute batch: incremental log models and the marts that read them
-  (monitoring, shop status and CTR, user engagement, features), their write-backs and feature
-  rows, expired-cache cleanup, the NLU training batch; the §13 monitoring checks run with it.
+* ``batch_5min``: the 5-minute batch: the live-row quarantine, incremental log models and the
+  marts that read them (monitoring, shop status and CTR, user engagement, features), their
+  write-backs and feature rows, expired-cache cleanup, the NLU training batch; the §13
+  monitoring checks and the quarantine check run with it.
 * ``daily_maintenance``: monthly partitions ahead, then the retention policy.
 * ``daily_refresh``: every warehouse model and write-back (age groups, churn and other
   date-dependent values move with the calendar even without new data), then the feature store
@@ -60,8 +61,9 @@ def training_batch(postgres: PostgresResource) -> dg.MaterializeResult:
     return dg.MaterializeResult(metadata={"batch_id": batch_id, "examples": assigned})
 
 
-# dbt models refreshed every 5 minutes: the incremental log models and the marts over them
-BATCH_DBT_KEYS = [
+# dbt models refreshed every 5 minutes: the live-row quarantine (the staging views leave its rows
+# out, and its check warns while it holds any), the incremental log models and the marts over them
+BATCH_DBT_KEYS = [dg.AssetKey(["staging", "live_quarantine"])] + [
     dg.AssetKey(["intermediate", name])
     for name in ("int_recommendation_impressions", "int_shop_recommendations_daily", "int_conversation_sessions",
                  "int_interaction_signals", "int_user_activity")

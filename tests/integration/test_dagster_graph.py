@@ -50,6 +50,9 @@ def test_one_definitions_with_the_whole_graph(defs):
     assert {"gx_shops_suite", "gx_users_suite"} <= checks
     assert any(name.startswith("not_null_shops_") for name in checks)  # dbt tests as checks
     assert {j.name for j in defs.resolve_all_job_defs()} >= {"batch_5min", "daily_maintenance", "daily_refresh"}
+    # the 5-minute batch rebuilds the live-row quarantine and warns while it holds rows
+    batch_checks = {k.name for k in defs.resolve_job_def("batch_5min").asset_layer.asset_graph.asset_check_keys}
+    assert "live_rows_quarantined" in batch_checks and "live_rows_quarantined" in checks
     crons = {s.job_name: s.cron_schedule for s in defs.schedules}
     assert crons["batch_5min"] == "*/5 * * * *"
 

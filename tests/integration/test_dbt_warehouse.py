@@ -348,3 +348,92 @@ def test_odd_platform_ids_neither_merge_users_nor_break_the_refresh(warehouse):
         warehouse, "SELECT DISTINCT platform_user_id, user_id FROM analytics_staging.stg_naviyam__conversations")}
     assert mapped["1"] == 1
     assert all(mapped[i] is None for i in ODD_IDS), "an odd id must not borrow a users row"
+
+
+def test_bad_live_rows_are_quarantined_and_the_batch_goes_on(warehouse):
+    """Rows the live tables accept but the warehouse cannot use used to fail every later batch (a
+    second interaction with an earlier one's id broke int_interaction_signals' uniqueness test; a
+    user_viewed_details that is not an array broke the A/B mart). Now the 5-minute batch's models
+    and the daily refresh succeed, each bad row sits in live_quarantine with its reasons, the good
+    copy of a duplicated row stays, and no mart has a duplicate key."""
+    import uuid
+
+    from orchestration.maintenance.assets import BATCH_DBT_KEYS
+    from orchestration.quality.quarantine import live_rows_quarantined, quarantine_summary
+    from orchestration.resources import PostgresResource
+
+    database = warehouse.url.database
+    assert one(warehouse, "SELECT count(*) AS n FROM analytics_staging.live_quarantine")["n"] == 0  # valid rows stay
+    replayed = str(uuid.uuid4())
+    with warehouse.begin() as conn:
+        # a list and its replay stamped a minute later: the same event_id twice
+        conn.execute(text(
+            "INSERT INTO recommendations_log (user_id, session_id, \"timestamp\", recommendations, recommendation_count, "
+            "model_variant, event_id) VALUES "
+            "('2', 'bad1', '2026-11-24 23:20+09', '[{\"shop_id\": 3}]', 1, 'champion', :e), "
+            "('2', 'bad1', '2026-11-24 23:21+09', '[{\"shop_id\": 3}]', 1, 'champion', :e)"), {"e": replayed})
+        # a reaction written as an object, not a list of shop ids; a negative decision time
+        conn.execute(text(
+            "INSERT INTO recommendations_log (user_id, session_id, \"timestamp\", recommendations, recommendation_count, "
+            "model_variant, user_viewed_details, user_final_selection, time_to_decision_ms) VALUES "
+            "('1', 'bad2', '2026-11-24 23:22+09', '[{\"shop_id\": 1}]', 1, 'champion', '{\"shop_id\": 1}', NULL, NULL), "
+            "('1', 'bad2', '2026-11-24 23:23+09', '[{\"shop_id\": 1}]', 1, 'champion', '[1]', 1, -4000)"))
+        # an interaction re-inserted under its own id a day later (a restore); an unparsable shop id
+        conn.execute(text(
+            "INSERT INTO user_interactions (id, user_id, session_id, \"timestamp\", interaction_type, user_selection, "
+            "satisfaction_score) SELECT id, user_id, session_id, \"timestamp\" + interval '1 day', interaction_type, "
+            "user_selection, satisfaction_score FROM user_interactions WHERE session_id = 's3'"))
+        conn.execute(text(
+            "INSERT INTO user_interactions (user_id, session_id, \"timestamp\", interaction_type, user_selection) "
+            "VALUES ('2', 'bad3', '2026-11-24 23:24+09', 'selection', '{\"shop_id\": \"1.5\"}')"))
+        # turns with an empty session and a blank user id (NOT NULL lets '' through)
+        conn.execute(text(
+            "INSERT INTO conversations (user_id, session_id, input_text, response_text, \"timestamp\") VALUES "
+            "('3', '', '배고파', '추천해요', '2026-11-24 23:25+09'), ('  ', 'bad4', '배고파', '추천해요', '2026-11-24 23:27+09')"))
+        conn.execute(text(
+            "INSERT INTO performance_logs (\"timestamp\", operation_type, total_time_ms) "
+            "VALUES ('2026-11-24 23:26+09', 'recommendation', -1)"))
+    expected = {
+        ("recommendations_log", "2026-11-24 23:21+09"): ["an earlier row has the same event_id"],
+        ("recommendations_log", "2026-11-24 23:22+09"): ["user_viewed_details is not a JSON array"],
+        ("recommendations_log", "2026-11-24 23:23+09"): ["time_to_decision_ms is negative"],
+        ("user_interactions", "2026-11-25 20:04+09"): ["an earlier row has the same id"],
+        ("user_interactions", "2026-11-24 23:24+09"): ["user_selection.shop_id is not an integer id"],
+        ("conversations", "2026-11-24 23:25+09"): ["session_id is empty"],
+        ("conversations", "2026-11-24 23:27+09"): ["user_id is empty"],
+        ("performance_logs", "2026-11-24 23:26+09"): ["total_time_ms is negative"],
+    }
+
+    batch = ["build", "-s", *(key.path[-1] for key in BATCH_DBT_KEYS)]  # what batch_5min builds and tests
+    for selection in (batch, ["build"]):  # the 5-minute batch, then the daily refresh (the A/B mart too)
+        result = run_dbt(selection, database=database, dbt_vars={"as_of": AS_OF.isoformat()})
+        assert result.returncode == 0, result.stdout[-4000:]
+
+    quarantined = rows(warehouse, "SELECT source_table, occurred_at, reasons, source_row FROM analytics_staging.live_quarantine")
+    got = {(r["source_table"], r["occurred_at"].astimezone(SEOUL).strftime("%Y-%m-%d %H:%M+09")): r["reasons"]
+           for r in quarantined}
+    assert got == expected and len(quarantined) == len(expected)
+    assert not any("input_text" in r["source_row"] for r in quarantined)  # what the child typed stays in its table
+    # the first copy of a duplicated row is kept, the bad rows are nowhere downstream
+    assert one(warehouse, "SELECT count(*) AS n FROM analytics_staging.stg_naviyam__recommendations_log "
+                          "WHERE recommendation_event_id = :e", e=replayed)["n"] == 1
+    assert one(warehouse, "SELECT count(*) AS n FROM analytics_intermediate.int_interaction_signals WHERE session_id = 's3'")["n"] == 1
+    assert one(warehouse, "SELECT count(*) AS n FROM analytics_intermediate.int_conversation_sessions "
+                          "WHERE session_id IN ('', 'bad4')")["n"] == 0
+    for relation, key in (("analytics.users", "user_id"), ("analytics.user_journey_analytics", "user_id"),
+                          ("analytics.user_profiles", "user_id"), ("analytics.shops", "shop_id"),
+                          ("analytics.ab_variant_metrics", "variant"),
+                          ("analytics_intermediate.int_interaction_signals", "interaction_id"),
+                          ("analytics_intermediate.int_recommendation_impressions", "(recommendation_log_id, position)")):
+        dup = one(warehouse, f"SELECT count(*) - count(DISTINCT {key}) AS d FROM {relation}")["d"]
+        assert dup == 0, f"{relation} has a duplicate {key}"
+
+    # what the operator sees: the batch's check warns (it does not fail) with the counts
+    with warehouse.connect() as conn:
+        summary = quarantine_summary(conn)
+    assert summary["rows"] == len(expected)
+    assert summary["by_table"] == {"conversations": 2, "performance_logs": 1, "recommendations_log": 3,
+                                   "user_interactions": 2}
+    assert summary["by_reason"]["session_id is empty"] == 1
+    check = live_rows_quarantined(postgres=PostgresResource(database=database))
+    assert (check.passed, check.severity.value, check.metadata["rows"].value) == (False, "WARN", len(expected))

@@ -11,4 +11,6 @@ select
     conversation_turn,
     response_time_ms,
     processing_time_ms
-from {{ source('naviyam', 'conversations') }}
+from {{ source('naviyam', 'conversations') }} as s
+-- rows failing a validity rule are in live_quarantine instead (macros/live_quality.sql)
+where {{ live_row_is_valid('conversations') }}

@@ -12,4 +12,6 @@ select
     user_id as platform_user_id,
     session_id,
     bottleneck_component
-from {{ source('naviyam', 'performance_logs') }}
+from {{ source('naviyam', 'performance_logs') }} as s
+-- rows failing a validity rule are in live_quarantine instead (macros/live_quality.sql)
+where {{ live_row_is_valid('performance_logs') }}

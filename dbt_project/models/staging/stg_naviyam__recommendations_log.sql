@@ -13,4 +13,6 @@ select
     time_to_decision_ms,
     model_variant,
     event_id::text as recommendation_event_id
-from {{ source('naviyam', 'recommendations_log') }}
+from {{ source('naviyam', 'recommendations_log') }} as s
+-- rows failing a validity rule are in live_quarantine instead (macros/live_quality.sql)
+where {{ live_row_is_valid('recommendations_log') }}

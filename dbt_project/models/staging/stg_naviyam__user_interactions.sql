@@ -18,4 +18,6 @@ select
     coupon_usage,
     satisfaction_score,
     decision_confidence::numeric as decision_confidence
-from {{ source('naviyam', 'user_interactions') }}
+from {{ source('naviyam', 'user_interactions') }} as s
+-- rows failing a validity rule are in live_quarantine instead (macros/live_quality.sql)
+where {{ live_row_is_valid('user_interactions') }}
