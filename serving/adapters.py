@@ -103,6 +103,11 @@ class QdrantRetrieval:
         return SearchOutcome(candidates=cands, cache=getattr(trace, "result_cache", ""),
                              embedding=getattr(trace, "embedding", ""), embed_ms=getattr(trace, "embed_ms", 0.0))
 
+    def search_each(self, query_text: str, filters, limit: int, query_vector: Any = None) -> list[list[Candidate]]:
+        lists = self.retriever.search_each(query_text, [dict(f) for f in filters], limit=limit,
+                                           query_vector=query_vector)
+        return [[c for c in (candidate_from_hit(h) for h in hits) if c is not None] for hits in lists]
+
     def flush(self) -> None:
         """Pending cache rows and hit counts to PostgreSQL (at shutdown)."""
         self.retriever.flush()

@@ -220,12 +220,6 @@ class UserFeatureCache:
 
 # ---- per-candidate features ----------------------------------------------------------------------
 
-def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dphi, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dphi / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 6371000.0 * 2 * math.asin(math.sqrt(min(1.0, max(0.0, a))))
-
 
 def _clip01(x: float) -> float:
     return 0.0 if x < 0 else 1.0 if x > 1 else x

@@ -1,8 +1,10 @@
 """When nothing fits: find the constraint that binds by relaxing each one alone, and offer the
 closest thing that relaxation finds (serving/README.md, "When nothing fits").
 
-Each relaxation is one more filtered search over the same query; only the constraints the turn
-actually has are tried, in this order, and the first that finds something is the reason given:
+Only the constraints the turn actually has are relaxed, each alone, in this order, and the first
+that finds something is the reason given. Each relaxation is one filtered search of the same
+query, all asked together (``search_each``: the query is read and embedded once, and no cache is
+consulted, since a filtered search costs less than the cache's round trips).
 
 =============== ================================== ============================================
 reason          relaxed                             alternative offered
@@ -82,16 +84,15 @@ def _pick(reason: str, options: list[Priced], ctx: PriceContext) -> Priced | Non
     return fits[0] if fits else None
 
 
-def diagnose(search: Callable[[dict[str, Any]], list], filters: dict[str, Any], ctx: PriceContext) -> WhyNothing:
-    """``search(filters)`` → candidates (the same query as the failed search)."""
+def diagnose(search_each: Callable[[list[dict[str, Any]]], list[list]], filters: dict[str, Any],
+             ctx: PriceContext) -> WhyNothing:
+    """``search_each(filter sets)`` → candidates per filter set (the same query as the failed search)."""
+    tried = [(reason, f) for reason in REASONS if (f := _relaxed(filters, reason)) is not None]
     found: list[tuple[str, Priced]] = []
     shortfall = None
-    for reason in REASONS:
-        f = _relaxed(filters, reason)
-        if f is None:
-            continue
+    for (reason, _), candidates in zip(tried, search_each([f for _, f in tried]) if tried else []):
         pricing = replace(ctx, limit=None) if reason == "over_budget" else ctx
-        options = price_candidates(search(f), pricing)
+        options = price_candidates(candidates, pricing)
         if reason == "over_budget":  # priced without a ceiling: put it back to judge
             options = [replace(p, affordable=False) for p in options if ctx.limit is not None
                        and p.final_price > ctx.limit and p.open_now]

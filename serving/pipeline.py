@@ -206,6 +206,12 @@ class ChatPipeline:
             f["near"] = near
         return f
 
+    def _search_each(self, t: ChatTurn, filter_sets: list[dict[str, Any]]) -> list[list]:
+        query = t.reading.query_text
+        same_text = query == t.req.text or query == t.nlu.normalized_text
+        return self.retrieval.search_each(query, filter_sets, ALTERNATIVE_LIMIT,
+                                          query_vector=t.vector if same_text else None)
+
     def _search(self, t: ChatTurn, filters: dict[str, Any], limit: int):
         query = t.reading.query_text
         same_text = query == t.req.text or query == t.nlu.normalized_text
@@ -246,7 +252,7 @@ class ChatPipeline:
             t.recommended = shown
             return
         with t.sw.stage("alternatives"):
-            why = nothing_fits.diagnose(lambda f: self._search(t, f, ALTERNATIVE_LIMIT).candidates, filters, ctx)
+            why = nothing_fits.diagnose(lambda sets: self._search_each(t, sets), filters, ctx)
         t.why_nothing, t.alternatives = why, why.alternatives
 
     def _rank(self, t: ChatTurn, scorer, fitting: list[Priced]) -> None:

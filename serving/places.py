@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from serving.features import haversine_m as _distance_m
+from infra.geo import haversine_m as _distance_m
 
 #: searched around a resolved place: its own radius plus a walk beyond its edge
 WALK_BEYOND_M = 700.0

@@ -80,6 +80,10 @@ class RetrievalPort(Protocol):
     def search(self, query_text: str, filters: Mapping[str, Any], limit: int,
                query_vector: Any = None) -> SearchOutcome: ...
 
+    def search_each(self, query_text: str, filters: Sequence[Mapping[str, Any]], limit: int,
+                    query_vector: Any = None) -> list[list[Candidate]]:
+        """The candidates of one query under each filter set (the query read once, no cache)."""
+
     def ready(self) -> bool: ...
 
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from infra.geo import haversine_m
 from serving import places
-from serving.features import haversine_m
 
 #: "a bit farther" when nothing fits within the walk: this many walking radii
 A_BIT_FARTHER = 2.5

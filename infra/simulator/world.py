@@ -10,7 +10,6 @@ service answers from; spiciness comes from the hidden truth's menu table, as the
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine, text
 
+from infra.geo import haversine_m
 from infra.sample_data.behaviour import UserTruth, hhmm_to_minutes
 from infra.sample_data.simulation import MAX_DISTANCE_KM
 
@@ -96,9 +96,7 @@ class World:
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0088 * math.asin(math.sqrt(min(1.0, a)))
+    return haversine_m(lat1, lon1, lat2, lon2) / 1000.0
 
 
 SHOPS_SQL = text("""

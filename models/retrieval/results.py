@@ -58,8 +58,9 @@ def pool_size(limit: int, max_limit: int) -> int:
     return min(max_limit, max(limit * POOL_FACTOR, POOL_MIN))
 
 
-def role_factor(role: str, name: str, query: str, asked: set[str]) -> float:
-    if name and dish_key(name) and dish_key(name) in query.replace(" ", ""):
+def role_factor(role: str, name: str, query: str, asked: set[str], dish: str | None = None) -> float:
+    dish = dish_key(name) if dish is None else dish
+    if name and dish and dish in query.replace(" ", ""):
         return 1.0  # the query names this very item
     if role in NOT_ASKED and role not in asked:
         return NOT_ASKED[role]
@@ -73,26 +74,23 @@ def arrange(hits: Sequence[Any], query: str, limit: int, *, fused: bool = True, 
     scores; otherwise (dense or sparse alone) the order is turned into RRF-scale scores first, so
     the factors mean the same in every mode."""
     asked = asked_roles(query)
+    # each hit's dish and shop once: the greedy pick below compares every hit left for every slot
+    dish = [dish_key(payload(h).get("menu_name", "")) for h in hits]
+    shop = [payload(h).get("shop_id") for h in hits]
     base = []
     for rank, h in enumerate(hits):
         p = payload(h)
         score = h.score if fused else 1.0 / (rrf_k + rank + 1)
-        base.append(score * role_factor(p.get("menu_category", ""), p.get("menu_name", ""), query, asked))
+        base.append(score * role_factor(p.get("menu_category", ""), p.get("menu_name", ""), query, asked, dish[rank]))
     left = list(range(len(hits)))
     dishes: dict[str, int] = {}
     shops: dict[Any, int] = {}
     out = []
     while left and len(out) < limit:
-        def adjusted(i: int) -> float:
-            p = payload(hits[i])
-            return (base[i] * SAME_DISH ** dishes.get(dish_key(p.get("menu_name", "")), 0)
-                    * SAME_SHOP ** shops.get(p.get("shop_id"), 0))
-
-        best = max(left, key=lambda i: (adjusted(i), -i))
+        best = max(left, key=lambda i: (base[i] * SAME_DISH ** dishes.get(dish[i], 0)
+                                        * SAME_SHOP ** shops.get(shop[i], 0), -i))
         left.remove(best)
-        p = payload(hits[best])
-        key = dish_key(p.get("menu_name", ""))
-        dishes[key] = dishes.get(key, 0) + 1
-        shops[p.get("shop_id")] = shops.get(p.get("shop_id"), 0) + 1
+        dishes[dish[best]] = dishes.get(dish[best], 0) + 1
+        shops[shop[best]] = shops.get(shop[best], 0) + 1
         out.append(hits[best])
     return out

@@ -233,9 +233,7 @@ class Retriever:
                                 weights=weights)
         if target == "menus":
             raw = results_mod.arrange(raw, fixed, limit, fused=mode == "hybrid", rrf_k=RRF_K)
-        kind = "menu" if target == "menus" else "shop"
-        hits = [Hit(kind, h.id, int(h.payload.get("shop_id", h.id)), h.score,
-                    {k: v for k, v in h.payload.items() if k not in _PAYLOAD_DROP}) for h in raw]
+        hits = self._hits(raw, target)
         trace.search_ms = (time.perf_counter() - t1) * 1000
         trace.total_ms = (time.perf_counter() - started) * 1000
         if cache_on:
@@ -244,6 +242,42 @@ class Retriever:
                              total_ms=trace.total_ms, documents_searched=None)
         self._local.trace = trace
         return hits
+
+    def search_each(
+        self,
+        query_text: str,
+        filters: Sequence[SearchFilters | dict[str, Any]],
+        limit: int = 10,
+        query_vector: Sequence[float] | np.ndarray | None = None,
+        *,
+        target: Target = "menus",
+    ) -> list[list[Hit]]:
+        """The hybrid hits of ``query_text`` under each filter set of ``filters``, as ``search``
+        would give them, with the query read, corrected, embedded and encoded once for all of them
+        and no result cache: for asking several what-ifs of one query (serving's "why nothing
+        fits"), where a filtered search costs about 2 ms and the cache round trips more."""
+        normalized = normalize_query(query_text)
+        fixed, _ = self.speller().rewrite(normalized) if normalized else (normalized, {})
+        if query_vector is not None:
+            dense = np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        else:
+            dense, _ = self._query_vector(sparse_mod.dense_query(fixed))
+        sparse = sparse_mod.encode_query(fixed)
+        weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
+        fetch = results_mod.pool_size(limit, MAX_LIMIT) if target == "menus" else limit
+        out = []
+        for flt in filters:
+            raw = self.store.search(target, dense=dense, sparse=sparse, limit=fetch, mode="hybrid", weights=weights,
+                                    condition=SearchFilters.from_dict(flt).to_condition(target, self.tz))
+            if target == "menus":
+                raw = results_mod.arrange(raw, fixed, limit, rrf_k=RRF_K)
+            out.append(self._hits(raw, target))
+        return out
+
+    def _hits(self, raw: Sequence[Any], target: Target) -> list[Hit]:
+        kind = "menu" if target == "menus" else "shop"
+        return [Hit(kind, h.id, int(h.payload.get("shop_id", h.id)), h.score,
+                    {k: v for k, v in h.payload.items() if k not in _PAYLOAD_DROP}) for h in raw]
 
     @property
     def last_trace(self) -> SearchTrace | None:

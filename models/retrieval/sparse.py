@@ -18,6 +18,7 @@ process, ``warm_up()`` pays both costs up front.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import zlib
@@ -198,6 +199,13 @@ def excluded_words(text: str) -> set[str]:
 
 def _wanted_terms(text: str) -> list[str]:
     """``terms`` minus heat words the query negates ("안 매운", "매운 거 빼고") and nouns it excludes."""
+    return list(_wanted_terms_of(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _wanted_terms_of(text: str) -> tuple[str, ...]:
+    # one analysis per query text: a turn searches the same text several times (the dense form, the
+    # sparse vector, and each relaxation when nothing fits), and popular phrasings recur
     out = terms(text)
     if _NOT_SPICY.search(text):
         out = [t for t in out if not (t.startswith("V:") and t[2:] in _SPICY_STEMS)]
@@ -206,7 +214,7 @@ def _wanted_terms(text: str) -> list[str]:
         keys = {loose_key(w) for w in excluded}
         out = [t for t in out if not ((t.startswith("N:") and t[2:] in excluded)
                                       or (t.startswith("P:") and t[2:] in keys))]
-    return out
+    return tuple(out)
 
 
 def dense_query(text: str) -> str:

@@ -163,3 +163,20 @@ def test_shop_search(retriever):
     hits = retriever.search("김밥집", limit=3, target="shops")
     assert hits[0].payload["shop_name"] == "소문난 김밥"
     assert hits[0].kind == "shop" and hits[0].doc_id == "shop_2"
+
+
+
+def test_search_each_answers_as_separate_searches_would(retriever):
+    sets = [{"near": (37.5561, 126.9019, 3000), "max_price": 6000}, {"categories": ["분식"]}, {}]
+    calls = []
+    real = retriever.store.search
+    retriever.store.search = lambda *a, **k: calls.append(k) or real(*a, **k)
+    try:
+        lists = retriever.search_each("떡볶이", sets, limit=5)
+    finally:
+        retriever.store.search = real
+    assert len(calls) == len(sets) and len(lists) == len(sets)
+    for flt, hits in zip(sets, lists):
+        alone = retriever.search("떡볶이", flt, limit=5, use_cache=False)
+        # the same hits with the same scores (hits of equal fused score may come in either order)
+        assert sorted((round(h.score, 9), h.id) for h in hits) == sorted((round(h.score, 9), h.id) for h in alone)

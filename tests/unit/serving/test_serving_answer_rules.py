@@ -92,13 +92,23 @@ def test_diagnose_finds_the_binding_constraint_and_the_alternative():
 
     filters = {"open_now": True, "max_price": 10000, "near": area.near(), "categories": ["치킨"]}
     assert search(filters) == []
-    why = nothing_fits.diagnose(search, filters, ctx)
+    asked = []
+
+    def search_each(sets):
+        asked.append(sets)
+        return [search(f) for f in sets]
+
+    why = nothing_fits.diagnose(search_each, filters, ctx)
+    # every relaxation the turn has (time, price, distance, category), each alone, asked together
+    assert len(asked) == 1 and len(asked[0]) == 4
+    assert all(sum(f.get(k) != filters.get(k) for k in ("open_now", "max_price", "near", "categories")) == 1
+               for f in asked[0])
     assert why.reason == "closed_now" and set(why.binding) == {"closed_now", "over_budget", "too_far"}
     kinds = dict(why.alternatives)
     assert kinds["opens_soonest"].cand.shop_id == 1 and kinds["opens_soonest"].opens_at(9 * 60) == "11:00"
     assert kinds["cheapest"].cand.shop_id == 2 and why.shortfall == 10000
     assert kinds["a_bit_farther"].cand.shop_id == 3 and kinds["a_bit_farther"].distance_m > 2000
-    assert nothing_fits.diagnose(lambda f: [], filters, ctx).reason == "several"
+    assert nothing_fits.diagnose(lambda sets: [[] for _ in sets], filters, ctx).reason == "several"
 
 
 def test_meal_kinds_agree_across_migration_dbt_and_vocabulary():

@@ -69,6 +69,9 @@ class FakeRetrieval:
             out.append(c)
         return SearchOutcome(out[:limit], cache="miss", embedding="miss")
 
+    def search_each(self, query_text, filters, limit, query_vector=None):
+        return [self.search(query_text, f, limit).candidates for f in filters]
+
     def ready(self):
         return True
 

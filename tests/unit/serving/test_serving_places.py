@@ -1,7 +1,7 @@
 """Named places → a point to search around, from the real neighbourhood list."""
 
 from serving import places
-from serving.features import haversine_m
+from infra.geo import haversine_m
 
 MANGWON = (37.5555, 126.8999)
 HOME = (37.556, 126.905)  # a child in 마포구
