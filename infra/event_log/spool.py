@@ -107,6 +107,19 @@ class Spool:
     def segments(self) -> list[Path]:
         return sorted(p for p in self.folder.glob("seg-*.jsonl") if p != self._path)
 
+    def claimable(self) -> list[Path]:
+        """The segments no live process holds (closed ones, and those a killed process left): what a
+        writer here can write out now."""
+        out = []
+        for path in self.segments():
+            try:
+                with open(path, "rb") as fh:
+                    fcntl.flock(fh.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except (BlockingIOError, FileNotFoundError):
+                continue
+            out.append(path)
+        return out
+
     def has_data(self) -> bool:
         return self._fh is not None or any(self.segments())
 

@@ -153,7 +153,7 @@ class EventLog:
                 self._retry_at = min(self._retry_at, time.monotonic())
                 self._wcond.notify_all()
                 busy = self._writing
-            if not busy and not self.spool.segments() and not self._segment_records:
+            if not busy and not self.spool.claimable() and not self._segment_records:
                 return True
             if not busy and not require_db and not self._db_up:
                 return True
@@ -236,18 +236,25 @@ class EventLog:
 
     # --- database writer thread ---------------------------------------------------------
     def _writer_loop(self) -> None:
+        wrote = True
         while True:
             with self._wcond:
                 delay = self._retry_at - time.monotonic()
-                if not self.spool.segments() or delay > 0:
-                    self._wcond.wait(max(0.01, min(delay, self.flush_interval_s)) if delay > 0 else self.flush_interval_s)
+                if delay > 0:
+                    self._wcond.wait(max(0.01, min(delay, self.flush_interval_s)))
+                elif not wrote or not self.spool.segments():
+                    # nothing here to write, or only segments other live processes hold (each worker
+                    # journals in the same folder): wait for a rotation of this process's own
+                    # segment or the interval. Going round again at once spun a core on their locks.
+                    self._wcond.wait(self.flush_interval_s)
                 if self._stop:
                     return
                 if time.monotonic() < self._retry_at:
                     continue
                 self._writing = True
+            wrote = False
             try:
-                self._replay_segments()
+                wrote = self._replay_segments() > 0
             except Exception:  # the writer must survive anything; the segments stay on disk
                 log.exception("event log: unexpected error while writing")
                 self._db_failed(RuntimeError("unexpected"))
@@ -306,8 +313,9 @@ class EventLog:
             if rejects:
                 self.stats.rejected += self.spool.reject(rejects)
 
-    def _replay_segments(self) -> bool:
-        """Write every closed segment this process can lock, oldest first; True when none is left."""
+    def _replay_segments(self) -> int:
+        """Write every closed segment this process can lock, oldest first; returns how many it wrote."""
+        written = 0
         for path in self.spool.segments():
             try:
                 fh = open(path, encoding="utf-8")
@@ -335,12 +343,13 @@ class EventLog:
                                 self._held.add(path.name)
                                 self.stats.spooled += len(events) - i
                             self._db_failed(exc)
-                            return False
+                            return written
                         if not self._write_one_by_one(chunk):
-                            return False
+                            return written
                     if not own:
                         self.stats.replayed += len(chunk)
                 path.unlink(missing_ok=True)
+                written += 1
                 self._own.discard(path.name)
                 self._held.discard(path.name)
                 if not self._db_up:
@@ -349,4 +358,4 @@ class EventLog:
                     log.info("event log: replayed %d records from %s", len(events), path.name)
             finally:
                 fh.close()
-        return not self.spool.segments()
+        return written

@@ -177,3 +177,23 @@ def test_naviyam_data_quarantine_lists_the_event_logs_rejects(monkeypatch, tmp_p
     assert shown[0]["error"] == "CheckViolation"
     only = [json.loads(line)["spool"] for line in run("--sheet", "nlu_training_data").output.splitlines()]
     assert only == ["nlu", "nlu"]
+
+
+def test_the_writer_waits_instead_of_spinning_on_another_processes_live_segment(tmp_path):
+    from infra.event_log.writer import EventLog
+
+    other = open(tmp_path / "seg-0000000000001-99999-0001.jsonl", "a", encoding="utf-8")
+    fcntl.flock(other.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # another worker's live segment
+    log = EventLog(engine=None, spool_dir=tmp_path, start=False, flush_interval_s=0.1)
+    passes = []
+    real = log._replay_segments
+    log._replay_segments = lambda: passes.append(1) or real()
+    log.start()
+    try:
+        time.sleep(1.0)
+        assert len(passes) <= 15, f"{len(passes)} passes in 1 s over a segment it cannot take"
+        assert log.spool.claimable() == []  # held by its live owner: not this writer's to wait for
+        assert log.flush(timeout_s=1.0), "flush must not wait for another process's live segment"
+    finally:
+        log.close(timeout_s=2)
+        other.close()
