@@ -152,8 +152,12 @@ class EventLog:
             with self._wcond:
                 self._retry_at = min(self._retry_at, time.monotonic())
                 self._wcond.notify_all()
+            # what is left first, then whether the writer is busy: it marks itself busy before it locks
+            # a segment, so a segment this writer holds (not claimable) is never mistaken for done
+            left = bool(self.spool.claimable()) or bool(self._segment_records)
+            with self._wcond:
                 busy = self._writing
-            if not busy and not self.spool.claimable() and not self._segment_records:
+            if not busy and not left:
                 return True
             if not busy and not require_db and not self._db_up:
                 return True

@@ -40,15 +40,19 @@ def test_health_probes_need_no_key_everything_else_does(service, client):
 def test_openapi_document_matches_the_api(service, client):
     doc = client.get(service.url + "/docs.json", headers=service.headers()).json()
     assert {"/chat", "/feedback", "/healthz", "/readyz"} <= set(doc["paths"])
-    req = doc["paths"]["/chat"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert set(req["required"]) == {"user_id", "session_id", "text"}
     schemas = doc["components"]["schemas"]
+
+    def body(path: str) -> dict:  # operations point at their component schemas
+        ref = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        return schemas[ref.rsplit("/", 1)[1]]
+
+    req = body("/chat")
+    assert set(req["required"]) == {"user_id", "session_id", "text"}
     rec = schemas["Recommendation"]["properties"]
     for field in ("shop_name", "menu_name", "price", "coupon", "final_price", "meal_card_usable", "open_now",
                   "distance_m", "reason", "reason_breakdown", "score"):
         assert field in rec
-    fb = doc["paths"]["/feedback"]["post"]["requestBody"]["content"]["application/json"]["schema"]
-    assert "action" in fb["properties"]
+    assert "action" in body("/feedback")["properties"]
 
 
 # ---- bad input ------------------------------------------------------------------------------------
