@@ -127,21 +127,48 @@ class ConsoleFormatter(logging.Formatter):
         return line
 
 
+#: libraries whose INFO lines a person at the terminal does not need (their runs keep them: Dagster's
+#: event log, MLflow's UI); a handler filter, because some of them reset their loggers' levels on import
+CHATTY_LIBRARIES = ("great_expectations", "dagster", "feast", "mlflow", "alembic", "urllib3", "httpx", "pgserver",
+                    "filelock", "lightning", "pytorch_lightning", "lightning_fabric")
+#: warnings that are advice to library authors, repeated on every model logged
+LIBRARY_ADVICE = (
+    # MLflow on integer columns in an inferred signature: the ranker's inputs never miss values
+    "Hint: Inferred schema contains integer column",
+    # MLflow on a pyfunc whose predict has no type hints: the signature is given explicitly
+    "Add type hints to the `predict` method",
+    # MLflow on cloudpickling a python_model object: these are the project's own classes
+    "Passing a Python object as `python_model`",
+)
+
+
+class QuietLibraries(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return not any(a in record.getMessage() for a in LIBRARY_ADVICE)
+        return not record.name.startswith(CHATTY_LIBRARIES)
+
+
 def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
+    import os
     import warnings
 
-    # MLflow's advice on integer columns in an inferred signature: the ranker's inputs never miss values
-    warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column", module="mlflow")
+    for advice in LIBRARY_ADVICE:
+        warnings.filterwarnings("ignore", message=".*" + re.escape(advice))
+    # MLflow installs its own handler at import, at this level; read before the first import
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    logging.getLogger("mlflow").addFilter(QuietLibraries())
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if as_json else ConsoleFormatter())
     handler.addFilter(ContextFilter())
     handler.addFilter(RedactPII())
+    handler.addFilter(QuietLibraries())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     install_redaction()
     # feast logs "Registry cache expired, so refreshing" at INFO on every registry read: hundreds per demo
     # Lightning announces "GPU available: False" and tips on every fit
-    for noisy in ("alembic", "great_expectations", "urllib3", "httpx", "pgserver", "filelock", "feast",
-                  "lightning", "pytorch_lightning", "lightning.pytorch", "lightning_fabric"):
+    # (not Dagster's or MLflow's: their loggers carry what their own UIs record)
+    for noisy in set(CHATTY_LIBRARIES) - {"dagster", "mlflow"}:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -70,8 +70,32 @@ def run_demo(scale: float | None = None, regenerate: bool = False, say: Say = pr
     summary["success"] = bool(summary["assets"].get("success")) and bool(batch.get("success"))
 
     summary["timings_s"] = timings
-    say("summary:\n" + json.dumps(summary, ensure_ascii=False, indent=2))
+    path = settings.data_dir / "logs" / "demo-summary.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    for line in summary_lines(summary):
+        say(line)
+    say(f"summary: {'ok' if summary['success'] else 'FAILED'}; every figure in {path}")
     return summary
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """The figures a newcomer looks for, a line each (the whole summary goes to a file)."""
+    ingest = summary.get("ingest") or {}
+    stages = (summary.get("assets") or {}).get("stages") or {}
+    lines = []
+    if ingest:
+        lines.append(f"ingest: {ingest.get('rows', 0):,} rows ({ingest.get('rows_per_second', 0):,} rows/s), "
+                     f"{ingest.get('quarantined', 0)} quarantined")
+    if stages:
+        lines.append("assets: " + ", ".join(
+            f"{name} {s.get('seconds', 0):.0f}s{'' if s.get('success') else ' FAILED'}" for name, s in stages.items()))
+        checks = sum(s.get("checks_passed", 0) for s in stages.values())
+        failed = sum(len(s.get("checks_failed") or []) for s in stages.values())
+        lines.append(f"checks: {checks} passed, {failed} failed")
+    lines.append(f"chats: {summary.get('chats', 0)}; batch: {'ok' if summary.get('batch_success') else 'FAILED'}")
+    lines.append("time: " + ", ".join(f"{k} {v:.0f}s" for k, v in (summary.get("timings_s") or {}).items()))
+    return lines
 
 
 def _read(path) -> object:

@@ -35,3 +35,22 @@ def test_turn_context_reaches_every_line_and_ends_with_the_block():
 def test_session_hash_is_stable_keyed_and_short():
     assert hash_id("s1") == hash_id("s1") != hash_id("s2")
     assert len(hash_id("s1")) == 16
+
+
+def test_library_chatter_is_kept_off_the_terminal_but_warnings_are_not():
+    import logging
+
+    from infra.logs import QuietLibraries
+
+    f = QuietLibraries()
+
+    def record(name: str, level: int, msg: str) -> logging.LogRecord:
+        return logging.LogRecord(name, level, __file__, 1, msg, None, None)
+
+    assert not f.filter(record("great_expectations.data_context.types.base", logging.INFO, "Created temporary directory"))
+    assert not f.filter(record("dagster.builtin", logging.INFO, "Running dbt command"))
+    assert f.filter(record("dagster.builtin", logging.ERROR, "step failed"))
+    assert not f.filter(record("mlflow.pyfunc", logging.WARNING, "Passing a Python object as `python_model` causes ..."))
+    assert f.filter(record("mlflow.tracking", logging.WARNING, "run failed to log"))
+    assert f.filter(record("naviyam.serving", logging.INFO, "ready"))
+    assert f.filter(record("models.retrieval.index", logging.INFO, "index build"))
