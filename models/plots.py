@@ -131,6 +131,40 @@ def retrieval_by_query_type(quality: Mapping[str, Any], title: str = "Retrieval 
     return fig
 
 
+def metric_trends(times: Sequence[Any], panels: Mapping[str, tuple[Sequence[float | None], float | None]],
+                  title: str = "Monitoring") -> Any:
+    """One panel per metric over ``times``: ``panels[name] = (values, threshold)``; a missing value
+    (no evidence in that interval) is a gap, the threshold a dashed line."""
+    plt = _plt()
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.2 * max(1, len(panels))), sharex=True, squeeze=False)
+    for ax, (name, (values, threshold)) in zip(axes[:, 0], panels.items(), strict=True):
+        ax.plot(list(times), [np.nan if v is None else float(v) for v in values], marker="o", markersize=3)
+        if threshold is not None:
+            ax.axhline(threshold, linestyle="--", color="tab:red", linewidth=1, label=f"threshold {threshold:g}")
+            ax.legend(fontsize=8, loc="best")
+        ax.set_ylabel(name, fontsize=8)
+    axes[0, 0].set_title(title)
+    fig.autofmt_xdate()
+    fig.tight_layout()
+    return fig
+
+
+def png_bytes(fig: Any) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    save_png(fig, buf)
+    return buf.getvalue()
+
+
+def markdown_images(images: Mapping[str, bytes]) -> str:
+    """PNGs inline in Dagster's markdown metadata (the UI shows them; no file server needed)."""
+    import base64
+
+    return "\n\n".join(f"**{name}**\n\n![{name}](data:image/png;base64,{base64.b64encode(png).decode()})"
+                       for name, png in sorted(images.items()))
+
+
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, digits: int = 4) -> str:
     """A GitHub-style table for Dagster ``MetadataValue.md`` (instead of raw JSON)."""
     if not rows:

@@ -2,7 +2,9 @@
 
 Each check looks at the buckets of the last hour (weighted by their request / impression /
 label counts) and passes with "no data" when the hour has none, so a quiet service raises no
-warning, and a division by zero never happens.
+warning, and a division by zero never happens. One more check never fails: ``trend_last_24h``
+draws the same four measures hour by hour over the last day, with their thresholds, for the
+operator looking at the asset in the Dagster UI.
 """
 
 
@@ -73,4 +75,38 @@ def _make_check(threshold: Threshold) -> dg.AssetChecksDefinition:
     return _check
 
 
-monitoring_checks = [_make_check(t) for t in THRESHOLDS]
+
+TREND_WINDOW = "24 hours"
+
+
+def hourly_trend(conn) -> list[dict]:
+    """Each hour of the last day of data (up to the newest bucket: a simulation writes ahead of the
+    wall clock) that has buckets: the thresholds' measures over that hour."""
+    measures = ", ".join(f"{t.value_sql} AS {t.name}" for t in THRESHOLDS)
+    rows = conn.execute(text(
+        f"SELECT date_trunc('hour', bucket_end) AS hour, {measures} FROM analytics.monitoring_5min "
+        f"WHERE bucket_end > (SELECT max(bucket_end) FROM analytics.monitoring_5min) - interval '{TREND_WINDOW}' "
+        "GROUP BY 1 ORDER BY 1")).mappings().all()
+    return [{k: (float(v) if v is not None and k != "hour" else v) for k, v in r.items()} for r in rows]
+
+
+@dg.asset_check(asset=MONITORING_KEY, name="trend_last_24h", blocking=False,
+                description="The four monitored measures hour by hour over the last day, with their thresholds "
+                            "(a picture for the operator; never fails).")
+def monitoring_trend(postgres: PostgresResource) -> dg.AssetCheckResult:
+    from models.plots import markdown_images, markdown_table, metric_trends, png_bytes
+
+    with postgres.engine().connect() as conn:
+        rows = hourly_trend(conn)
+    metadata: dict = {"hours": len(rows), "window": TREND_WINDOW}
+    if rows:
+        fig = metric_trends([r["hour"] for r in rows],
+                            {t.name: ([r[t.name] for r in rows], t.limit) for t in THRESHOLDS},
+                            title=f"monitoring_5min, last {TREND_WINDOW}")
+        metadata["trend"] = dg.MetadataValue.md(markdown_images({"trend_last_24h.png": png_bytes(fig)}))
+        metadata["hourly"] = dg.MetadataValue.md(markdown_table(
+            [{**r, "hour": r["hour"].strftime("%m-%d %H:00")} for r in rows]))
+    return dg.AssetCheckResult(passed=True, severity=dg.AssetCheckSeverity.WARN, metadata=metadata)
+
+
+monitoring_checks = [*(_make_check(t) for t in THRESHOLDS), monitoring_trend]

@@ -91,8 +91,7 @@ def _run_metadata(run_id: str | None) -> dict:
     """The MLflow run as a link, and its figures inline (markdown images) in the Dagster UI."""
     if not run_id:
         return {}
-    import base64
-
+    from models.plots import markdown_images
     from models.tracking import run_figures, run_url
 
     out: dict = {"mlflow_run_id": run_id}
@@ -101,9 +100,7 @@ def _run_metadata(run_id: str | None) -> dict:
         out["mlflow_run"] = dg.MetadataValue.url(url)
     figures = run_figures(run_id)
     if figures:
-        out["plots"] = dg.MetadataValue.md("\n\n".join(
-            f"**{name}**\n\n![{name}](data:image/png;base64,{base64.b64encode(png).decode()})"
-            for name, png in sorted(figures.items())))
+        out["plots"] = dg.MetadataValue.md(markdown_images(figures))
     return out
 
 

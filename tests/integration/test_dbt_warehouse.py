@@ -245,6 +245,18 @@ def test_monitoring_bucket(warehouse):
     assert (b["impressions"], b["clicks"], float(b["recommendation_ctr"])) == (6, 2, 0.3333)
 
 
+def test_monitoring_trend_draws_the_last_day_hour_by_hour(warehouse):
+    from orchestration.quality.monitoring import THRESHOLDS, hourly_trend, monitoring_trend
+    from orchestration.resources import PostgresResource
+
+    with warehouse.connect() as conn:
+        rows = hourly_trend(conn)
+    assert rows and all(set(r) == {"hour", *(t.name for t in THRESHOLDS)} for r in rows)
+    check = monitoring_trend(postgres=PostgresResource(database=warehouse.url.database))
+    assert check.passed and check.metadata["hours"].value == len(rows)
+    assert "data:image/png;base64," in check.metadata["trend"].value
+
+
 def test_journey_and_profile(warehouse):
     journey = one(warehouse, "SELECT * FROM analytics.user_journey_analytics WHERE user_id = '1'")
     assert journey["funnel_stage"] == "retention"

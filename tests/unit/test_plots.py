@@ -63,3 +63,19 @@ def test_retrieval_by_query_type_draws_mrr_and_recall_per_mode(tmp_path):
     assert fig._suptitle.get_text() == "dev set"
     plots.save_png(fig, tmp_path / "q.png")
     assert (tmp_path / "q.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_metric_trends_has_a_panel_per_metric_with_its_threshold():
+    from datetime import datetime, timedelta
+
+    from models.plots import markdown_images, metric_trends, png_bytes
+
+    hours = [datetime(2026, 12, 7, h) for h in range(5)]
+    fig = metric_trends(hours, {"ctr": ([0.3, None, 0.2, 0.25, 0.4], 0.25), "ms": ([100, 200, 150, 90, 80], None)})
+    axes = fig.axes
+    assert [a.get_ylabel() for a in axes] == ["ctr", "ms"]
+    assert len(axes[0].get_lines()) == 2 and len(axes[1].get_lines()) == 1  # the threshold is a line
+    png = png_bytes(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert markdown_images({"t.png": png}).startswith("**t.png**\n\n![t.png](data:image/png;base64,")
+    assert hours[-1] - hours[0] == timedelta(hours=4)
