@@ -53,6 +53,8 @@ class DeadlineConnection(psycopg.Connection):
         try:
             result = super().wait(gen, interval=interval, timeout=limit)
         except pg_errors.OperationalError as exc:
+            if not isinstance(exc, pg_errors._WaitTimeout) and not connection_lost(exc):
+                raise  # the server answered with an error (a lock or statement timeout): it is alive
             # a timed-out connection is mid-protocol: unusable; closing it makes the pool discard it
             self.pgconn.finish()
             _failed(b, self.conninfo)
@@ -61,6 +63,14 @@ class DeadlineConnection(psycopg.Connection):
             raise
         b.success()
         return result
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """An error that means the server is gone, not one it reported: no SQLSTATE (the client lost
+    the connection), a connection exception (08) or an operator intervention (57: shutdown, a
+    terminated backend). A lock timeout (55P03) or a cancelled statement is the server answering."""
+    state = getattr(exc, "sqlstate", None)
+    return state is None or state[:2] in ("08", "57")
 
 
 def _probe_postgres(conninfo: str) -> bool:

@@ -238,6 +238,9 @@ USE_COUPON_SQL = text("""
     RETURNING w.id
 """)
 
+#: how long a coupon use waits for a concurrent use of the same copy (or the coupon's counter row)
+COUPON_LOCK_WAIT = "200ms"
+
 COUNT_USE_SQL = text("UPDATE coupons SET total_used = total_used + 1 WHERE id = :coupon_id")
 
 ISSUE_EMERGENCY_SQL = text("""
@@ -272,16 +275,33 @@ def use_coupon(engine: Engine, *, user_id: int, coupon_id: str, shop_id: int | N
     """Mark the user's ACTIVE copy of ``coupon_id`` USED; returns its wallet id, or None when no
     ACTIVE copy exists (already used, expired, never held) or the coupon does not apply to this
     order (inactive, outside its dates, under its minimum, another shop or category, a shop
-    without the card). Atomic: of two concurrent calls on one copy exactly one gets the id."""
-    with engine.begin() as conn:
-        row = conn.execute(USE_COUPON_SQL, {
-            "user_id": user_id, "coupon_id": coupon_id, "shop_id": shop_id, "menu_id": menu_id,
-            "order_amount": order_amount, "discount": discount,
-        }).first()
-        if row is None:
+    without the card). Atomic: of two concurrent calls on one copy exactly one gets the id; the
+    other waits at most ``COUPON_LOCK_WAIT`` for the first and then gets None (it was in use), so
+    a busy row never holds a request past the service's database deadline."""
+    from psycopg.errors import LockNotAvailable
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(f"SET LOCAL lock_timeout = '{COUPON_LOCK_WAIT}'"))
+            row = conn.execute(USE_COUPON_SQL, {
+                "user_id": user_id, "coupon_id": coupon_id, "shop_id": shop_id, "menu_id": menu_id,
+                "order_amount": order_amount, "discount": discount,
+            }).first()
+            if row is None:
+                return None
+            try:
+                with conn.begin_nested():  # every use of this coupon updates this one row: never wait long
+                    conn.execute(COUNT_USE_SQL, {"coupon_id": coupon_id})
+            except OperationalError as exc:
+                if not isinstance(exc.orig, LockNotAvailable):
+                    raise
+                # the use stands; the warehouse recounts total_used from the wallet and writes it back
+            return int(row[0])
+    except OperationalError as exc:
+        if isinstance(exc.orig, LockNotAvailable):  # another use of this copy is under way
             return None
-        conn.execute(COUNT_USE_SQL, {"coupon_id": coupon_id})
-        return int(row[0])
+        raise
 
 
 def ensure_emergency_coupon(engine: Engine) -> None:

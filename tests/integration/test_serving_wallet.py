@@ -85,6 +85,39 @@ def test_concurrent_use_of_one_coupon_succeeds_once(wallet_db):
     assert cw.use_coupon(wallet_db, user_id=2, coupon_id="A1000", shop_id=1, menu_id=None, order_amount=1, discount=0) is None
 
 
+def test_a_use_waits_briefly_for_a_concurrent_one_and_trips_no_breaker(wallet_db):
+    """A copy held by another transaction: the use gives up after the lock wait (None: it is in
+    use) instead of holding the request; the server answered, so the database breaker stays closed."""
+    import time
+
+    from infra.breaker import breaker
+    from infra.db import make_engine
+
+    with wallet_db.begin() as conn:
+        conn.execute(text("INSERT INTO users (id, nickname) VALUES (4, 'kid')"))
+        conn.execute(text("INSERT INTO foodcard_users (user_id, balance, status) VALUES (4, 1500, 'ACTIVE')"))
+        conn.execute(text("INSERT INTO user_coupon_wallet (user_id, coupon_id, expiry_date, status) "
+                          "VALUES (4, 'A1000', now() + interval '1 day', 'ACTIVE')"))
+    limited = make_engine(wallet_db.url.render_as_string(hide_password=False), deadline_s=0.5)
+    breaker("postgres").reset()
+    try:
+        with wallet_db.begin() as holder:
+            holder.execute(text("SELECT 1 FROM user_coupon_wallet WHERE user_id = 4 FOR UPDATE"))
+            started = time.perf_counter()
+            got = cw.use_coupon(limited, user_id=4, coupon_id="A1000", shop_id=1, menu_id=None,
+                                order_amount=4000, discount=1000)
+            took = time.perf_counter() - started
+        assert got is None and took < 0.45 and breaker("postgres").state == "closed"
+        with wallet_db.begin() as holder:  # the coupon's counter row held: the use still stands
+            holder.execute(text("SELECT 1 FROM coupons WHERE id = 'A1000' FOR UPDATE"))
+            assert cw.use_coupon(limited, user_id=4, coupon_id="A1000", shop_id=1, menu_id=None,
+                                 order_amount=4000, discount=1000) is not None
+        assert breaker("postgres").state == "closed"
+    finally:
+        limited.dispose()
+        breaker("postgres").reset()
+
+
 def test_using_a_coupon_checks_its_rules(wallet_db):
     def use(coupon_id, shop_id, amount=4000):
         return cw.use_coupon(wallet_db, user_id=3, coupon_id=coupon_id, shop_id=shop_id, menu_id=None,
