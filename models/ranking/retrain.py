@@ -48,10 +48,23 @@ from models.ranking.training_set import VOCAB_COLUMNS, model_frame, naviyam_conf
 
 log = logging.getLogger(__name__)
 MIN_LISTS = 150
+#: positive (and negative) rows each part of the split needs before a retrain is tried
+MIN_POSITIVES = 20
 
 
 class NotEnoughLogs(RuntimeError):
     pass
+
+
+def check_labels(parts: dict[str, pd.DataFrame], min_each: int = MIN_POSITIVES) -> None:
+    """Raise ``NotEnoughLogs`` unless every part of the split has ``min_each`` positive and negative
+    rows: impressions nobody reacted to (a benchmark's, an evaluation's) teach nothing, and neither
+    a model nor a baseline can be fitted or judged on one class."""
+    for part, rows in parts.items():
+        positives = int(rows["label"].sum())
+        if positives < min_each or len(rows) - positives < min_each:
+            raise NotEnoughLogs(f"the {part} part of the logs has {positives} positive and "
+                                f"{len(rows) - positives} negative rows (need {min_each} of each)")
 
 
 def prepare_logged(engine, cfg: TrainConfig, *, since: Any = "-infinity", historical=None,
@@ -69,6 +82,7 @@ def prepare_logged(engine, cfg: TrainConfig, *, since: Any = "-infinity", histor
     frame = model_frame(joined, co, label="ordered")
     frame["ips_weight"] = joined["ips_weight"].to_numpy()
     train, val, test, bounds = time_split(frame)
+    check_labels({"training": train, "validation": val, "holdout": test})
     train = logged.ips_resample(train, train["ips_weight"].to_numpy(), seed=cfg.seed)
     h = hashlib.sha256(pd.util.hash_pandas_object(
         events[["impression_id", "shop_id", "viewed", "ordered"]], index=False).values.tobytes())

@@ -44,3 +44,16 @@ def test_ips_resampling_reweights_rows_in_expectation():
     assert len(out) == len(frame)
     assert share[1] == pytest.approx(1 / 7, abs=0.02) and share[3] == pytest.approx(4 / 7, abs=0.02)
     assert logged.ips_resample(frame, weights, seed=0).equals(out)  # seeded
+
+
+def test_a_split_without_reactions_is_not_enough_logs():
+    import pandas as pd
+    import pytest
+
+    from models.ranking.retrain import NotEnoughLogs, check_labels
+
+    reacted = pd.DataFrame({"label": [1.0] * 30 + [0.0] * 70})
+    check_labels({"training": reacted, "holdout": reacted})
+    ignored = pd.DataFrame({"label": [0.0] * 500})  # a benchmark's impressions: nobody clicked
+    with pytest.raises(NotEnoughLogs, match="holdout part of the logs has 0 positive"):
+        check_labels({"training": reacted, "holdout": ignored})
