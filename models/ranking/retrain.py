@@ -48,18 +48,17 @@ from models.ranking.training_set import VOCAB_COLUMNS, model_frame, naviyam_conf
 
 log = logging.getLogger(__name__)
 MIN_LISTS = 150
-#: positive (and negative) rows each part of the split needs before a retrain is tried
-MIN_POSITIVES = 20
 
 
 class NotEnoughLogs(RuntimeError):
     pass
 
 
-def check_labels(parts: dict[str, pd.DataFrame], min_each: int = MIN_POSITIVES) -> None:
+def check_labels(parts: dict[str, pd.DataFrame], min_each: int = 1) -> None:
     """Raise ``NotEnoughLogs`` unless every part of the split has ``min_each`` positive and negative
     rows: impressions nobody reacted to (a benchmark's, an evaluation's) teach nothing, and neither
-    a model nor a baseline can be fitted or judged on one class."""
+    a model nor a baseline can be fitted or judged on one class. (How much data is enough is the
+    caller's ``min_lists``; this only refuses what cannot be fitted at all.)"""
     for part, rows in parts.items():
         positives = int(rows["label"].sum())
         if positives < min_each or len(rows) - positives < min_each:
