@@ -55,12 +55,15 @@ class DeadlineConnection(psycopg.Connection):
         except pg_errors.OperationalError as exc:
             if not isinstance(exc, pg_errors._WaitTimeout) and not connection_lost(exc):
                 raise  # the server answered with an error (a lock or statement timeout): it is alive
-            # a timed-out connection is mid-protocol: unusable; closing it makes the pool discard it
+            # a timed-out or dropped connection is unusable; closing it makes the pool discard it
             self.pgconn.finish()
+            if not isinstance(exc, pg_errors._WaitTimeout):
+                # one dropped connection (a pooled one the server closed, a terminated backend) is the
+                # pool's to replace, not an outage: if the server is really gone, the reconnect fails
+                # and trips the breaker there (do_connect)
+                raise
             _failed(b, self.conninfo)
-            if isinstance(exc, pg_errors._WaitTimeout):
-                raise pg_errors.OperationalError(f"PostgreSQL did not answer within {limit} s") from None
-            raise
+            raise pg_errors.OperationalError(f"PostgreSQL did not answer within {limit} s") from None
         b.success()
         return result
 
