@@ -69,9 +69,10 @@ class DeadlineConnection(psycopg.Connection):
 
 
 def connection_lost(exc: BaseException) -> bool:
-    """An error that means the server is gone, not one it reported: no SQLSTATE (the client lost
-    the connection), a connection exception (08) or an operator intervention (57: shutdown, a
-    terminated backend). A lock timeout (55P03) or a cancelled statement is the server answering."""
+    """An error that leaves the connection unusable, not one the server reported on a live one: no
+    SQLSTATE (the client lost the connection), a connection exception (08) or an operator
+    intervention (57: shutdown, a terminated backend). A lock timeout (55P03) or a cancelled
+    statement is the server answering."""
     state = getattr(exc, "sqlstate", None)
     return state is None or state[:2] in ("08", "57")
 
@@ -119,8 +120,6 @@ def make_engine(url: str | None = None, *, deadline_s: float | None = None, pool
         conn.deadline_s, conn.conninfo = deadline_s, conninfo
         return conn
 
-    if b.probe is None:
-        b.probe = functools.partial(_probe_postgres, conninfo)
     return engine
 
 

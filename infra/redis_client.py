@@ -17,7 +17,7 @@ from redis.backoff import NoBackoff
 from redis.connection import Connection
 from redis.retry import Retry
 
-from infra.breaker import breaker
+from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker, breaker
 from infra.settings import get_settings
 
 redis_errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
@@ -83,6 +83,13 @@ def get_redis(url: str | None = None) -> redis.Redis:
                 breaker("redis").probe = functools.partial(_probe, **{k: where.get(k) for k in (
                     "host", "port", "db", "username", "password")})
         return client
+
+
+def cache_breaker(shared: bool, cooldown_s: float = CACHE_COOLDOWN_S) -> CircuitBreaker:
+    """The breaker a cache level over Redis consults: over the process's own client (``shared``) the
+    one its connections feed, so every level learns of an outage together; over a client it was
+    handed (a test, a private server) a private one."""
+    return breaker("redis") if shared else CircuitBreaker("redis", cooldown_s=cooldown_s)
 
 
 def key(*parts: object) -> str:

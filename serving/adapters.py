@@ -240,11 +240,9 @@ class LayeredContextStore:
         self._l1: OrderedDict[str, tuple[float, str | None, dict]] = OrderedDict()
         self._lock = threading.Lock()
         self.l1_size = l1_size if l1 else 0
-        from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker, breaker
-        from infra.redis_client import get_redis
+        from infra.redis_client import cache_breaker, get_redis
 
-        # the process's own Redis: the breaker its connections feed; a client handed in: a private one
-        self.breaker = breaker("redis") if redis_factory is get_redis else CircuitBreaker("redis", cooldown_s=CACHE_COOLDOWN_S)
+        self.breaker = cache_breaker(shared=redis_factory is get_redis)
 
     def _key(self, *parts: object) -> str:
         from infra.redis_client import key

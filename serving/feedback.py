@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from infra.event_log import new_event_id
+from infra.event_log.tables import REACTION_WINDOW_DAYS
 from serving import coupon_wallet as cw
 from serving.schemas import FeedbackRequest
 
@@ -21,8 +22,7 @@ INTERACTION_TYPES = {"detail_view": "detail_view", "selection": "selection", "co
                      "order": "order", "satisfaction": "feedback"}
 
 
-#: how long after an answer a reaction to it is accepted (the reaction update's own window)
-REACTION_WINDOW = timedelta(days=7)
+REACTION_WINDOW = timedelta(days=REACTION_WINDOW_DAYS)
 
 
 def check_recommendation(req: FeedbackRequest, *, contexts, log, now: datetime) -> tuple[dict[str, Any], int] | None:

@@ -206,16 +206,19 @@ class ChatPipeline:
             f["near"] = near
         return f
 
-    def _search_each(self, t: ChatTurn, filter_sets: list[dict[str, Any]]) -> list[list]:
+    @staticmethod
+    def _query(t: ChatTurn) -> tuple[str, Any]:
+        """What this turn searches, and the request's embedding when it is of that same text."""
         query = t.reading.query_text
-        same_text = query == t.req.text or query == t.nlu.normalized_text
-        return self.retrieval.search_each(query, filter_sets, ALTERNATIVE_LIMIT,
-                                          query_vector=t.vector if same_text else None)
+        return query, t.vector if query in (t.req.text, t.nlu.normalized_text) else None
+
+    def _search_each(self, t: ChatTurn, filter_sets: list[dict[str, Any]]) -> list[list]:
+        query, vector = self._query(t)
+        return self.retrieval.search_each(query, filter_sets, ALTERNATIVE_LIMIT, query_vector=vector)
 
     def _search(self, t: ChatTurn, filters: dict[str, Any], limit: int):
-        query = t.reading.query_text
-        same_text = query == t.req.text or query == t.nlu.normalized_text
-        out = self.retrieval.search(query, filters, limit, query_vector=t.vector if same_text else None)
+        query, vector = self._query(t)
+        out = self.retrieval.search(query, filters, limit, query_vector=vector)
         if out.embedding and "embedding" not in t.caches:
             t.caches["embedding"] = out.embedding
         return out

@@ -103,12 +103,15 @@ TABLES: dict[str, TableSpec] = {
 #: and a reaction to it in the same batch meet in order). Each is idempotent, so a replayed spool
 #: segment applies it again harmlessly. A reaction to a recommendation nobody logged updates nothing
 #: (its user_interactions row is still the record).
+#: how long after an answer a reaction to it still counts (here and in /feedback's own check)
+REACTION_WINDOW_DAYS = 7
+
 UPDATES: dict[str, tuple[tuple[str, ...], str]] = {
     # /feedback → the recommendation's log row: which shops the child opened, which one they chose,
     # and how long that took (what the warehouse's click-through and conversion rates count)
     "recommendation_reactions": (
         ("recommendation_id", "viewed_shop_id", "selected_shop_id", "at", "user_id", "session_id"),
-        """
+        f"""
         UPDATE recommendations_log SET
             user_viewed_details = CASE WHEN CAST(:viewed_shop_id AS int) IS NULL THEN user_viewed_details
                 ELSE (SELECT jsonb_agg(DISTINCT v ORDER BY v) FROM jsonb_array_elements(
@@ -120,7 +123,7 @@ UPDATES: dict[str, tuple[tuple[str, ...], str]] = {
                 THEN GREATEST(0, ROUND(EXTRACT(EPOCH FROM (CAST(:at AS timestamptz) - "timestamp")) * 1000))::int
                 ELSE time_to_decision_ms END
         WHERE event_id = CAST(:recommendation_id AS uuid)
-          AND "timestamp" <= CAST(:at AS timestamptz) AND "timestamp" > CAST(:at AS timestamptz) - interval '7 days'
+          AND "timestamp" <= CAST(:at AS timestamptz) AND "timestamp" > CAST(:at AS timestamptz) - interval '{REACTION_WINDOW_DAYS} days'
           -- only the child it was shown to, in that session, about a shop it contained
           AND user_id = CAST(:user_id AS varchar) AND session_id = CAST(:session_id AS varchar)
           AND recommendations @> jsonb_build_array(jsonb_build_object(

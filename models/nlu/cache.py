@@ -11,7 +11,6 @@ import hashlib
 import json
 import logging
 
-from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker, breaker
 from infra.memory_cache import LRUCache
 
 log = logging.getLogger(__name__)
@@ -37,8 +36,9 @@ class RedisCache:
     def __init__(self, client=None, ttl: int = TTL_SECONDS):
         self._client = client
         self.ttl = ttl
-        # the process's own Redis shares its breaker with every other cache level; a given client has its own
-        self.breaker = breaker("redis") if client is None else CircuitBreaker("redis", cooldown_s=CACHE_COOLDOWN_S)
+        from infra.redis_client import cache_breaker  # noqa: PLC0415
+
+        self.breaker = cache_breaker(shared=client is None)
 
     @property
     def client(self):

@@ -31,9 +31,9 @@ import numpy as np
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker, breaker
+from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker
 from infra.memory_cache import LRUCache
-from infra.redis_client import redis_errors
+from infra.redis_client import cache_breaker, get_redis, redis_errors
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +46,9 @@ class RedisLevel:
     """L2: a Redis client whose failures turn into misses."""
 
     def __init__(self, client_factory: Callable[[], Any] | None, cooldown_s: float = CACHE_COOLDOWN_S) -> None:
-        from infra.redis_client import get_redis
-
         self._factory = client_factory
         self._client = None
-        # the process's own Redis shares its breaker with every other cache level; a given client has its own
-        self.breaker = breaker("redis") if client_factory is get_redis else CircuitBreaker("redis", cooldown_s=cooldown_s)
+        self.breaker = cache_breaker(shared=client_factory is get_redis, cooldown_s=cooldown_s)
 
     @property
     def enabled(self) -> bool:

@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine
@@ -26,15 +26,24 @@ from models.embedding import TextEmbedder, get_embedder
 from models.retrieval import results as results_mod
 from models.retrieval import sparse as sparse_mod
 from models.retrieval.cache import DbLevel, QueryEmbeddingCache, RedisLevel, ResultCache
-from models.retrieval.documents import MENU_CONTENT, QUERY_CONTENT, SHOP_CONTENT, content_hash
-from models.retrieval.filters import SearchFilters
+from models.retrieval.documents import (
+    MENU_CONTENT,
+    QUERY_CONTENT,
+    SHOP_CONTENT,
+    content_hash,
+)
+from models.retrieval.filters import SearchFilters, Target
 from models.retrieval.spelling import Speller, vocabulary_of
 from models.retrieval.store import RRF_K, Mode, VectorStore, make_store
-from models.retrieval.text import EmptyQueryError, canonical_json, normalize_query, sha256_hex
+from models.retrieval.text import (
+    EmptyQueryError,
+    canonical_json,
+    normalize_query,
+    sha256_hex,
+)
 
 log = logging.getLogger(__name__)
 
-Target = Literal["menus", "shops"]
 MAX_LIMIT = 100
 _UNSET: Any = object()
 
@@ -225,15 +234,7 @@ class Retriever:
 
         t1 = time.perf_counter()
         sparse = sparse_mod.encode_query(fixed) if mode != "dense" else None
-        condition = flt.to_condition(target, self.tz)
-        weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
-        # menus: a larger pool, then drinks/sides only when asked and several dishes before several shops
-        fetch = results_mod.pool_size(limit, MAX_LIMIT) if target == "menus" else limit
-        raw = self.store.search(target, dense=dense, sparse=sparse, condition=condition, limit=fetch, mode=mode,
-                                weights=weights)
-        if target == "menus":
-            raw = results_mod.arrange(raw, fixed, limit, fused=mode == "hybrid", rrf_k=RRF_K)
-        hits = self._hits(raw, target)
+        hits = self._ranked(target, fixed, dense, sparse, flt, limit, mode)
         trace.search_ms = (time.perf_counter() - t1) * 1000
         trace.total_ms = (time.perf_counter() - started) * 1000
         if cache_on:
@@ -263,16 +264,19 @@ class Retriever:
         else:
             dense, _ = self._query_vector(sparse_mod.dense_query(fixed))
         sparse = sparse_mod.encode_query(fixed)
+        return [self._ranked(target, fixed, dense, sparse, SearchFilters.from_dict(flt), limit, "hybrid")
+                for flt in filters]
+
+    def _ranked(self, target: Target, fixed: str, dense, sparse, flt: SearchFilters, limit: int, mode: Mode) -> list[Hit]:
+        """One filtered search of an already read query, arranged and shaped as hits."""
         weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
+        # menus: a larger pool, then drinks/sides only when asked and several dishes before several shops
         fetch = results_mod.pool_size(limit, MAX_LIMIT) if target == "menus" else limit
-        out = []
-        for flt in filters:
-            raw = self.store.search(target, dense=dense, sparse=sparse, limit=fetch, mode="hybrid", weights=weights,
-                                    condition=SearchFilters.from_dict(flt).to_condition(target, self.tz))
-            if target == "menus":
-                raw = results_mod.arrange(raw, fixed, limit, rrf_k=RRF_K)
-            out.append(self._hits(raw, target))
-        return out
+        raw = self.store.search(target, dense=dense, sparse=sparse, condition=flt.to_condition(target, self.tz),
+                                limit=fetch, mode=mode, weights=weights)
+        if target == "menus":
+            raw = results_mod.arrange(raw, fixed, limit, fused=mode == "hybrid", rrf_k=RRF_K)
+        return self._hits(raw, target)
 
     def _hits(self, raw: Sequence[Any], target: Target) -> list[Hit]:
         kind = "menu" if target == "menus" else "shop"
