@@ -34,10 +34,11 @@ test: install browser deps-check  ## command 2: the whole pytest suite against r
 
 # the playground test drives a real headless Chromium (Debian's, through Selenium); CI runs as root
 browser:  ## install Chromium and chromedriver when missing (apt-get; needs root or sudo)
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=ko 2>/dev/null | grep -q . || { \
-	  echo "==> installing chromium, chromium-driver and a Korean font (apt-get)"; \
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null && fc-list :lang=ko 2>/dev/null | grep -q . \
+	  && fc-list 2>/dev/null | grep -q "Noto Color Emoji" || { \
+	  echo "==> installing chromium, chromium-driver, a Korean and an emoji font (apt-get)"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver fonts-noto-cjk fonts-noto-color-emoji >/dev/null \
 	  || echo "warning: could not install chromium: the browser test will be skipped"; }
 
 deps-check: install  ## declared dependencies match the imports (deptry)

@@ -149,6 +149,14 @@ class QuietLibraries(logging.Filter):
         return not record.name.startswith(CHATTY_LIBRARIES)
 
 
+def quiet_library_handlers(name: str = "mlflow") -> None:
+    """Put the advice filter on a library's own handlers (MLflow installs one at import). A filter
+    on the library's logger misses what its child loggers (``mlflow.pyfunc``) emit; a handler sees it."""
+    for handler in logging.getLogger(name).handlers:
+        if not any(isinstance(f, QuietLibraries) for f in handler.filters):
+            handler.addFilter(QuietLibraries())
+
+
 def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
     import os
     import warnings

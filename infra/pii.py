@@ -51,8 +51,9 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # resident registration number: YYMMDD-NNNNNNN (gender digit 1-8)
     (re.compile(r"(?<!\d)\d{6}\s?-?\s?[1-8]\d{6}(?!\d)"), "[주민번호]"),
     # card-like numbers: 12 to 19 digits, spaces or hyphens between groups
-    # (not inside a hex string: a model version or a hash in a log line is not a card)
-    (re.compile(r"(?<![0-9A-Za-z])\d(?:[ -]?\d){11,18}(?![0-9A-Za-z])"), "[카드번호]"),
+    # (not inside a hex string: a model version or a hash in a log line is not a card; not the
+    # fraction of a decimal: "seconds: 363.0123456789012" is a duration)
+    (re.compile(r"(?<![0-9A-Za-z])(?<!\d\.)\d(?:[ -]?\d){11,18}(?![0-9A-Za-z])"), "[카드번호]"),
     # mobile and landline numbers, with or without +82 and separators
     (re.compile(r"(?<![\d+])(?:\+?82[ -]?)?0?1[016789][ .-]?\d{3,4}[ .-]?\d{4}(?!\d)"), "[전화번호]"),
     (re.compile(r"(?<!\d)0(?:2|[3-6][1-5])[ .-]\d{3,4}[ .-]\d{4}(?!\d)"), "[전화번호]"),

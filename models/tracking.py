@@ -16,6 +16,8 @@ optional: when it cannot be reached the MLflow run still happens and a warning i
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import logging
 import time
@@ -48,6 +50,9 @@ def configure_mlflow() -> str:
     """Point MLflow at the project's tracking store; create its directories. Returns the URI."""
     import mlflow  # noqa: PLC0415
 
+    from infra.logs import quiet_library_handlers  # noqa: PLC0415
+
+    quiet_library_handlers("mlflow")
     settings = get_settings()
     uri = settings.mlflow_uri
     if uri.startswith("sqlite:///"):
@@ -67,7 +72,8 @@ EXPERIMENT_DESCRIPTIONS = {
     "naviyam-nlu": "Intent classifier of the chat NLU (char n-gram logistic regression, and the LoRA adapter on "
                    "multilingual-e5-small). Trained on the project's Korean grammar and corrected "
                    "nlu_training_data rows; scored on a holdout and the dev set.",
-    "naviyam-retrieval": "Retrieval benchmark runs (`naviyam retrieval bench`): recall@10, MRR@10 and nDCG@10 of "
+    "naviyam-retrieval": "Retrieval evaluations (`naviyam retrieval bench`, and the retrieval_quality asset over "
+                         "the served index): recall@10, MRR@10 and nDCG@10 of "
                          "dense, sparse and hybrid search on the dev and blind query sets, with figures by query "
                          "type. Nothing is trained or registered here.",
     "naviyam-ranking": "Wide&Deep ranker (Lightning) over the spec's engineered features, trained on simulated "
@@ -290,7 +296,11 @@ def register_model(model_uri: str, name: str, *, alias: str | None = None, tags:
 
     configure_mlflow()
     clean = {k: str(v) for k, v in (tags or {}).items()}
-    version = mlflow.register_model(model_uri, name, tags=clean)
+    # MLflow prints "Successfully registered model…" / "Created version…" straight to stderr; the
+    # same news goes through the project's log instead, as one line
+    with contextlib.redirect_stderr(io.StringIO()):
+        version = mlflow.register_model(model_uri, name, tags=clean)
+    log.info("registered %s version %s", name, version.version)
     describe_model(name, version.version, description or ", ".join(f"{k}={v}" for k, v in clean.items()))
     if alias:
         MlflowClient().set_registered_model_alias(name, alias, version.version)

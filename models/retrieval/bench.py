@@ -32,6 +32,7 @@ import os
 import sys
 import time
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,14 +73,16 @@ def _dev_grader(queries, truth, roles):
 
     set_dish_categories(truth)
     table = truth_table(truth, roles)
-    return (lambda q, menu_id: grade(q, truth[menu_id], roles.get(menu_id))), [grade_all(q, table) for q in queries]
+    # a menu without truth (added after the sample, e.g. by a live shop registration) is ungraded: 0
+    return (lambda q, menu_id: grade(q, truth[menu_id], roles.get(menu_id)) if menu_id in truth else 0), [
+        grade_all(q, table) for q in queries]
 
 
 def _blind_grader(queries, truth, roles):
     from models.retrieval.blindset import blind_grade, blind_grade_all, blind_table
 
     table = blind_table(truth, roles)
-    return (lambda q, menu_id: blind_grade(q, truth[menu_id], roles.get(menu_id))), [
+    return (lambda q, menu_id: blind_grade(q, truth[menu_id], roles.get(menu_id)) if menu_id in truth else 0), [
         blind_grade_all(q, table) for q in queries]
 
 
@@ -123,6 +126,34 @@ def evaluate(retriever, queries, truth, roles, modes=("dense", "sparse", "hybrid
     retriever.flush()
     out["queries"] = len(queries)
     out["queries_without_relevant"] = sum(1 for t in relevant_total if t == 0)
+    return out
+
+
+def score(retriever, truth: dict[int, dict], menus: list[dict], *, query_sets=("dev", "blind"),
+          weights: list[tuple[float, float]] | None = None) -> dict[str, Any]:
+    """Quality of ``retriever`` graded against the hidden ``truth`` of ``menus``: ``quality`` (the
+    dev set, with each of the extra fusion ``weights`` tried on it) and ``quality_blind``.
+
+    Weights are tried on the dev set only; the blind set is always scored with the retriever's own
+    fusion weights, so nothing chosen on it can flatter it."""
+    from models.retrieval.blindset import build_blind_queries
+    from models.retrieval.evalset import build_queries
+
+    started = time.perf_counter()
+    roles = {int(m["id"]): m.get("category") for m in menus}
+    queries = build_queries(truth)
+    out: dict[str, Any] = {"eval_queries": len(queries)}
+    own_weights = retriever.fusion_weights
+    if "dev" in query_sets:
+        out["quality"] = evaluate(retriever, queries, truth, roles)
+        for w in weights or []:
+            retriever.fusion_weights = w
+            out["quality"][f"hybrid_w{w[0]:g}_{w[1]:g}"] = evaluate(
+                retriever, queries, truth, roles, modes=("hybrid",))["hybrid"]
+        retriever.fusion_weights = own_weights
+    if "blind" in query_sets:
+        out["quality_blind"] = evaluate(retriever, build_blind_queries(), truth, roles, query_set="blind")
+    out["quality_s"] = round(time.perf_counter() - started, 1)
     return out
 
 
@@ -261,25 +292,10 @@ def run(scale: float, *, seed: int | None, collections: list[str], demo: bool, q
         return Retriever(store=store, embedder=embedder, engine=engine, redis_factory=redis_factory)
 
     if truth is not None:
-        from models.retrieval.blindset import build_blind_queries
-
         queries = build_queries(truth)
-        roles = {int(m["id"]): m.get("category") for m in menus}
         report["eval_queries"] = len(queries)
         if quality:
-            t1 = time.perf_counter()
-            retriever = make_retriever()
-            report["quality"] = evaluate(retriever, queries, truth, roles)
-            # weights are chosen on the dev set only: the blind set is scored with the defaults
-            for w in weights or []:
-                retriever.fusion_weights = w
-                report["quality"][f"hybrid_w{w[0]:g}_{w[1]:g}"] = evaluate(
-                    retriever, queries, truth, roles, modes=("hybrid",))["hybrid"]
-            retriever.fusion_weights = make_retriever().fusion_weights
-            if "blind" in query_sets:
-                report["quality_blind"] = evaluate(retriever, build_blind_queries(), truth, roles,
-                                                   query_set="blind")
-            report["quality_s"] = round(time.perf_counter() - t1, 1)
+            report.update(score(make_retriever(), truth, menus, query_sets=query_sets, weights=weights))
     else:
         from models.retrieval.evalset import EvalQuery, nlu_standin
 
@@ -356,11 +372,19 @@ def _build_menus_only(index_mod, engine, store, embedder, shops, menus):
 QUALITY_SETS = (("dev", "quality"), ("blind", "quality_blind"))
 
 
-def publish(report: dict[str, Any], out: Path, stem: str) -> list[Path]:
+@dataclass(frozen=True)
+class Published:
+    """What ``publish`` left: the figures on disk and the MLflow run (None if it could not be logged)."""
+
+    pngs: list[Path] = field(default_factory=list)
+    run_id: str | None = None
+
+
+def publish(report: dict[str, Any], out: Path, stem: str) -> Published:
     """The benchmark's quality as people look at it: MRR@10 and recall@10 by query type for each
     mode and query set, as PNGs beside the report, and the report with its figures as an MLflow run
-    (experiment ``naviyam-retrieval``, no model_training_logs row: nothing is trained). Returns the
-    PNGs; an MLflow failure is logged, never raised (the report is already written)."""
+    (experiment ``naviyam-retrieval``, no model_training_logs row: nothing is trained). An MLflow
+    failure is logged, never raised (the report is already written)."""
     from models import plots
     from models.tracking import start_run
 
@@ -372,23 +396,57 @@ def publish(report: dict[str, Any], out: Path, stem: str) -> list[Path]:
                 report[key], f"Retrieval by query type, {query_set} set ({report.get('data', '')})"), path)
             pngs.append(path)
     if not pngs:
-        return pngs
-    metrics = {f"{query_set}_{mode}_{metric.replace('@', '_at_')}": scores[metric]
-               for query_set, key in QUALITY_SETS for mode, scores in report.get(key, {}).items()
-               if isinstance(scores, dict) for metric in ("recall@10", "mrr@10", "ndcg@10") if metric in scores}
+        return Published()
     try:
         with start_run("naviyam-retrieval", model_type="retrieval_bench", engine=None,
                        params={k: report.get(k) for k in ("scale", "data", "shops", "menus", "eval_queries",
                                                           "embedder")},
-                       description=f"Retrieval benchmark over {report.get('data')}: recall@10, MRR@10, nDCG@10 "
+                       description=f"Retrieval evaluation over {report.get('data')}: recall@10, MRR@10, nDCG@10 "
                                    "of dense, sparse and hybrid search, by query type.") as run:
-            run.log_metrics(metrics)
+            run.log_metrics(headline_metrics(report))
             run.log_dict(report, "report.json")
             for path in pngs:
                 run.log_artifact(path, "plots")
+            run_id = run.run_id
     except Exception as exc:  # noqa: BLE001 - the report and figures are on disk already
         log.warning("could not log the benchmark to MLflow: %s", exc)
-    return pngs
+        run_id = None
+    return Published(pngs, run_id)
+
+
+def headline_metrics(report: dict[str, Any]) -> dict[str, float]:
+    """``<set>_<mode>_<metric>`` (e.g. ``blind_hybrid_mrr_at_10``) of every scored set and mode."""
+    return {f"{query_set}_{mode}_{metric.replace('@', '_at_')}": scores[metric]
+            for query_set, key in QUALITY_SETS for mode, scores in report.get(key, {}).items()
+            if isinstance(scores, dict) for metric in ("recall@10", "mrr@10", "ndcg@10") if metric in scores}
+
+
+def evaluate_index(engine, *, store=None, catalog=None) -> tuple[dict[str, Any], Published] | None:
+    """Grade the index the service reads (``make_store``, or ``store``) with the dev and blind query
+    sets against the hidden truth of the sample it was built from, and publish the result (figures,
+    MLflow run). None when there is no hidden truth to grade against: a production catalogue has
+    none, only the generated sample does."""
+    from infra.settings import get_settings
+    from models.retrieval.retriever import Retriever
+    from models.retrieval.sample import load_from_files
+
+    settings = get_settings()
+    catalog = catalog or load_from_files(settings.sample_workbook, settings.hidden_truth_file)
+    if catalog is None:
+        return None
+    retriever = Retriever(store=store, engine=engine)
+    report: dict[str, Any] = {"data": f"index over {catalog.source} seed={catalog.seed} scale={catalog.scale:g}",
+                              "scale": catalog.scale, "shops": len(catalog.shops), "menus": len(catalog.menus),
+                              "embedder": retriever.embedder.name}
+    try:
+        report.update(score(retriever, catalog.truth, catalog.menus))
+    finally:
+        if store is None:  # the store this call opened
+            retriever.store.close()
+    out = settings.data_dir / "bench" / "retrieval"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report-index.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    return report, publish(report, out, "index")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,8 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 
+import numpy as np
+
 from models.retrieval.text import hangul_parts
 
 _HANGUL = re.compile(r"[가-힣]{2,}")
@@ -83,16 +85,41 @@ def max_edits(jamo_len: int) -> int:
     return 1 if jamo_len <= 6 else 2
 
 
+#: the most edits any word is allowed (``max_edits`` of a long word)
+MAX_EDITS = 2
+
+
+def deletions(letters: str, depth: int) -> set[str]:
+    """``letters`` and every string made from it by deleting up to ``depth`` letters."""
+    out, frontier = {letters}, {letters}
+    for _ in range(depth):
+        frontier = {f[:i] + f[i + 1:] for f in frontier for i in range(len(f))}
+        out |= frontier
+    return out
+
+
 class Speller:
     """Corrections of unknown Hangul words towards ``vocabulary`` (word → how often it occurs)."""
 
     def __init__(self, vocabulary: Counter[str] | Iterable[str]):
         counts = vocabulary if isinstance(vocabulary, Counter) else Counter(vocabulary)
         self.counts = Counter({w: c for w, c in counts.items() if _HANGUL.fullmatch(w)})
-        self._by_len: dict[int, list[tuple[str, str]]] = {}
-        for w in self.counts:
-            j = sound(w)
-            self._by_len.setdefault(len(j), []).append((w, j))
+        # Two strings within k edits share a string made from each by at most k deletions (a
+        # substitution deletes the letter on both sides): only the words filed under one of the
+        # query's own deletions are worth an edit distance (SymSpell's index). A scan of the whole
+        # vocabulary cost ~3 ms per unknown word, and a query has several. The index keeps 64-bit
+        # hashes of the deletions, sorted, beside word numbers (16 bytes per deletion, ~60 per word):
+        # a hash collision only adds a candidate, which the edit distance then turns away.
+        self._words = [(w, sound(w)) for w in self.counts]
+        keys: list[int] = []
+        numbers: list[int] = []
+        for n, (_, j) in enumerate(self._words):
+            for d in deletions(j, MAX_EDITS):
+                keys.append(hash(d))
+                numbers.append(n)
+        order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
+        self._keys = np.asarray(keys, dtype=np.int64)[order]
+        self._numbers = np.asarray(numbers, dtype=np.int32)[order]
         self._cache: dict[str, str | None] = {}
         self._lock = threading.Lock()
 
@@ -111,13 +138,12 @@ class Speller:
             j = sound(word)
             bound = max_edits(len(j))
             best, found = bound + 1, []
-            for length in range(len(j) - bound, len(j) + bound + 1):
-                for w, wj in self._by_len.get(length, ()):
-                    d = edit_distance(j, wj, min(bound, best))
-                    if d < best:
-                        best, found = d, [w]
-                    elif d == best:
-                        found.append(w)
+            for w, wj in self._candidates(j, bound):
+                d = edit_distance(j, wj, min(bound, best))
+                if d < best:
+                    best, found = d, [w]
+                elif d == best:
+                    found.append(w)
             if best <= bound and found:
                 found.sort(key=lambda w: (-self.counts[w], w))
                 # a tie between equally common words is a guess: leave the query alone
@@ -128,6 +154,14 @@ class Speller:
                 self._cache.clear()
             self._cache[word] = fixed
         return fixed
+
+    def _candidates(self, letters: str, bound: int) -> list[tuple[str, str]]:
+        """The vocabulary words (with their letters) that may be within ``bound`` edits."""
+        wanted = np.fromiter((hash(d) for d in deletions(letters, bound)), dtype=np.int64)
+        lo = np.searchsorted(self._keys, wanted, "left")
+        hi = np.searchsorted(self._keys, wanted, "right")
+        numbers = {int(n) for a, b in zip(lo.tolist(), hi.tolist()) if b > a for n in self._numbers[a:b]}
+        return [self._words[n] for n in sorted(numbers)]
 
     def rewrite(self, text: str) -> tuple[str, dict[str, str]]:
         """``text`` with each unknown Hangul word (or the word without a trailing particle) replaced

@@ -7,6 +7,7 @@ import dagster as dg
 from infra.settings import get_settings
 
 from orchestration.maintenance.assets import daily_refresh_job
+from orchestration.metadata import markdown_table, mlflow_run_metadata
 from orchestration.resources import PostgresResource
 
 
@@ -35,7 +36,7 @@ def nlu_intent_classifier(context: dg.AssetExecutionContext, postgres: PostgresR
         "version": summary["version"], **_floats(summary["metrics"]),
         "metrics": dg.MetadataValue.md(markdown_table(
             [{"metric": k, "value": v} for k, v in summary["metrics"].items() if isinstance(v, (int, float))])),
-        **_run_metadata(summary.get("mlflow_run_id")),
+        **mlflow_run_metadata(summary.get("mlflow_run_id")),
     })
 
 
@@ -72,36 +73,13 @@ def wide_deep_ranker(
             "holdout": dg.MetadataValue.md(markdown_table(
                 [{"model": name, **{k: v for k, v in m.items() if isinstance(v, (int, float))}}
                  for name, m in report.holdout.items()])),
-            **_run_metadata(report.run_id),
+            **mlflow_run_metadata(report.run_id),
         }
     )
 
 
 def _floats(metrics: dict) -> dict:
     return {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
-
-
-def markdown_table(rows: list[dict]) -> str:
-    from models.plots import markdown_table as table
-
-    return table(rows)
-
-
-def _run_metadata(run_id: str | None) -> dict:
-    """The MLflow run as a link, and its figures inline (markdown images) in the Dagster UI."""
-    if not run_id:
-        return {}
-    from models.plots import markdown_images
-    from models.tracking import run_figures, run_url
-
-    out: dict = {"mlflow_run_id": run_id}
-    url = run_url(run_id)
-    if url:
-        out["mlflow_run"] = dg.MetadataValue.url(url)
-    figures = run_figures(run_id)
-    if figures:
-        out["plots"] = dg.MetadataValue.md(markdown_images(figures))
-    return out
 
 
 nightly_retrain_job = dg.define_asset_job(

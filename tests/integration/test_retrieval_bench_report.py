@@ -7,7 +7,7 @@ from __future__ import annotations
 import mlflow
 import pytest
 
-from models.retrieval.bench import publish
+from models.retrieval.bench import Published, publish
 
 pytestmark = pytest.mark.integration
 
@@ -22,13 +22,14 @@ def _quality(scale: float) -> dict:
 
 def test_the_benchmark_publishes_figures_by_query_type_and_an_mlflow_run(tmp_path):
     report = {"scale": 1.0, "data": "sample seed=1 scale=1", "quality": _quality(0.9), "quality_blind": _quality(0.7)}
-    pngs = publish(report, tmp_path, "x1")
+    published = publish(report, tmp_path, "x1")
+    pngs = published.pngs
     assert [p.name for p in pngs] == ["x1-by-query-type-dev.png", "x1-by-query-type-blind.png"]
     assert all(p.read_bytes()[:4] == b"\x89PNG" for p in pngs)
 
     client = mlflow.MlflowClient()
     experiment = client.get_experiment_by_name("naviyam-retrieval")
-    [run] = client.search_runs([experiment.experiment_id], max_results=1, order_by=["attributes.start_time DESC"])
+    run = client.get_run(published.run_id)
     assert run.data.metrics["dev_hybrid_mrr_at_10"] == pytest.approx(0.7 * 0.9 * 1.1)
     assert run.data.metrics["blind_sparse_recall_at_10"] == pytest.approx(0.4 * 0.7 * 0.8)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
@@ -39,5 +40,5 @@ def test_the_benchmark_publishes_figures_by_query_type_and_an_mlflow_run(tmp_pat
 
 
 def test_a_latency_only_benchmark_publishes_nothing(tmp_path):
-    assert publish({"scale": 1.0, "latency": {}}, tmp_path, "demo") == []
+    assert publish({"scale": 1.0, "latency": {}}, tmp_path, "demo") == Published()
     assert not list(tmp_path.iterdir())

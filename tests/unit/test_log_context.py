@@ -54,3 +54,27 @@ def test_library_chatter_is_kept_off_the_terminal_but_warnings_are_not():
     assert f.filter(record("mlflow.tracking", logging.WARNING, "run failed to log"))
     assert f.filter(record("naviyam.serving", logging.INFO, "ready"))
     assert f.filter(record("models.retrieval.index", logging.INFO, "index build"))
+
+
+def test_mlflow_advice_stays_off_mlflows_own_handler():
+    """MLflow prints through its own handler on the ``mlflow`` logger: a record of a child logger
+    (``mlflow.pyfunc``) passes that logger's filters, so the advice filter sits on the handler."""
+    import io
+    import logging
+
+    from infra.logs import quiet_library_handlers
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    parent = logging.getLogger("mlflow")
+    parent.addHandler(handler)
+    try:
+        quiet_library_handlers("mlflow")
+        quiet_library_handlers("mlflow")  # idempotent: one filter per handler
+        assert sum(type(f).__name__ == "QuietLibraries" for f in handler.filters) == 1
+        child = logging.getLogger("mlflow.pyfunc")
+        child.warning("Passing a Python object as `python_model` causes it to be serialized using CloudPickle")
+        child.warning("could not log the model")
+    finally:
+        parent.removeHandler(handler)
+    assert stream.getvalue() == "could not log the model\n"

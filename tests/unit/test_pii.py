@@ -61,3 +61,11 @@ def test_validation_errors_and_tracebacks_are_redacted():
     assert RedactPII().filter(record)
     line = logging.Formatter().format(record)
     assert "010-9999-8888" not in line and "김하늘" not in line
+
+
+def test_a_long_decimal_is_a_measurement_not_a_card():
+    from infra.pii import redact_text
+
+    assert redact_text("'seconds': 363.0123456789012345,") == "'seconds': 363.0123456789012345,"
+    # a card number at the end of a sentence is still one
+    assert redact_text("카드 9410123456789012.") == "카드 [카드번호]."

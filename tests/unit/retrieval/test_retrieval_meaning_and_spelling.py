@@ -37,6 +37,45 @@ def test_known_and_far_words_are_left_alone():
     assert speller.rewrite("친구랑 먹을 거")[1] == {}
 
 
+def test_the_deletion_index_finds_what_a_scan_of_the_whole_vocabulary_finds():
+    import random
+
+    from models.retrieval.spelling import max_edits, sound
+
+    names = [f"{a}{b}" for a in ("치즈", "김치", "불고기", "매운", "순살", "왕", "옛날") for b in
+             ("떡볶이", "김밥", "돈까스", "우동", "볶음밥", "비빔밥", "라면", "짜장면", "국밥", "파스타")]
+    speller = Speller(vocabulary_of(names + list(VOCAB)))
+
+    def scan(word: str) -> str | None:  # the speller's rule, over every word: the reference
+        j = sound(word)
+        bound = max_edits(len(j))
+        dist = {w: edit_distance(j, sound(w), bound) for w in speller.counts}
+        best = min(dist.values())
+        found = sorted((w for w, d in dist.items() if d == best), key=lambda w: (-speller.counts[w], w))
+        if best > bound or (len(found) > 1 and speller.counts[found[0]] == speller.counts[found[1]]):
+            return None
+        return found[0]
+
+    rng = random.Random(3)
+    typos = set()
+    for w in sorted(speller.counts):
+        for _ in range(3):
+            letters = list(w)
+            i = rng.randrange(len(letters))
+            edit = rng.choice(("swap", "drop", "add"))
+            if edit == "swap":
+                letters[i] = chr(rng.randrange(0xAC00, 0xD7A4))
+            elif edit == "drop" and len(letters) > 2:
+                del letters[i]
+            else:
+                letters.insert(i, chr(rng.randrange(0xAC00, 0xD7A4)))
+            typos.add("".join(letters))
+    typos -= set(speller.counts)
+    corrected = {t: speller.correct(t) for t in sorted(typos)}
+    assert corrected == {t: scan(t) for t in sorted(typos)}
+    assert sum(v is not None for v in corrected.values()) > 20  # the comparison covers real corrections
+
+
 def test_eval_derived_misspellings_are_gone_from_the_synonyms():
     for typo in ("라믄", "짬봉", "탕슉", "케잌", "케익", "감튀", "삼겹"):
         assert typo not in SYNONYMS
