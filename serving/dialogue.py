@@ -29,6 +29,20 @@ SHOWN_KEPT = 5
 #: slots a child states once for the session: they hold until the child states them again
 HELD_SLOTS = ("budget", "location_preference", "companions")
 
+def share_of_budget(budget: int | None, party: int | None, *, shared: bool) -> int | None:
+    """What the child may spend on their own meal out of ``budget`` when eating with a group.
+
+    A ``shared`` budget, said together with the group ("3명이서 3만원") or while the session
+    already knew of the group, is the party's money: each pays a share (unknown without a party
+    size). A budget said before any group came up ("5천원밖에 없어", then "친구들이랑 먹을 건데")
+    was the child's own money and stays whole: splitting it made "500원으로…" answers."""
+    if budget is None:
+        return None
+    if not shared:
+        return budget
+    return int(budget / party) if party else None
+
+
 REFINE_RE = re.compile(
     r"빼고|빼\s?줘|말고|제외|없는\s?(?:거|걸|것|데|곳|메뉴)|없이|덜\s?맵|안\s?매운|맵지\s?않|"
     r"더\s?싼|더\s?싸|더\s?저렴|싼\s?(?:거|걸)로|다른\s?(?:거|걸|데|곳|가게|메뉴)|딴\s?(?:거|데|곳)|"
@@ -71,6 +85,9 @@ class DialogueState:
     liked_categories: list[str] = field(default_factory=list)
     strategy: str | None = None
     held: dict[str, Any] = field(default_factory=dict)  # HELD_SLOTS as last stated in the session
+    #: the held budget was stated while eating with a group was the plan: the party's money
+    budget_shared: bool = False
+    party_size: int | None = None  # how many eat together, as last said ("4명이서")
     #: the session's last answers with recommendations: event id → the shops it showed (what
     #: /feedback checks a reaction against without a database round trip)
     shown: dict[str, list[int]] = field(default_factory=dict)
@@ -193,10 +210,13 @@ def interpret(state: DialogueState, text: str, intent: str, entities: Mapping[st
 
 
 def remember(state: DialogueState, *, turn: Turn, intent: str, entities: Mapping[str, Any], strategy: str,
-             recommendations: list[dict[str, Any]], event_id: str | None = None) -> DialogueState:
+             recommendations: list[dict[str, Any]], event_id: str | None = None,
+             party_size: int | None = None) -> DialogueState:
     """The state after this turn (a new object; the old one is untouched)."""
     s = DialogueState.from_dict(state.to_dict())
     s.turn += 1
+    if party_size:
+        s.party_size = party_size
     if recommendations and event_id:
         shown = {**s.shown, event_id: [int(r["shop_id"]) for r in recommendations]}
         s.shown = dict(list(shown.items())[-SHOWN_KEPT:])
@@ -223,6 +243,7 @@ def remember(state: DialogueState, *, turn: Turn, intent: str, entities: Mapping
         s.liked_categories = _dedupe(s.liked_categories, [food])
     if entities.get("budget"):
         s.budget_constraints = _dedupe(s.budget_constraints, [int(entities["budget"])])
+        s.budget_shared = intent == Intent.GROUP_DINING or turn.entities.get("companions") == "group"
     if entities.get("time_preference"):
         s.time_constraints = _dedupe(s.time_constraints, [entities["time_preference"]])
     if turn.entities.get("dietary_restrictions"):

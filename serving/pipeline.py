@@ -128,6 +128,8 @@ class ChatPipeline:
             t.strategy = st.choose_strategy(t.user_turn, t.reading.intent, t.reading.entities)
             if t.reading.intent == Intent.GROUP_DINING:
                 t.party = self.nlu.party_size(text)
+            if t.party is None and t.group:  # the party size said earlier in the session holds
+                t.party = t.state.party_size
 
     def _load_account(self, t: ChatTurn) -> None:
         req, local = t.req, t.local
@@ -149,8 +151,9 @@ class ChatPipeline:
         t.coupons = cw.live_coupons(account.coupons, t.now)
         budget = t.reading.entities.get("budget")
         stated = budget
-        if t.group:  # each pays their own share (the budget's per head is unknown without a party size)
-            stated = int(budget / t.party) if budget and t.party else None
+        if t.group:
+            stated = dialogue.share_of_budget(
+                budget, t.party, shared=t.nlu.entities.get("budget") is not None or t.state.budget_shared)
         t.limit = mc.spend_limit(stated, t.card)  # the child's own meal still has to fit the card
         if t.reading.cheaper and t.state.last_recommendations:
             cheapest = min(int(r.get("final_price") or 0) for r in t.state.last_recommendations)
@@ -376,7 +379,8 @@ class ChatPipeline:
             text = self.answerer.generate(plan)
         with t.sw.stage("logging"):  # remember and log (queued; never waits on the database)
             new_state = dialogue.remember(t.state, turn=r, intent=t.nlu.intent, entities=t.nlu.entities,
-                                          strategy=t.strategy, recommendations=recs_out, event_id=t.event_id)
+                                          strategy=t.strategy, recommendations=recs_out, event_id=t.event_id,
+                                          party_size=t.party)
             self.contexts.save(new_state.to_dict())
             timings = {k: round(v, 3) for k, v in t.sw.stages.items()}
             turn_log.emit_turn(self.events, t, new_state, recs_out, text, timings, t.sw.total())

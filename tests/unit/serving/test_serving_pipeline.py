@@ -23,6 +23,8 @@ FRAMES = {
     "천원으로 먹을 거": ("budget_inquiry", {"budget": 1000}),
     "안녕": ("general_chat", {}),
     "망원동 근처 떡볶이": ("location_inquiry", {"location_preference": "망원동", "food_type": "분식"}),
+    "친구 4명이랑 먹을 건데": ("group_dining", {"companions": "group"}),
+    "4명이서 2만원으로 먹을래": ("group_dining", {"companions": "group", "budget": 20000}),
 }
 MENUS = [
     Candidate(1, 11, "먼 분식", "떡볶이", 4500, "분식", "Y", 37.570, 126.905, dietary_tags=("spicy",)),
@@ -41,7 +43,10 @@ class FakeNlu:
         return NluFrame(intent=intent, confidence=0.9, entities=dict(ents), normalized_text=text, source="model")
 
     def party_size(self, text):
-        return None
+        import re
+
+        m = re.search(r"(\d+)명", text)
+        return int(m.group(1)) if m else None
 
     def food_matches(self, text):
         return []
@@ -172,6 +177,17 @@ def test_urgent_budget_recommends_only_payable_meal_card_shops_nearest_first():
     user, shops = p.user_features.asked[0]
     assert user == "1" and {x["shop_id"] for x in r["recommendations"]} <= set(shops)
     assert r["cache"]["user_features"] == "l1"
+
+
+def test_a_group_splits_the_partys_money_not_the_childs_own():
+    p, _ = make()
+    # said before any group came up: the child's own 5,000 won, whole through the group turns
+    assert chat(p, "배고픈데 5천원밖에 없어", session="own")["meal_card"]["spend_limit"] == 5000
+    assert chat(p, "친구 4명이랑 먹을 건데", session="own")["meal_card"]["spend_limit"] == 5000
+    assert chat(p, "떡볶이 먹고 싶어", session="own")["meal_card"]["spend_limit"] == 5000
+    # said with the group: the party's 20,000 won, a quarter each, also on the next turn
+    assert chat(p, "4명이서 2만원으로 먹을래", session="party")["meal_card"]["spend_limit"] == 5000
+    assert chat(p, "떡볶이 먹고 싶어", session="party")["meal_card"]["spend_limit"] == 5000
 
 
 def test_coupon_brings_a_menu_within_the_balance():
