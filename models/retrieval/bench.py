@@ -435,7 +435,7 @@ def evaluate_index(engine, *, store=None, catalog=None) -> tuple[dict[str, Any],
     if catalog is None:
         return None
     retriever = Retriever(store=store, engine=engine)
-    report: dict[str, Any] = {"data": f"index over {catalog.source} seed={catalog.seed} scale={catalog.scale:g}",
+    report: dict[str, Any] = {"data": f"served index, sample seed={catalog.seed} scale={catalog.scale:g}",
                               "scale": catalog.scale, "shops": len(catalog.shops), "menus": len(catalog.menus),
                               "embedder": retriever.embedder.name}
     try:
