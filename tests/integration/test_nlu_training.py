@@ -92,9 +92,9 @@ def test_train_classifier_uses_corrections_and_registers(migrated_engine, tmp_pa
     assert {a.path for a in client.list_artifacts(run.info.run_id, "plots")} == {"plots/nlu_confusion_holdout.png"}
     assert "corrected nlu_training_data rows" in run.data.tags["mlflow.note.content"]
     # the Dagster asset shows the heatmap inline (what nlu_intent_classifier returns as metadata)
-    from orchestration.training.assets import _run_metadata
+    from orchestration.metadata import mlflow_run_metadata
 
-    plots_md = _run_metadata(summary["mlflow_run_id"])["plots"].value
+    plots_md = mlflow_run_metadata(summary["mlflow_run_id"])["plots"].value
     assert "**nlu_confusion_holdout.png**" in plots_md and "](data:image/png;base64," in plots_md
     with migrated_engine.connect() as conn:
         assert conn.execute(text("SELECT used_for_training FROM nlu_training_data WHERE id=:i"), {"i": row_id}).scalar()
