@@ -86,7 +86,7 @@ nightly_retrain_job = dg.define_asset_job(
     "nightly_retrain",
     selection=dg.AssetSelection.groups("training", "retrieval_index"),
     description="Retrain the NLU classifier and the Wide&Deep ranker on the refreshed features and "
-    "refresh the Qdrant index (only changed shops and menus are re-embedded).",
+    "refresh the Qdrant index (only changed shops and menus are re-embedded), then grade it (retrieval_quality).",
 )
 
 
