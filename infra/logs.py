@@ -165,7 +165,7 @@ def configure_logging(level: str = "INFO", as_json: bool = False) -> None:
         warnings.filterwarnings("ignore", message=".*" + re.escape(advice))
     # MLflow installs its own handler at import, at this level; read before the first import
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
-    logging.getLogger("mlflow").addFilter(QuietLibraries())
+    quiet_library_handlers("mlflow")  # if MLflow is imported already; configure_mlflow does it later
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if as_json else ConsoleFormatter())
     handler.addFilter(ContextFilter())

@@ -94,4 +94,4 @@ class ChatTurn:
     @property
     def group(self) -> bool:
         r = self.reading
-        return r is not None and (r.intent == "group_dining" or r.entities.get("companions") == "group")
+        return r is not None and dialogue.eating_together(r.intent, r.entities)

@@ -29,20 +29,6 @@ SHOWN_KEPT = 5
 #: slots a child states once for the session: they hold until the child states them again
 HELD_SLOTS = ("budget", "location_preference", "companions")
 
-def share_of_budget(budget: int | None, party: int | None, *, shared: bool) -> int | None:
-    """What the child may spend on their own meal out of ``budget`` when eating with a group.
-
-    A ``shared`` budget, said together with the group ("3명이서 3만원") or while the session
-    already knew of the group, is the party's money: each pays a share (unknown without a party
-    size). A budget said before any group came up ("5천원밖에 없어", then "친구들이랑 먹을 건데")
-    was the child's own money and stays whole: splitting it made "500원으로…" answers."""
-    if budget is None:
-        return None
-    if not shared:
-        return budget
-    return int(budget / party) if party else None
-
-
 REFINE_RE = re.compile(
     r"빼고|빼\s?줘|말고|제외|없는\s?(?:거|걸|것|데|곳|메뉴)|없이|덜\s?맵|안\s?매운|맵지\s?않|"
     r"더\s?싼|더\s?싸|더\s?저렴|싼\s?(?:거|걸)로|다른\s?(?:거|걸|데|곳|가게|메뉴)|딴\s?(?:거|데|곳)|"
@@ -60,6 +46,25 @@ _ORDINAL_RE = re.compile(r"(첫|두|세)\s?번째|([123])\s?번")
 _EXCLUDED_FOOD_TAIL = re.compile(r"^\s?(?:은|는|이|가|을|를|류|종류)?\s?(?:말고|빼고|제외|싫어|별로|안\s?먹)")
 
 MAX_REMEMBERED = 20
+
+
+def eating_together(intent: str | None, entities: Mapping[str, Any]) -> bool:
+    """Whether a request is for a group meal: asked as one, or with a group held in the session."""
+    return intent == Intent.GROUP_DINING or entities.get("companions") == "group"
+
+
+def share_of_budget(budget: int | None, party: int | None, *, shared: bool) -> int | None:
+    """What the child may spend on their own meal out of ``budget`` when eating with a group.
+
+    A ``shared`` budget, said together with the group ("3명이서 3만원") or while the session
+    already knew of the group, is the party's money: each pays a share (unknown without a party
+    size). A budget said before any group came up ("5천원밖에 없어", then "친구들이랑 먹을 건데")
+    was the child's own money and stays whole: splitting it made "500원으로…" answers."""
+    if budget is None:
+        return None
+    if not shared:
+        return budget
+    return int(budget / party) if party else None
 
 
 @dataclass
@@ -243,7 +248,7 @@ def remember(state: DialogueState, *, turn: Turn, intent: str, entities: Mapping
         s.liked_categories = _dedupe(s.liked_categories, [food])
     if entities.get("budget"):
         s.budget_constraints = _dedupe(s.budget_constraints, [int(entities["budget"])])
-        s.budget_shared = intent == Intent.GROUP_DINING or turn.entities.get("companions") == "group"
+        s.budget_shared = eating_together(turn.intent, turn.entities)
     if entities.get("time_preference"):
         s.time_constraints = _dedupe(s.time_constraints, [entities["time_preference"]])
     if turn.entities.get("dietary_restrictions"):

@@ -117,8 +117,9 @@ class Speller:
             for d in deletions(j, MAX_EDITS):
                 keys.append(hash(d))
                 numbers.append(n)
-        order = np.argsort(np.asarray(keys, dtype=np.int64), kind="stable")
-        self._keys = np.asarray(keys, dtype=np.int64)[order]
+        hashes = np.asarray(keys, dtype=np.int64)
+        order = np.argsort(hashes, kind="stable")
+        self._keys = hashes[order]
         self._numbers = np.asarray(numbers, dtype=np.int32)[order]
         self._cache: dict[str, str | None] = {}
         self._lock = threading.Lock()

@@ -75,7 +75,6 @@ def _make_check(threshold: Threshold) -> dg.AssetChecksDefinition:
     return _check
 
 
-
 TREND_WINDOW = "24 hours"
 
 
@@ -94,7 +93,8 @@ def hourly_trend(conn) -> list[dict]:
                 description="The four monitored measures hour by hour over the last day, with their thresholds "
                             "(a picture for the operator; never fails).")
 def monitoring_trend(postgres: PostgresResource) -> dg.AssetCheckResult:
-    from models.plots import markdown_images, markdown_table, metric_trends, png_bytes
+    from models.plots import metric_trends, png_bytes
+    from orchestration.metadata import markdown_images, markdown_table
 
     with postgres.engine().connect() as conn:
         rows = hourly_trend(conn)

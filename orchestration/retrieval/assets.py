@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from orchestration.metadata import markdown_images, markdown_table, mlflow_run_metadata
+from orchestration.metadata import markdown_table, mlflow_run_metadata
 from orchestration.resources import PostgresResource
 
 QDRANT_INDEX_KEY = dg.AssetKey(["retrieval", "qdrant_index"])
@@ -62,10 +62,8 @@ def retrieval_quality(context: dg.AssetExecutionContext, postgres: PostgresResou
         "queries": report.get("eval_queries"), "seconds": report.get("quality_s"),
         "modes": dg.MetadataValue.md(markdown_table(rows)),
         "by_query_type": dg.MetadataValue.md(markdown_table(by_kind)),
-        **mlflow_run_metadata(published.run_id),
+        **mlflow_run_metadata(published.run_id, figures={p.name: p.read_bytes() for p in published.pngs}),
     }
-    if "plots" not in metadata and published.pngs:  # MLflow unreachable: the figures from disk
-        metadata["plots"] = dg.MetadataValue.md(markdown_images({p.name: p.read_bytes() for p in published.pngs}))
     yield dg.MaterializeResult(metadata=metadata)
 
 
