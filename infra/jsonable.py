@@ -16,6 +16,9 @@ def jsonable(value: Any) -> Any:
     """``value`` with containers made dicts and lists and scalars made JSON-native: dates as ISO
     text, UUIDs and paths as text, decimals and numpy scalars as numbers, NaN and infinities as
     ``None`` (JSON has neither, and PostgreSQL's JSON refuses them)."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most values: no isinstance chain
+        return value
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

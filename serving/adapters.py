@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from infra.db import read_connection
 from infra.platform_ids import user_key  # noqa: F401  (the pipeline imports it from here)
 
 from serving import coupon_wallet as cw, orders
@@ -156,7 +157,7 @@ class PgAccounts:
         uid = user_key(user_id)
         if uid is None:
             return Account(user_key=None)
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             rows = [dict(r) for r in conn.execute(ACCOUNT_SQL, {"user_id": uid}).mappings()]
         coupons = [cw.coupon_from_row(r) for r in rows if r.get("coupon_id") is not None]
         card, row = None, rows[0]["card"] if rows else None
@@ -199,7 +200,7 @@ class PgRecommendationLog:
 
     def shown(self, recommendation_id: str, *, since: datetime) -> tuple[str, str, list[int]] | None:
         """(user id, session id, shop ids) of the recommendation, or None when there is none since ``since``."""
-        with self.engine.connect() as conn:
+        with read_connection(self.engine) as conn:
             row = conn.execute(SHOWN_SQL, {"rid": recommendation_id, "since": since}).first()
         return (row[0], row[1], list(row[2] or [])) if row is not None else None
 
@@ -308,7 +309,7 @@ class LayeredContextStore:
                 self._redis_failed(exc)
                 state, level, turns = None, "none", None
         if state is None:
-            with self.engine.connect() as conn:
+            with read_connection(self.engine) as conn:
                 row = conn.execute(CONTEXT_SQL, {"session_id": session_id}).first()
                 if row is not None:
                     state, level = dict(row[0]), "postgres"
@@ -377,7 +378,7 @@ class ProfileNames:
             if hit and now - hit[0] < self.TTL_S:
                 return hit[1]
         try:
-            with self.engine.connect() as conn:
+            with read_connection(self.engine) as conn:
                 name = conn.execute(text("SELECT name FROM users WHERE id = :id"), {"id": uid}).scalar()
         except Exception as exc:  # the database is away: redact by pattern only this time
             log.debug("profile name unavailable (%s)", type(exc).__name__)

@@ -154,8 +154,13 @@ class ShopFeatureCache:
         return len(self._shops)
 
 
+#: how long a worker reuses a child's user features: the next turn of a conversation comes seconds
+#: later, and the features change at most once a batch (5 minutes)
+USER_FEATURES_TTL_S = 60.0
+
+
 class UserFeatureCache:
-    def __init__(self, engine: Engine, *, ttl_s: float = 60.0, maxsize: int = 20_000) -> None:
+    def __init__(self, engine: Engine, *, ttl_s: float = USER_FEATURES_TTL_S, maxsize: int = 20_000) -> None:
         self.engine = engine
         self.ttl_s = ttl_s
         self.maxsize = maxsize

@@ -1,10 +1,13 @@
-"""User features from the Feast online store (Redis), one read per chat turn.
+"""User features from the Feast online store (Redis), read once a minute per child.
 
 The ranker trained on Feast's point-in-time history; serving reads the same feature views from the
 online store that ``materialize_incremental`` fills, so training and serving see one definition of
-each feature. Two ``get_online_features`` calls per turn fetch the user's row and the user×shop
-visit counts of the turn's candidate shops (entity rows ``(user_id, shop_id)``): under 1 ms for 20
-candidates here (``python -m serving.online_features --bench``), not one read per candidate.
+each feature. Two ``get_online_features`` calls fetch the user's row and the user×shop visit counts
+of the turn's candidate shops (entity rows ``(user_id, shop_id)``): under 1 ms for 20 candidates
+(``python -m serving.online_features --bench``), not one read per candidate. The worker keeps what
+it read for ``USER_FEATURES_TTL_S`` (60 s), as the PostgreSQL reader does: the next turns of a
+conversation read only the visit counts of shops not seen before (Feast's client was a fifth of
+the CPU of a cache-hit turn).
 
 Shop features do not come from here: every shop's row is held in memory by
 ``serving.features.ShopFeatureCache`` and reloaded when materialization announces a new version.
@@ -16,11 +19,13 @@ import logging
 import math
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 from infra.feature_contract import USER, USER_SHOP
 from infra.vocabulary import CATEGORIES
+from serving.features import USER_FEATURES_TTL_S
 
 log = logging.getLogger(__name__)
 
@@ -38,13 +43,18 @@ class FeastUserFeatures:
 
     source = "feast"
 
-    def __init__(self, store: Any) -> None:
+    def __init__(self, store: Any, *, ttl_s: float = USER_FEATURES_TTL_S, maxsize: int = 20_000) -> None:
         from feature_repo.definitions import feature_refs
 
         self.store = store
         self._user_refs = feature_refs(USER_VIEW)
         self._visit_refs = feature_refs(VISIT_VIEW)
         self._lock = threading.Lock()  # FeatureStore's registry cache refresh is not thread-safe
+        self.ttl_s = ttl_s
+        self.maxsize = maxsize
+        # user key → (read at, the user's row, visit counts of the shops read so far)
+        self._recent: OrderedDict[int, tuple[float, dict[str, Any], dict[int, float]]] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     @classmethod
     def open(cls, settings: Any = None) -> "FeastUserFeatures | None":
@@ -62,21 +72,60 @@ class FeastUserFeatures:
             return None
 
     def get(self, user_id: str, shop_ids: Sequence[int] = ()) -> tuple[dict[str, Any], str]:
+        """(features, ``"feast"`` when read now or ``"l1"`` when this worker read them within
+        ``ttl_s``, as ``serving.features.UserFeatureCache`` keeps them: a child's next turn comes
+        seconds later and the online store changes at most once a batch). Only the visit counts of
+        shops not read before are fetched on a later turn."""
         from infra.platform_ids import user_key
 
         uid = user_key(user_id)
         if uid is None:
             return {"total_orders": 0}, "none"  # not a platform user: nothing to look up
         shops = list(dict.fromkeys(int(s) for s in shop_ids))
+        now = time.monotonic()
+        with self._recent_lock:
+            cached = self._recent.get(uid)
+            if cached is not None and now - cached[0] < self.ttl_s:
+                self._recent.move_to_end(uid)
+                read_at, row, visits = cached
+                missing = [s for s in shops if s not in visits]
+            else:
+                read_at, row, visits, missing = now, None, {}, shops
+        if row is not None and not missing:
+            return _shaped(uid, row, visits), "l1"
+        fresh_row, fresh_visits = self._read(uid, need_user=row is None, shops=missing)
+        row = fresh_row if row is None else row
+        visits = {**visits, **fresh_visits}
+        with self._recent_lock:
+            self._recent[uid] = (read_at, row, visits)
+            self._recent.move_to_end(uid)
+            if len(self._recent) > self.maxsize:
+                self._recent.popitem(last=False)
+        return _shaped(uid, row, visits), "feast"
+
+    def invalidate(self, user_id: str | None = None) -> None:
+        from infra.platform_ids import user_key
+
+        with self._recent_lock:
+            if user_id is None:
+                self._recent.clear()
+            else:
+                self._recent.pop(user_key(user_id), None)
+
+    def _read(self, uid: int, *, need_user: bool, shops: list[int]) -> tuple[dict[str, Any], dict[int, float]]:
+        """(the user's row, ``{shop: visits}`` for ``shops``, 0.0 when none) from the online store."""
         from infra.breaker import breaker
 
         redis_breaker = breaker("redis")  # Feast has its own Redis client: honour and feed the shared breaker
         redis_breaker.check()
+        data: dict[str, list] = {}
         with self._lock:
             # two reads, not one over (user, shop) rows: that one decodes the user's 13 features
             # once per candidate (1.3 ms for 20 candidates against 0.8 ms for the pair)
             try:
-                data = self.store.get_online_features(features=self._user_refs, entity_rows=[{"user_id": uid}]).to_dict()
+                if need_user:
+                    data = self.store.get_online_features(features=self._user_refs,
+                                                          entity_rows=[{"user_id": uid}]).to_dict()
                 if shops:
                     data.update(self.store.get_online_features(
                         features=self._visit_refs, entity_rows=[{"user_id": uid, "shop_id": s} for s in shops]).to_dict())
@@ -89,16 +138,21 @@ class FeastUserFeatures:
                 if isinstance(exc, redis.RedisError):
                     redis_breaker.failure()
                 raise
-        user = {k: v[0] for k, v in data.items() if k not in ("shop_id", "visit_count", "user_id")}
-        user["user_id"] = uid
-        if not _present(user.get("total_orders")):
-            return {"total_orders": 0, "visit_counts": {}}, "feast"  # no row online: a new user
-        visits = {s: float(c) for s, c in zip(data.get("shop_id", []), data.get("visit_count", [])) if _present(c)}
-        user["visit_counts"] = {s: c for s, c in visits.items() if c > 0}
-        shares = user.get("category_share")
-        if shares is not None and not isinstance(shares, dict):
-            user["category_share_by_name"] = dict(zip(CATEGORIES, [float(x) for x in shares]))
-        return user, "feast"
+        row = {k: v[0] for k, v in data.items() if k not in ("shop_id", "visit_count", "user_id")}
+        visits = {int(s): (float(c) if _present(c) else 0.0)
+                  for s, c in zip(data.get("shop_id", []), data.get("visit_count", []))}
+        return row, visits
+
+
+def _shaped(uid: int, row: dict[str, Any], visits: dict[int, float]) -> dict[str, Any]:
+    """The reader's answer, shaped as ``serving.features.UserFeatureCache`` shapes it."""
+    if not _present(row.get("total_orders")):
+        return {"total_orders": 0, "visit_counts": {}}  # no row online: a new user
+    user = {**row, "user_id": uid, "visit_counts": {s: c for s, c in visits.items() if c > 0}}
+    shares = user.get("category_share")
+    if shares is not None and not isinstance(shares, dict):
+        user["category_share_by_name"] = dict(zip(CATEGORIES, [float(x) for x in shares]))
+    return user
 
 
 def _use_shared_redis_client(store: Any) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker
+from infra.db import read_connection
 from models.nlu import hybrid, store
 from models.nlu.cache import RedisCache, TTLCache, text_key
 from models.nlu.labels import Intent, Slot
@@ -122,7 +123,7 @@ class NLUParser:
         try:
             conn = getattr(self._local, "conn", None)
             if conn is None:
-                conn = self._get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
+                conn = read_connection(self._get_engine())
                 self._local.conn = conn
             found = store.lookup(None, normalized, self.model_version, conn=conn)
         except Exception as exc:  # noqa: BLE001 - a cache level, never an error

@@ -32,6 +32,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from infra.breaker import CACHE_COOLDOWN_S, CircuitBreaker
+from infra.db import read_connection
 from infra.memory_cache import LRUCache
 from infra.redis_client import cache_breaker, get_redis, redis_errors
 
@@ -216,7 +217,7 @@ class DbLevel:
         if self.engine is None or not self.breaker.available():
             return None
         try:
-            with self.engine.connect() as conn:
+            with read_connection(self.engine) as conn:
                 row = conn.execute(text(sql), params).first()
         except SQLAlchemyError as exc:
             self.breaker.trip("retrieval cache", exc)

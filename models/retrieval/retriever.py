@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Engine
 
+from infra.memory_cache import LRUCache
 from models.embedding import TextEmbedder, get_embedder
 from models.retrieval import results as results_mod
 from models.retrieval import sparse as sparse_mod
@@ -137,6 +138,7 @@ class Retriever:
         self.embeddings = QueryEmbeddingCache(model_name=self.embedder.name, dim=self.embedder.dim,
                                               redis=self.redis, db=self.db)
         self.results = ResultCache(redis=self.redis, db=self.db, ttl_s=result_ttl_s)
+        self.whatif_cache = LRUCache(2_000, ttl_s=result_ttl_s)  # search_each's answers (this process only)
         self.use_result_cache = use_result_cache
         self.fusion_weights = tuple(float(w) for w in fusion_weights)  # RRF (dense, sparse)
         self._local = threading.local()
@@ -253,27 +255,41 @@ class Retriever:
         *,
         target: Target = "menus",
     ) -> list[list[Hit]]:
-        """The hybrid hits of ``query_text`` under each filter set of ``filters``, as ``search``
-        would give them, with the query read, corrected, embedded and encoded once for all of them
-        and no result cache: for asking several what-ifs of one query (serving's "why nothing
-        fits"), where a filtered search costs about 2 ms and the cache round trips more."""
+        """The hybrid hits of ``query_text`` under each filter set of ``filters``, for asking several
+        what-ifs of one query (serving's "why nothing fits"): the query is read, corrected, embedded
+        and encoded once for all of them; the dense prefetch skips MMR (the caller picks by price,
+        distance or opening time, not by rank: half the cost of a filtered search); and the answers
+        are kept only in this process (``whatif_cache``, an hour at most, like the result cache),
+        since a filtered search costs less than a Redis or PostgreSQL round trip."""
         normalized = normalize_query(query_text)
         fixed, _ = self.speller().rewrite(normalized) if normalized else (normalized, {})
+        dense_text = sparse_mod.dense_query(fixed)
+        flts = [SearchFilters.from_dict(f) for f in filters]
+        keys = [self.result_key(dense_text, flt, limit, target, "whatif") for flt in flts]
+        found = [self.whatif_cache.get(k) for k in keys]
+        if all(hits is not None for hits in found):
+            return [list(hits) for hits in found]
         if query_vector is not None:
             dense = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         else:
-            dense, _ = self._query_vector(sparse_mod.dense_query(fixed))
+            dense, _ = self._query_vector(dense_text)
         sparse = sparse_mod.encode_query(fixed)
-        return [self._ranked(target, fixed, dense, sparse, SearchFilters.from_dict(flt), limit, "hybrid")
-                for flt in filters]
+        out = []
+        for key, flt, hits in zip(keys, flts, found):
+            if hits is None:
+                hits = self._ranked(target, fixed, dense, sparse, flt, limit, "hybrid", diverse=False)
+                self.whatif_cache.set(key, hits)
+            out.append(list(hits))
+        return out
 
-    def _ranked(self, target: Target, fixed: str, dense, sparse, flt: SearchFilters, limit: int, mode: Mode) -> list[Hit]:
+    def _ranked(self, target: Target, fixed: str, dense, sparse, flt: SearchFilters, limit: int, mode: Mode,
+                *, diverse: bool = True) -> list[Hit]:
         """One filtered search of an already read query, arranged and shaped as hits."""
         weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
         # menus: a larger pool, then drinks/sides only when asked and several dishes before several shops
         fetch = results_mod.pool_size(limit, MAX_LIMIT) if target == "menus" else limit
         raw = self.store.search(target, dense=dense, sparse=sparse, condition=flt.to_condition(target, self.tz),
-                                limit=fetch, mode=mode, weights=weights)
+                                limit=fetch, mode=mode, weights=weights, diverse=diverse)
         if target == "menus":
             raw = results_mod.arrange(raw, fixed, limit, fused=mode == "hybrid", rrf_k=RRF_K)
         return self._hits(raw, target)

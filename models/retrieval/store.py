@@ -106,8 +106,11 @@ class VectorStore(ABC):
         prefetch_limit: int | None = None,
         with_payload: bool | list[str] = True,
         weights: tuple[float, float] | None = None,
+        diverse: bool = True,
     ) -> list[StoreHit]:
-        """``weights``: RRF weights of the (dense, sparse) prefetches in hybrid mode."""
+        """``weights``: RRF weights of the (dense, sparse) prefetches in hybrid mode. ``diverse=False``
+        skips the MMR of the dense prefetch (half the cost of a filtered hybrid search: 1.4 vs 2.7 ms)
+        for searches that pick by their own measure (price, distance, opening time), not by rank."""
 
     def begin_build(self) -> None:
         """Start a batch of updates (the edge backend stages a new generation)."""
@@ -426,7 +429,7 @@ class EdgeStore(VectorStore):
 
     # --- search ---------------------------------------------------------------------------------
     def search(self, name, *, dense, sparse, condition, limit, mode="hybrid", prefetch_limit=None,
-               with_payload=True, weights=None) -> list[StoreHit]:
+               with_payload=True, weights=None, diverse=True) -> list[StoreHit]:
         qe = self._qe
         shard = self._reader(name)
         if shard is None:
@@ -442,7 +445,7 @@ class EdgeStore(VectorStore):
                 limit=limit,
                 prefetches=[qe.Prefetch(limit=pl, query=(
                                 qe.Mmr(_floats(dense), self.mmr_diversity, _mmr_candidates(pl), using=DENSE)
-                                if self.mmr_diversity is not None else dense_q), filter=flt),
+                                if self.mmr_diversity is not None and diverse else dense_q), filter=flt),
                             qe.Prefetch(limit=pl, query=sparse_q, filter=flt)],
                 query=qe.Fusion.Rrf(k=RRF_K, weights=list(weights) if weights else None),
                 filter=flt,
@@ -566,7 +569,7 @@ class ServerStore(VectorStore):
         return int(self.client.count(coll, exact=True).count)
 
     def search(self, name, *, dense, sparse, condition, limit, mode="hybrid", prefetch_limit=None,
-               with_payload=True, weights=None) -> list[StoreHit]:
+               with_payload=True, weights=None, diverse=True) -> list[StoreHit]:
         m = self._m
         coll = self._name(name)
         flt = _ServerDialect(m).translate(condition)
@@ -577,7 +580,7 @@ class ServerStore(VectorStore):
             pl = _prefetch_limit(limit, prefetch_limit or self.prefetch_limit)
             dense_query = (m.NearestQuery(nearest=dense_v, mmr=m.Mmr(diversity=self.mmr_diversity,
                                                                      candidates_limit=_mmr_candidates(pl)))
-                           if self.mmr_diversity is not None else dense_v)
+                           if self.mmr_diversity is not None and diverse else dense_v)
             res = self.client.query_points(
                 coll,
                 prefetch=[m.Prefetch(query=dense_query, using=DENSE, filter=flt, limit=pl),

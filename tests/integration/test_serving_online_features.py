@@ -55,3 +55,27 @@ def test_open_returns_none_without_a_registered_store(settings, tmp_path):
     from serving.online_features import FeastUserFeatures
 
     assert FeastUserFeatures.open(settings.model_copy(update={"data_dir": tmp_path})) is None
+
+
+def test_a_later_turn_reuses_the_row_and_reads_only_new_shops(materialized_store):
+    from serving.online_features import FeastUserFeatures
+
+    reader = FeastUserFeatures(materialized_store)
+    first, level = reader.get("42", [1])
+    assert level == "feast" and first["visit_counts"] == {1: 5.0}
+    calls = []
+    real = materialized_store.get_online_features
+    materialized_store.get_online_features = lambda **k: calls.append(k) or real(**k)
+    try:
+        again, level = reader.get("42", [1])
+        assert (again, level, calls) == (first, "l1", [])  # the same turn's worth again: no read
+        more, level = reader.get("42", [1, 2])
+        assert level == "feast" and more["visit_counts"] == {1: 5.0, 2: 1.0}
+        assert [[r["shop_id"] for r in c["entity_rows"]] for c in calls] == [[2]]  # only the new shop
+        reader.invalidate("42")
+        assert reader.get("42", [1])[1] == "feast"
+    finally:
+        materialized_store.get_online_features = real
+    stale = FeastUserFeatures(materialized_store, ttl_s=0.0)
+    stale.get("42", [1])
+    assert stale.get("42", [1])[1] == "feast"  # past the TTL: read again
