@@ -13,6 +13,7 @@ Call ``build_index(engine)`` from the Dagster asset (or ``python -m models.retri
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import Counter
@@ -157,6 +158,10 @@ def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict
             return int(old["doc_len"])
         return sum(1 for t in doc_terms(doc) if not t.startswith("P:"))
 
+    # the documents whose terms are needed, analysed together (Kiwi's batch mode; repeats once)
+    fresh = [d for d in docs if full or not ((old := existing.get(d.id)) and old.get("payload_hash") == d.payload_hash
+                                             and old.get("doc_len") is not None)]
+    terms_of.update(zip((d.id for d in fresh), sparse_mod.terms_many([d.lexical_text for d in fresh])))
     lengths = [doc_len(d) for d in docs]
     avgdl = float(round(np.mean(lengths))) if lengths else 1.0
     # BM25's average document length is sticky: a small drift must not rewrite every sparse vector
@@ -301,22 +306,35 @@ def _write_embedding_columns(engine, shop_docs, menu_docs, vectors, shop_hash, m
     summaries = menu_summary_vectors(menu_docs, vectors, menu_hash)
     # a changed menu changes its shop's summary even when the shop's own text is the same
     summary_changed = {int(d.payload["shop_id"]) for d in menu_docs if d.id in changed_menus}
+    as_json = functools.lru_cache(maxsize=None)(lambda h: vector_json(vectors[h]))  # one text per distinct vector
     shop_rows = []
     for d in shop_docs:
         if full or d.id in changed_shops or d.id in summary_changed or d.id in null_shops:
             ms = summaries.get(d.id)
-            shop_rows.append({"id": d.id, "d": vector_json(vectors[shop_hash[d.id]]),
-                              "m": vector_json(ms) if ms is not None else None})
-    menu_rows = [{"id": d.id, "d": vector_json(vectors[menu_hash[d.id]])} for d in menu_docs
+            shop_rows.append((d.id, as_json(shop_hash[d.id]), vector_json(ms) if ms is not None else None))
+    menu_rows = [(d.id, as_json(menu_hash[d.id])) for d in menu_docs
                  if full or d.id in changed_menus or d.id in null_menus]
     with engine.begin() as conn:
-        for part in _chunks(shop_rows, 1000):
-            conn.execute(text("UPDATE shops SET description_embedding = CAST(:d AS jsonb),"
-                              " menu_summary_embedding = CAST(:m AS jsonb) WHERE id = :id"), list(part))
-        for part in _chunks(menu_rows, 1000):
-            conn.execute(text("UPDATE menus SET description_embedding = CAST(:d AS jsonb) WHERE id = :id"),
-                         list(part))
+        _update_by_copy(conn, "shops", ("description_embedding", "menu_summary_embedding"), shop_rows)
+        _update_by_copy(conn, "menus", ("description_embedding",), menu_rows)
     return len(shop_rows) + len(menu_rows)
+
+
+def _update_by_copy(conn, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """``UPDATE table SET columns`` for ``rows`` of (id, jsonb text, ...): one COPY into a temporary
+    table and one joined UPDATE, not a statement per row (the 30k rows of the sample's first build:
+    17 s as batched UPDATEs)."""
+    if not rows:
+        return
+    staged = f"staged_{table}_embeddings"
+    with conn.connection.driver_connection.cursor() as cur:
+        cur.execute(f"CREATE TEMP TABLE {staged} (id integer PRIMARY KEY, "
+                    f"{', '.join(f'{c} jsonb' for c in columns)}) ON COMMIT DROP")
+        with cur.copy(f"COPY {staged} (id, {', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(f"UPDATE {table} t SET {', '.join(f'{c} = s.{c}' for c in columns)} "
+                    f"FROM {staged} s WHERE t.id = s.id")
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - thin CLI

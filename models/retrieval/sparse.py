@@ -23,6 +23,7 @@ import re
 import threading
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from models.retrieval.text import hangul_parts
@@ -148,7 +149,20 @@ def terms(text: str) -> list[str]:
     if not text or not text.strip():
         return []
     kiwi = get_kiwi()
-    out, spans = _content_terms(kiwi.tokenize(text))
+    return _terms_of(kiwi, text, kiwi.tokenize(text))
+
+
+def terms_many(texts: Sequence[str]) -> list[list[str]]:
+    """``terms`` of each of ``texts``: each distinct text analysed once, all of them in one call of
+    Kiwi's batch mode (an index build's 30k documents: a few seconds instead of ~25 one by one)."""
+    distinct = list(dict.fromkeys(t for t in texts if t and t.strip()))
+    kiwi = get_kiwi()
+    found = {text: _terms_of(kiwi, text, tokens) for text, tokens in zip(distinct, kiwi.tokenize(distinct))}
+    return [found.get(t, []) for t in texts]
+
+
+def _terms_of(kiwi, text: str, tokens) -> list[str]:
+    out, spans = _content_terms(tokens)
     for m in _EOJEOL.finditer(text):
         if any(a < m.end() and b > m.start() for a, b in spans):
             continue

@@ -95,3 +95,10 @@ def test_phrasings_of_one_request_share_one_embedding_and_result_key(retriever):
     b = retriever.search("떡볶이 먹을래", limit=5)
     assert first.dense_text == retriever.last_trace.dense_text == "떡볶이"
     assert retriever.last_trace.result_cache == "l1" and [h.id for h in a] == [h.id for h in b]
+
+
+def test_terms_many_is_terms_of_each_text_analysed_once():
+    from models.retrieval import sparse
+
+    texts = ["매운 거 빼고 라면", "떡볶이 김밥 세트", "", "매운 거 빼고 라면", "치즈돈까스 정식", "  "]
+    assert sparse.terms_many(texts) == [sparse.terms(t) for t in texts]
