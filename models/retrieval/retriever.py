@@ -12,6 +12,7 @@ query (dense + Korean-morpheme sparse, RRF fusion, filters inside the search) �
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -144,6 +145,7 @@ class Retriever:
         self._local = threading.local()
         self._speller: tuple[str, Speller] | None = None  # (index generation, speller)
         self._speller_lock = threading.Lock()
+        self._prices: tuple[str, np.ndarray] | None = None  # (index generation, distinct menu prices)
         sparse_mod.warm_up()
 
     # --- public API -----------------------------------------------------------------------------
@@ -170,6 +172,23 @@ class Retriever:
                 words.update({w: 1 for w in _known_words()})
                 self._speller = (generation, Speller(words))
             return self._speller[1]
+
+    def canonical_filters(self, flt: SearchFilters, target: Target = "menus") -> SearchFilters:
+        """``flt`` with a menu price ceiling lowered to the highest price a menu of the index has
+        under it: the same menus pass, so the same hits, and children whose balances differ share
+        one result-cache entry ("≤ 27,560원" and "≤ 27,800원" are both "≤ 27,500원" when no menu
+        costs in between)."""
+        if target != "menus" or flt.max_price is None:
+            return flt
+        generation = self.store.generation
+        prices = self._prices
+        if prices is None or prices[0] != generation:
+            values = {int(v) for v in self.store.payload_values("menus", "price") if isinstance(v, int | float)}
+            prices = self._prices = (generation, np.array(sorted(values), dtype=np.int64))
+        i = int(np.searchsorted(prices[1], int(flt.max_price), side="right")) - 1
+        if i < 0 or prices[1][i] == flt.max_price:
+            return flt
+        return dataclasses.replace(flt, max_price=int(prices[1][i]))
 
     def search(
         self,
@@ -203,7 +222,7 @@ class Retriever:
         limit = int(limit)
         if not 1 <= limit <= MAX_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_LIMIT}")
-        flt = SearchFilters.from_dict(filters)
+        flt = self.canonical_filters(SearchFilters.from_dict(filters), target)
         if query_vector is not None:
             query_vector = np.asarray(query_vector, dtype=np.float32).reshape(-1)
             if query_vector.shape[0] != self.embedder.dim:
@@ -264,7 +283,7 @@ class Retriever:
         normalized = normalize_query(query_text)
         fixed, _ = self.speller().rewrite(normalized) if normalized else (normalized, {})
         dense_text = sparse_mod.dense_query(fixed)
-        flts = [SearchFilters.from_dict(f) for f in filters]
+        flts = [self.canonical_filters(SearchFilters.from_dict(f), target) for f in filters]
         keys = [self.result_key(dense_text, flt, limit, target, "whatif") for flt in flts]
         found = [self.whatif_cache.get(k) for k in keys]
         if all(hits is not None for hits in found):

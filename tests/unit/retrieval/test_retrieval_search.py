@@ -192,3 +192,22 @@ def test_search_each_answers_as_separate_searches_would(retriever):
             assert sorted((round(h.score, 9), h.id) for h in hits) == sorted((round(h.score, 9), h.id) for h in alone)
     finally:
         retriever.store.mmr_diversity = mmr
+
+
+def test_a_price_ceiling_is_keyed_by_the_menu_prices_it_admits(retriever):
+    """Ceilings with no menu priced between them are one filter: same hits, one result-cache key."""
+    from models.retrieval.filters import SearchFilters
+
+    prices = sorted({int(p) for p in retriever.store.payload_values("menus", "price")})
+    low, high = prices[len(prices) // 2], prices[len(prices) // 2 + 1]
+    between = low + (high - low) // 2
+    assert low < between < high
+    canon = retriever.canonical_filters(SearchFilters(max_price=between))
+    assert canon.max_price == low
+    assert retriever.canonical_filters(SearchFilters(max_price=low)).max_price == low
+    assert retriever.canonical_filters(SearchFilters(max_price=prices[0] - 1)).max_price == prices[0] - 1
+    assert retriever.canonical_filters(SearchFilters(max_price=between), "shops").max_price == between
+    a = retriever.search("떡볶이", {"max_price": between}, limit=5)
+    b = retriever.search("떡볶이", {"max_price": low}, limit=5)
+    assert [h.id for h in a] == [h.id for h in b]
+    assert retriever.last_trace.result_cache in ("l1", "l2")  # the second ceiling found the first's entry
