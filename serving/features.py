@@ -1,4 +1,4 @@
-"""Features for ranking: shop features held in memory, user features read once per request, and the
+"""Features for ranking: shop features held in memory, user features read once a minute per child, and the
 spec's ``recommendation_features`` columns computed per candidate (§7, §11).
 
 * Shop features: every shop's row (``public.shops`` derived columns, joined with the dbt mart

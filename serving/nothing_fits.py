@@ -3,8 +3,9 @@ closest thing that relaxation finds (serving/README.md, "When nothing fits").
 
 Only the constraints the turn actually has are relaxed, each alone, in this order, and the first
 that finds something is the reason given. Each relaxation is one filtered search of the same
-query, all asked together (``search_each``: the query is read and embedded once, and no cache is
-consulted, since a filtered search costs less than the cache's round trips).
+query, all asked together (``search_each``: the query is read and embedded once, the searches skip
+MMR, and their answers are kept in the worker only, since a filtered search costs less than a round
+trip to Redis).
 
 =============== ================================== ============================================
 reason          relaxed                             alternative offered
