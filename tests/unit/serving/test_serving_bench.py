@@ -97,3 +97,12 @@ def test_open_loop_counts_latency_from_the_scheduled_send_time():
     short = bench.drive_open_loop(url, "k", texts, rate=200, users=["u"], run_tag="t", timeout=0.3, max_connections=1)
     assert short["timeouts"] > 0 and short["requests"] + short["timeouts"] + sum(short["errors"].values()) == 20
     assert short["p99_all_ms"] == float("inf")
+
+
+def test_rate_limited_counts_the_refused_requests_of_every_closed_loop_phase():
+    from serving.bench import rate_limited
+
+    levels = {"1": {"cache_miss": {"errors": {}}, "cache_hit": {"errors": {"429": 15, "500": 1}}},
+              "4": {"cache_miss": {"errors": {"429": 2}}, "cache_hit": {"errors": {}}}}
+    assert rate_limited(levels) == 17
+    assert rate_limited({}) == 0
