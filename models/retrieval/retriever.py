@@ -107,6 +107,10 @@ def _known_words() -> set[str]:
     return {w for w in words if len(w) >= 2}
 
 
+#: how long the distinct menu prices behind ``canonical_filters`` are trusted under one generation
+PRICE_POINTS_TTL_S = 300.0
+
+
 class Retriever:
     def __init__(
         self,
@@ -145,7 +149,7 @@ class Retriever:
         self._local = threading.local()
         self._speller: tuple[str, Speller] | None = None  # (index generation, speller)
         self._speller_lock = threading.Lock()
-        self._prices: tuple[str, np.ndarray] | None = None  # (index generation, distinct menu prices)
+        self._prices: tuple[str, float, np.ndarray] | None = None  # (generation, read at, distinct menu prices)
         sparse_mod.warm_up()
 
     # --- public API -----------------------------------------------------------------------------
@@ -180,15 +184,18 @@ class Retriever:
         costs in between)."""
         if target != "menus" or flt.max_price is None:
             return flt
-        generation = self.store.generation
+        generation, now = self.store.generation, time.monotonic()
         prices = self._prices
-        if prices is None or prices[0] != generation:
+        # a published generation changes whenever the menus do; a Qdrant server's data changes under
+        # one generation, so its prices are read again every PRICE_POINTS_TTL_S
+        if prices is None or prices[0] != generation or now - prices[1] > PRICE_POINTS_TTL_S:
             values = {int(v) for v in self.store.payload_values("menus", "price") if isinstance(v, int | float)}
-            prices = self._prices = (generation, np.array(sorted(values), dtype=np.int64))
-        i = int(np.searchsorted(prices[1], int(flt.max_price), side="right")) - 1
-        if i < 0 or prices[1][i] == flt.max_price:
+            prices = self._prices = (generation, now, np.array(sorted(values), dtype=np.int64))
+        points = prices[2]
+        i = int(np.searchsorted(points, int(flt.max_price), side="right")) - 1
+        if i < 0 or points[i] == flt.max_price:
             return flt
-        return dataclasses.replace(flt, max_price=int(prices[1][i]))
+        return dataclasses.replace(flt, max_price=int(points[i]))
 
     def search(
         self,
