@@ -582,7 +582,8 @@ def run_bench(url: str | None = None, requests: int = 200, levels: list[int] | N
         if refused:
             report["failures"].append(
                 f"{refused} requests were refused with 429 by the service's per-client rate limit and are left out "
-                f"of the figures: start the service under test with NAVIYAM_RATE_LIMIT_PER_MINUTE=1000000")
+                f"of the figures: start the service under test with "
+                + " ".join(f"{k}={v}" for k, v in BENCH_RATE_LIMIT_ENV.items()))
         time.sleep(1.5)  # let the event log flush its last batch
         report["stage_breakdown"] = {"cache_miss": stage_breakdown(engine, f"{prefix}m", since),
                                      "cache_hit": stage_breakdown(engine, f"{prefix}h", since)}

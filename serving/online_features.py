@@ -19,11 +19,11 @@ import logging
 import math
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
 from infra.feature_contract import USER, USER_SHOP
+from infra.memory_cache import LRUCache
 from infra.vocabulary import CATEGORIES
 from serving.features import USER_FEATURES_TTL_S
 
@@ -51,10 +51,9 @@ class FeastUserFeatures:
         self._visit_refs = feature_refs(VISIT_VIEW)
         self._lock = threading.Lock()  # FeatureStore's registry cache refresh is not thread-safe
         self.ttl_s = ttl_s
-        self.maxsize = maxsize
-        # user key → (read at, the user's row, visit counts of the shops read so far)
-        self._recent: OrderedDict[int, tuple[float, dict[str, Any], dict[int, float]]] = OrderedDict()
-        self._recent_lock = threading.Lock()
+        # user key → (read at, the user's row, visit counts of the shops read so far); an entry
+        # lives ttl_s from its first read, however many shops later turns add to it
+        self._recent = LRUCache(maxsize, ttl_s=ttl_s)
 
     @classmethod
     def open(cls, settings: Any = None) -> "FeastUserFeatures | None":
@@ -82,35 +81,24 @@ class FeastUserFeatures:
         if uid is None:
             return {"total_orders": 0}, "none"  # not a platform user: nothing to look up
         shops = list(dict.fromkeys(int(s) for s in shop_ids))
-        now = time.monotonic()
-        with self._recent_lock:
-            cached = self._recent.get(uid)
-            if cached is not None and now - cached[0] < self.ttl_s:
-                self._recent.move_to_end(uid)
-                read_at, row, visits = cached
-                missing = [s for s in shops if s not in visits]
-            else:
-                read_at, row, visits, missing = now, None, {}, shops
+        read_at, row, visits = self._recent.get(str(uid)) or (time.monotonic(), None, {})
+        missing = [s for s in shops if s not in visits]
         if row is not None and not missing:
             return _shaped(uid, row, visits), "l1"
         fresh_row, fresh_visits = self._read(uid, need_user=row is None, shops=missing)
-        row = fresh_row if row is None else row
-        visits = {**visits, **fresh_visits}
-        with self._recent_lock:
-            self._recent[uid] = (read_at, row, visits)
-            self._recent.move_to_end(uid)
-            if len(self._recent) > self.maxsize:
-                self._recent.popitem(last=False)
+        row, visits = (fresh_row if row is None else row), {**visits, **fresh_visits}
+        remaining = self.ttl_s - (time.monotonic() - read_at)
+        if remaining > 0:
+            self._recent.set(str(uid), (read_at, row, visits), ttl_s=remaining)
         return _shaped(uid, row, visits), "feast"
 
     def invalidate(self, user_id: str | None = None) -> None:
         from infra.platform_ids import user_key
 
-        with self._recent_lock:
-            if user_id is None:
-                self._recent.clear()
-            else:
-                self._recent.pop(user_key(user_id), None)
+        if user_id is None:
+            self._recent.clear()
+        else:
+            self._recent.pop(str(user_key(user_id)))
 
     def _read(self, uid: int, *, need_user: bool, shops: list[int]) -> tuple[dict[str, Any], dict[int, float]]:
         """(the user's row, ``{shop: visits}`` for ``shops``, 0.0 when none) from the online store."""

@@ -152,15 +152,19 @@ def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict
             terms_of[doc.id] = sparse_mod.terms(doc.lexical_text)
         return terms_of[doc.id]
 
-    def doc_len(doc: Doc) -> int:
+    def stored_len(doc: Doc) -> int | None:
+        """The term count the point keeps, when its sparse text is unchanged (no analysis needed)."""
         old = existing.get(doc.id)
         if not full and old and old.get("payload_hash") == doc.payload_hash and old.get("doc_len") is not None:
             return int(old["doc_len"])
-        return sum(1 for t in doc_terms(doc) if not t.startswith("P:"))
+        return None
+
+    def doc_len(doc: Doc) -> int:
+        stored = stored_len(doc)
+        return stored if stored is not None else sum(1 for t in doc_terms(doc) if not t.startswith("P:"))
 
     # the documents whose terms are needed, analysed together (Kiwi's batch mode; repeats once)
-    fresh = [d for d in docs if full or not ((old := existing.get(d.id)) and old.get("payload_hash") == d.payload_hash
-                                             and old.get("doc_len") is not None)]
+    fresh = [d for d in docs if stored_len(d) is None]
     terms_of.update(zip((d.id for d in fresh), sparse_mod.terms_many([d.lexical_text for d in fresh])))
     lengths = [doc_len(d) for d in docs]
     avgdl = float(round(np.mean(lengths))) if lengths else 1.0

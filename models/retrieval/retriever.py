@@ -188,7 +188,8 @@ class Retriever:
         prices = self._prices
         # a published generation changes whenever the menus do; a Qdrant server's data changes under
         # one generation, so its prices are read again every PRICE_POINTS_TTL_S
-        if prices is None or prices[0] != generation or now - prices[1] > PRICE_POINTS_TTL_S:
+        if prices is None or prices[0] != generation or (
+                not self.store.generation_tracks_data and now - prices[1] > PRICE_POINTS_TTL_S):
             values = {int(v) for v in self.store.payload_values("menus", "price") if isinstance(v, int | float)}
             prices = self._prices = (generation, now, np.array(sorted(values), dtype=np.int64))
         points = prices[2]

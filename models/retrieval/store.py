@@ -124,6 +124,10 @@ class VectorStore(ABC):
     def close(self) -> None:
         pass
 
+    #: whether ``generation`` changes exactly when the data does (a published Edge generation);
+    #: a live backend's data changes under one generation
+    generation_tracks_data: bool = False
+
     @property
     def generation(self) -> str:
         """Changes whenever the searchable data changes (part of result-cache keys)."""
@@ -228,6 +232,8 @@ class _ServerDialect(FilterDialect):
 # Qdrant Edge (embedded)
 # ==================================================================================================
 class EdgeStore(VectorStore):
+    generation_tracks_data = True
+
     def __init__(self, root: str | Path, *, reload_interval_s: float = 5.0, max_search_threads: int = 1,
                  keep_generations: int = 3, mmr_diversity: float | None = MMR_DIVERSITY,
                  prefetch_limit: int | None = None) -> None:
