@@ -65,7 +65,47 @@ user_shop_features = feature_view(contract.USER_SHOP)
 ranking_v1 = FeatureService(name="ranking_v1", features=[user_features, shop_features, user_shop_features],
                             description="Everything the Wide & Deep ranker reads")
 
-OBJECTS = [user, shop, user_features, shop_features, user_shop_features, ranking_v1]
+
+# ---- what the service scored with: the served-feature log ------------------------------------------
+# The chat service writes one ``recommendation_features`` row per shown recommendation (the event log
+# is its one writer), stamped with the turn's time and its recommendation event id: the contract's
+# stored columns exactly as the ranker saw them. This view reads that table as Feast's served-feature
+# log, so a training row joins an impression (user, shop, the list's time) to the values it was
+# scored with, point in time; ``SERVED_TTL`` keeps an impression from picking up an earlier one's row.
+SERVED_TTL = timedelta(seconds=1)
+SERVED_NUMBERS = ("predicted_score",)
+
+
+def _served_column(name: str) -> str:
+    if name in contract.BOOLEAN_STORED:
+        return f"CAST(CAST({name} AS integer) AS float8) AS {name}"
+    return f"CAST({name} AS float8) AS {name}"
+
+
+served_ranking_source = PostgreSQLSource(
+    name="served_ranking_features_source",
+    query=("SELECT CAST(user_id AS bigint) AS user_id, shop_id, \"timestamp\" AS event_timestamp, "
+           + ", ".join(_served_column(c) for c in (*contract.STORED_FEATURES, *SERVED_NUMBERS))
+           + ", ranking_position, CAST(recommendation_event_id AS text) AS recommendation_event_id"
+           " FROM public.recommendation_features WHERE user_id ~ '^[0-9]{1,18}$'"),
+    timestamp_field="event_timestamp",
+)
+served_ranking_features = FeatureView(
+    name="served_ranking_features",
+    entities=[user, shop],
+    ttl=SERVED_TTL,
+    schema=[*(Field(name=c, dtype=Float64) for c in (*contract.STORED_FEATURES, *SERVED_NUMBERS)),
+            Field(name="ranking_position", dtype=Int64), Field(name="recommendation_event_id", dtype=String)],
+    source=served_ranking_source,
+    online=False,  # a log: read offline by training and the skew report, never served
+    tags={"owner": "ranking", "grain": "impression", "log_of": "ranking_v1"},
+)
+ranking_served = FeatureService(name="ranking_served", features=[served_ranking_features],
+                                description="The stored ranking features as the chat service scored each impression")
+
+OBJECTS = [user, shop, user_features, shop_features, user_shop_features, ranking_v1, served_ranking_features,
+           ranking_served]
+#: the feature history views (the contract's groups); the served-feature log is separate
 FEATURE_VIEWS = {fv.name: fv for fv in (user_features, shop_features, user_shop_features)}
 
 

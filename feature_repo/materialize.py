@@ -26,10 +26,11 @@ def materialize_incremental(settings: Any = None, end: datetime | None = None, s
     end = end or datetime.now(timezone.utc)
     if end.tzinfo is None:
         end = end.replace(tzinfo=timezone.utc)
-    fresh = [fv.name for fv in store.list_feature_views() if fv.most_recent_end_time is None]
+    online = [fv for fv in store.list_feature_views() if fv.online]  # the served-feature log stays offline
+    fresh = [fv.name for fv in online if fv.most_recent_end_time is None]
     if fresh:
         store.materialize(start_date=EARLIEST, end_date=end, feature_views=fresh)
-    done = [fv.name for fv in store.list_feature_views() if fv.name not in fresh]
+    done = [fv.name for fv in online if fv.name not in fresh]
     if done:
         store.materialize_incremental(end_date=end, feature_views=done)
     return store

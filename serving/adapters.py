@@ -130,7 +130,7 @@ CARD_SQL = text("""
 # where the child lives and how old: the age in whole years (the birthday never leaves SQL), the
 # address, and the centre of the shops of the latest orders (the home of a child with no address)
 PERSON_SQL = text("""
-    SELECT extract(year FROM age(current_date, u.birthday))::int AS age, u.current_address AS home_address,
+    SELECT extract(year FROM age(CAST(:today AS date), u.birthday))::int AS age, u.current_address AS home_address,
            (SELECT jsonb_build_array(avg(r.lat), avg(r.lon)) FROM (
                 SELECT s.latitude::float8 AS lat, s.longitude::float8 AS lon
                 FROM product_orders o JOIN menus m ON m.id = o.product_id JOIN shops s ON s.id = m.shop_id
@@ -153,12 +153,12 @@ class PgAccounts:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def load(self, user_id: str) -> Account:
+    def load(self, user_id: str, now: datetime) -> Account:
         uid = user_key(user_id)
         if uid is None:
             return Account(user_key=None)
         with read_connection(self.engine) as conn:
-            rows = [dict(r) for r in conn.execute(ACCOUNT_SQL, {"user_id": uid}).mappings()]
+            rows = [dict(r) for r in conn.execute(ACCOUNT_SQL, {"user_id": uid, **cw.clock_params(now)}).mappings()]
         coupons = [cw.coupon_from_row(r) for r in rows if r.get("coupon_id") is not None]
         card, row = None, rows[0]["card"] if rows else None
         if row is not None:
@@ -170,13 +170,13 @@ class PgAccounts:
                        home_address=person.get("home_address"),
                        orders_centroid=(float(centroid[0]), float(centroid[1])) if centroid[0] is not None else None)
 
-    def issue_emergency_coupon(self, user_key: int, context: Mapping[str, Any]) -> bool:
-        return cw.issue_emergency_coupon(self.engine, user_id=user_key, context=context) is not None
+    def issue_emergency_coupon(self, user_key: int, context: Mapping[str, Any], now: datetime) -> bool:
+        return cw.issue_emergency_coupon(self.engine, user_id=user_key, context=context, now=now) is not None
 
     def use_coupon(self, user_key: int, coupon_id: str, shop_id: int | None, menu_id: int | None,
-                   order_amount: int | None, discount: int | None) -> bool:
+                   order_amount: int | None, discount: int | None, now: datetime) -> bool:
         return cw.use_coupon(self.engine, user_id=user_key, coupon_id=coupon_id, shop_id=shop_id, menu_id=menu_id,
-                             order_amount=order_amount, discount=discount) is not None
+                             order_amount=order_amount, discount=discount, now=now) is not None
 
     def record_order(self, user_key: int, shop_id: int, menu_id: int, amount: int, at: datetime) -> orders.OrderResult:
         return orders.record_order(self.engine, user_id=user_key, shop_id=shop_id, menu_id=menu_id, amount=amount,

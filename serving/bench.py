@@ -28,6 +28,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlparse
 
+from serving.process import LOAD_GENERATOR_RATE_LIMIT_ENV
+
 FOODS = ["떡볶이", "김밥", "라면", "순대", "우동", "짜장면", "짬뽕", "볶음밥", "돈까스", "초밥", "덮밥", "피자",
          "치킨", "햄버거", "샌드위치", "국밥", "비빔밥", "김치찌개", "도시락", "죽", "빵", "쌀국수", "파스타", "분식",
          "중식", "한식", "일식", "양식", "버거", "컵밥", "냉면", "칼국수", "수제비", "만두", "어묵", "튀김", "제육볶음",
@@ -472,9 +474,6 @@ def stage_breakdown(engine, session_prefix: str, since) -> dict[str, Any]:
 
 
 MIN_MISS_RATE = 0.99  # below this, the cache-miss phase measured cache hits and is failed
-#: the per-client limit of a service the benchmark starts: it is the only client, and the production
-#: limit (``rate_limit_per_minute``, 1,200) would answer part of a run with 429
-BENCH_RATE_LIMIT_ENV = {"NAVIYAM_RATE_LIMIT_PER_MINUTE": "1000000"}
 
 
 def rate_limited(levels: dict[str, dict[str, Any]]) -> int:
@@ -512,7 +511,7 @@ def run_bench(url: str | None = None, requests: int = 200, levels: list[int] | N
         log_path = settings.data_dir / "logs" / "serving-bench.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         say(f"bench: starting the service on {url} (log {log_path})")
-        proc = start_service(port, log_path=log_path, env=BENCH_RATE_LIMIT_ENV)
+        proc = start_service(port, log_path=log_path, env=LOAD_GENERATOR_RATE_LIMIT_ENV)
         pid = proc.pid
         wait_ready(url, proc=proc)
     if engine is None:
@@ -583,7 +582,7 @@ def run_bench(url: str | None = None, requests: int = 200, levels: list[int] | N
             report["failures"].append(
                 f"{refused} requests were refused with 429 by the service's per-client rate limit and are left out "
                 f"of the figures: start the service under test with "
-                + " ".join(f"{k}={v}" for k, v in BENCH_RATE_LIMIT_ENV.items()))
+                + " ".join(f"{k}={v}" for k, v in LOAD_GENERATOR_RATE_LIMIT_ENV.items()))
         time.sleep(1.5)  # let the event log flush its last batch
         report["stage_breakdown"] = {"cache_miss": stage_breakdown(engine, f"{prefix}m", since),
                                      "cache_hit": stage_breakdown(engine, f"{prefix}h", since)}

@@ -28,6 +28,8 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
+from infra.settings import get_settings
+
 EMERGENCY_COUPON_ID = "EMERGENCY_ASSIST"
 EMERGENCY_SOURCE = "emergency_assist"
 EMERGENCY_DISCOUNT_WON = 4000
@@ -200,6 +202,15 @@ def coupon_from_row(row: Mapping[str, Any]) -> WalletCoupon:
 
 
 # ---- SQL ---------------------------------------------------------------------------------------
+# Every statement takes the request's time as parameters (``clock_params``), never the database's
+# now()/current_date: a simulated day (serving.clock) must see, use and issue coupons as of its own time.
+
+def clock_params(now: datetime) -> dict[str, Any]:
+    """``:now`` (aware) and ``:today`` (its date in the service's time zone: coupon dates are local)."""
+    if now.tzinfo is None:
+        raise ValueError("the request's clock must carry a time zone")
+    return {"now": now, "today": now.astimezone(get_settings().tz).date()}
+
 
 WALLET_SQL = text("""
     SELECT w.id AS wallet_id, w.coupon_id, w.status, w.expiry_date, w.acquisition_source,
@@ -208,7 +219,7 @@ WALLET_SQL = text("""
            c.priority_score
     FROM user_coupon_wallet w JOIN coupons c ON c.id = w.coupon_id
     WHERE w.user_id = :user_id AND w.status = 'ACTIVE'
-      AND (w.expiry_date IS NULL OR w.expiry_date > now())
+      AND (w.expiry_date IS NULL OR w.expiry_date > CAST(:now AS timestamptz))
     ORDER BY w.expiry_date NULLS LAST, w.id
 """)
 
@@ -216,14 +227,14 @@ WALLET_SQL = text("""
 # (a shop_id names the order's shop; `@>` on a jsonb array with a scalar tests membership)
 USE_COUPON_SQL = text("""
     UPDATE user_coupon_wallet w
-    SET status = 'USED', usage_date = now(), used_shop_id = :shop_id, used_menu_id = :menu_id,
+    SET status = 'USED', usage_date = CAST(:now AS timestamptz), used_shop_id = :shop_id, used_menu_id = :menu_id,
         used_order_amount = :order_amount, discount_applied = :discount
     FROM coupons c
     WHERE w.user_id = :user_id AND w.coupon_id = :coupon_id AND w.status = 'ACTIVE'
-      AND (w.expiry_date IS NULL OR w.expiry_date > now())
+      AND (w.expiry_date IS NULL OR w.expiry_date > CAST(:now AS timestamptz))
       AND c.id = w.coupon_id AND c.is_active
-      AND (c.valid_from IS NULL OR c.valid_from <= current_date)
-      AND (c.valid_until IS NULL OR c.valid_until >= current_date)
+      AND (c.valid_from IS NULL OR c.valid_from <= CAST(:today AS date))
+      AND (c.valid_until IS NULL OR c.valid_until >= CAST(:today AS date))
       AND (CAST(:order_amount AS integer) IS NULL OR CAST(:order_amount AS integer) >= COALESCE(c.min_order_amount, 0))
       AND CASE c.usage_type
             WHEN 'ALL' THEN true
@@ -251,7 +262,8 @@ ISSUE_EMERGENCY_SQL = text("""
     )
     INSERT INTO user_coupon_wallet (user_id, coupon_id, acquired_date, expiry_date, status,
                                     acquisition_source, acquisition_context)
-    SELECT DISTINCT user_id, :coupon_id, now(), now() + make_interval(days => :days), 'ACTIVE',
+    SELECT DISTINCT user_id, :coupon_id, CAST(:now AS timestamptz),
+           CAST(:now AS timestamptz) + make_interval(days => :days), 'ACTIVE',
            :source, CAST(:context AS jsonb)
     FROM flag
     ON CONFLICT (user_id, coupon_id) WHERE status = 'ACTIVE' DO NOTHING
@@ -271,7 +283,7 @@ ENSURE_EMERGENCY_COUPON_SQL = text("""
 
 
 def use_coupon(engine: Engine, *, user_id: int, coupon_id: str, shop_id: int | None, menu_id: int | None,
-               order_amount: int | None, discount: int | None) -> int | None:
+               order_amount: int | None, discount: int | None, now: datetime) -> int | None:
     """Mark the user's ACTIVE copy of ``coupon_id`` USED; returns its wallet id, or None when no
     ACTIVE copy exists (already used, expired, never held) or the coupon does not apply to this
     order (inactive, outside its dates, under its minimum, another shop or category, a shop
@@ -286,7 +298,7 @@ def use_coupon(engine: Engine, *, user_id: int, coupon_id: str, shop_id: int | N
             conn.execute(text(f"SET LOCAL lock_timeout = '{COUPON_LOCK_WAIT}'"))
             row = conn.execute(USE_COUPON_SQL, {
                 "user_id": user_id, "coupon_id": coupon_id, "shop_id": shop_id, "menu_id": menu_id,
-                "order_amount": order_amount, "discount": discount,
+                "order_amount": order_amount, "discount": discount, **clock_params(now),
             }).first()
             if row is None:
                 return None
@@ -310,7 +322,8 @@ def ensure_emergency_coupon(engine: Engine) -> None:
         conn.execute(ENSURE_EMERGENCY_COUPON_SQL, {"coupon_id": EMERGENCY_COUPON_ID, "amount": EMERGENCY_DISCOUNT_WON})
 
 
-def issue_emergency_coupon(engine: Engine, *, user_id: int, context: Mapping[str, Any] | None = None) -> int | None:
+def issue_emergency_coupon(engine: Engine, *, user_id: int, now: datetime,
+                           context: Mapping[str, Any] | None = None) -> int | None:
     """Issue EMERGENCY_ASSIST and clear ``foodcard_users.emergency_coupon_eligible`` in one
     transaction; returns the new wallet id, or None when the user was not (or no longer) eligible.
     The flag flip is the lock: two concurrent calls issue exactly one coupon."""
@@ -318,7 +331,7 @@ def issue_emergency_coupon(engine: Engine, *, user_id: int, context: Mapping[str
         row = conn.execute(ISSUE_EMERGENCY_SQL, {
             "user_id": user_id, "coupon_id": EMERGENCY_COUPON_ID, "days": EMERGENCY_LIFETIME_DAYS,
             "source": EMERGENCY_SOURCE, "context": json.dumps(dict(context or {}), ensure_ascii=False, default=str),
-        }).first()
+            **clock_params(now)}).first()
         if row is None:
             return None
         conn.execute(COUNT_ISSUE_SQL, {"coupon_id": EMERGENCY_COUPON_ID})

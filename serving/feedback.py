@@ -52,10 +52,10 @@ def record_feedback(req: FeedbackRequest, *, accounts, events, now) -> tuple[dic
         ok = False
         if uid is not None:
             if req.order_amount is not None:
-                acct = accounts.load(req.user_id)
+                acct = accounts.load(req.user_id, now)
                 held = next((c for c in acct.coupons if c.coupon_id == req.coupon_id), None)
                 discount = cw.discount_for(held, req.order_amount) if held else None
-            ok = accounts.use_coupon(uid, req.coupon_id, req.shop_id, req.menu_id, req.order_amount, discount)
+            ok = accounts.use_coupon(uid, req.coupon_id, req.shop_id, req.menu_id, req.order_amount, discount, now)
         status, code = ("coupon_used", 200) if ok else ("coupon_unavailable", 409)
     paid_from = None  # the card balance an order was paid from (what the A/B mart weighs the price by)
     if req.action == "order" and req.menu_id is not None and req.order_amount is not None:

@@ -137,20 +137,20 @@ class ChatPipeline:
         req, local = t.req, t.local
         with t.sw.stage("account"):
             try:
-                account = self.accounts.load(req.user_id)
+                account = self.accounts.load(req.user_id, t.now)
                 if account.user_key is not None and mc.needs_emergency_coupon(account.card, local.date()):
                     t.emergency = self.accounts.issue_emergency_coupon(account.user_key, {
                         "balance": account.card.balance, "local_date": local.date().isoformat(),
-                        "session_id": req.session_id, "event_id": t.event_id})
+                        "session_id": req.session_id, "event_id": t.event_id}, t.now)
                     if t.emergency:
-                        account = self.accounts.load(req.user_id)
+                        account = self.accounts.load(req.user_id, t.now)
                 t.caches["account"] = "postgres"
             except Exception as exc:  # PostgreSQL down: answer without card and wallet, and say nothing false
                 log.warning("account unavailable (%s)", type(exc).__name__)
                 account = Account(user_key=None)
                 t.caches["account"] = "unavailable"
         t.account = account
-        t.coupons = cw.live_coupons(account.coupons, t.now)
+        t.coupons = cw.live_coupons(account.coupons, t.local)
         budget = t.reading.entities.get("budget")
         stated = budget
         if t.group:
@@ -186,7 +186,7 @@ class ChatPipeline:
     # ---- finding ----------------------------------------------------------------------------
     def _price_context(self, t: ChatTurn, shown_before=frozenset()) -> PriceContext:
         return PriceContext(coupons=t.coupons, has_card=t.has_card, limit=t.limit, area=t.area, minute=t.minute,
-                            now=t.now, excluded_categories=tuple(t.reading.excluded_categories),
+                            now=t.local, excluded_categories=tuple(t.reading.excluded_categories),
                             shown_before=frozenset(shown_before))
 
     def _filters(self, t: ChatTurn, max_discount: int, *, meals_only: bool) -> dict[str, Any]:
@@ -230,7 +230,7 @@ class ChatPipeline:
 
     def _recommend(self, t: ChatTurn) -> None:
         r = t.reading
-        max_d = cw.max_discount(t.coupons, t.now, t.limit) if t.limit is not None else 0
+        max_d = cw.max_discount(t.coupons, t.local, t.limit) if t.limit is not None else 0
         meal_first = wants_a_meal(t)
         filters = self._filters(t, max_d, meals_only=meal_first)
         with t.sw.stage("retrieval"):

@@ -12,6 +12,10 @@ from pathlib import Path
 SERVICE = "serving.service:Naviyam"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PORT = 3000
+#: the per-client limit of a service a load generator starts (the benchmark, the closed-loop
+#: simulation): it is the only client, and the production limit (``rate_limit_per_minute``, 1,200)
+#: would answer part of the run with 429
+LOAD_GENERATOR_RATE_LIMIT_ENV = {"NAVIYAM_RATE_LIMIT_PER_MINUTE": "1000000"}
 
 
 def serve_command(port: int, host: str = "127.0.0.1") -> list[str]:

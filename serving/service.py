@@ -505,6 +505,8 @@ class Naviyam:
                 if idem:
                     self.idempotency.abort(user_id, idem)
                 if _unavailable(exc):
+                    # the client sees only "retry"; the operator needs the cause (a lock wait, a deadline)
+                    log.warning("feedback %s: dependency unavailable: %s", action, str(exc).splitlines()[0][:300])
                     raise bentoml.exceptions.ServiceUnavailable(
                         f"a dependency is unavailable ({type(exc).__name__}); retry") from None
                 raise

@@ -118,6 +118,9 @@ def emit_turn(events, t: ChatTurn, state: dialogue.DialogueState, recs_out: list
                  "reason_breakdown": r["reason_breakdown"],
                  "applicable_coupons": [r["coupon_id"]] if r["coupon_id"] else [],
                  "final_price_with_coupon": r["final_price"], "price": r["price"],
+                 # which ranker scored it: the retrain trains on the served features only of the
+                 # lists its own kind of model scored (models.ranking.served)
+                 "scored_by": t.scorer_name,
                  **({"explored": True} if r.get("explored") else {})} for r in recs_out]
     cats = {r["category"] for r in recs_out}
     method = t.method if recs_out else ("coupon_based" if turn.intent == Intent.COUPON_INQUIRY else t.method)

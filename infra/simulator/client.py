@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 import httpx
+
+#: backoff before each retry of a request the service answered 503 ("retry")
+RETRY_503_S = (0.2, 1.0)
 
 
 class ServiceError(RuntimeError):
@@ -20,16 +24,22 @@ class ChatClient:
         self.http = httpx.Client(headers={"X-API-Key": api_key}, timeout=timeout,
                                  limits=httpx.Limits(max_connections=max_connections))
         self.requests = 0
+        self.retries = 0
 
     def close(self) -> None:
         self.http.close()
 
     def _post(self, path: str, body: dict[str, Any], ok: tuple[int, ...] = (200,)) -> dict[str, Any]:
-        self.requests += 1
-        try:
-            r = self.http.post(self.url + path, json=body)
-        except httpx.HTTPError as exc:  # connection refused, timeout: one failed session, not a crash
-            raise ServiceError(f"{path}: {type(exc).__name__}: {exc}") from exc
+        for wait in (*RETRY_503_S, None):
+            self.requests += 1
+            try:
+                r = self.http.post(self.url + path, json=body)
+            except httpx.HTTPError as exc:  # connection refused, timeout: one failed session, not a crash
+                raise ServiceError(f"{path}: {type(exc).__name__}: {exc}") from exc
+            if r.status_code != 503 or wait is None:
+                break
+            self.retries += 1  # "a dependency is unavailable; retry": what an app does
+            time.sleep(wait)
         if r.status_code not in ok:
             raise ServiceError(f"{path} answered {r.status_code}: {r.text[:300]}")
         return r.json()

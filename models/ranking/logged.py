@@ -74,6 +74,7 @@ def read_logged_impressions(engine: Engine, since: Any = "-infinity") -> pd.Data
                 "impression_id": log_row["impression_id"], "event_timestamp": log_row["event_timestamp"],
                 "user_id": int(log_row["user_id"]), "shop_id": int(shop), "position": int(item.get("ranking") or i + 1),
                 "explored": bool(item.get("explored", False)), "model_variant": log_row["model_variant"],
+                "scored_by": str(item.get("scored_by") or ""),
                 "minute_of_day": local.hour * 60 + local.minute,
                 "ctx_budget": float(budget) if isinstance(budget, (int, float)) else np.nan,
                 "strategy": "urgent" if log_row["recommendation_method"] == "emergency" else "normal",

@@ -28,6 +28,7 @@ import pandas as pd
 from models.ranking import logged
 from models.ranking.features import FEATURE_VERSION
 from models.ranking.lightning_fit import fit_wide_deep, predict
+from models.ranking.served import model_scored_only, overlay_served, skew, skew_metrics
 from models.ranking.similarity import CoOrderIndex
 from models.ranking.raw_features import build_snapshots
 from models.ranking.scorer import CHALLENGER, CHAMPION, REGISTERED_MODEL, save_bundle
@@ -66,8 +67,13 @@ def check_labels(parts: dict[str, pd.DataFrame], min_each: int = 1) -> None:
                                 f"{len(rows) - positives} negative rows (need {min_each} of each)")
 
 
-def prepare_logged(engine, cfg: TrainConfig, *, since: Any = "-infinity", historical=None,
-                   min_lists: int = MIN_LISTS) -> tuple[PreparedData, logged.LoggedImpressions]:
+def prepare_logged(engine, cfg: TrainConfig, *, since: Any = "-infinity", historical=None, served=None,
+                   min_lists: int = MIN_LISTS, placebo: bool = False,
+                   ) -> tuple[PreparedData, logged.LoggedImpressions, dict[str, Any]]:
+    """(the split training data, the logged impressions, the served-vs-recomputed skew report).
+    ``served``: ``events -> served features`` (``feature_repo.reads.served_features``); where a row
+    has them they replace the recomputed stored features, so the model learns from what it was
+    shown with. None: recomputed features only (the report says so)."""
     imps = logged.load(engine, since)
     if imps.lists < min_lists:
         raise NotEnoughLogs(f"{imps.lists} logged lists with recommendations (need {min_lists})")
@@ -80,31 +86,58 @@ def prepare_logged(engine, cfg: TrainConfig, *, since: Any = "-infinity", histor
     co = CoOrderIndex.fit(snaps.visits[snaps.visits["ts"] < cutoff])
     frame = model_frame(joined, co, label="ordered")
     frame["ips_weight"] = joined["ips_weight"].to_numpy()
+    skew_report: dict[str, Any] = {"features_source": "recomputed"}
+    if served is not None:
+        served_rows = model_scored_only(served(events[["user_id", "shop_id", "event_timestamp"]]), events["scored_by"])
+        skew_report = {"features_source": "served where logged", **skew(frame, served_rows)}
+        frame = overlay_served(frame, served_rows)
     train, val, test, bounds = time_split(frame)
     check_labels({"training": train})  # a one-class holdout only leaves its AUC undefined
     train = logged.ips_resample(train, train["ips_weight"].to_numpy(), seed=cfg.seed)
+    if placebo:  # the labels permuted across the training rows: same data, no signal (a model an A/B must reject)
+        train["label"] = np.random.default_rng(cfg.seed).permutation(train["label"].to_numpy())
     h = hashlib.sha256(pd.util.hash_pandas_object(
         events[["impression_id", "shop_id", "viewed", "ordered"]], index=False).values.tobytes())
-    version = "logs-" + h.hexdigest()[:12]
-    return PreparedData(train, val, test, bounds, co, snaps, version, events), imps
+    version = ("placebo-" if placebo else "logs-") + h.hexdigest()[:12]
+    return PreparedData(train, val, test, bounds, co, snaps, version, events), imps, skew_report
+
+
+def feast_served_reader(settings: Any = None):
+    """``events -> served features`` through the project's Feast store (its served-feature view)."""
+    from feature_repo.config import get_feature_store
+    from feature_repo.reads import served_features
+
+    store = get_feature_store(settings)
+    return lambda events: served_features(store, events)
 
 
 def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_epochs=8), *, engine,
                       since: Any = "-infinity", historical=None, registered_name: str = REGISTERED_MODEL,
-                      promote: bool = True, min_lists: int = MIN_LISTS) -> TrainReport:
+                      promote: bool = True, min_lists: int = MIN_LISTS, placebo: bool = False,
+                      served: Any = "feast") -> TrainReport:
+    """``placebo``: fit on permuted training labels and never promote: the deliberately weaker
+    challenger of ``naviyam simulate ab`` (an A/B must reject it). ``served``: "feast" (the served-feature
+    view of the project's Feast store), a callable ``events -> served features``, or None."""
     import mlflow
 
     from models.tracking import register_model, set_alias, start_run
 
-    data, imps = prepare_logged(engine, cfg, since=since, historical=historical, min_lists=min_lists)
+    reader = feast_served_reader(settings) if served == "feast" else served
+    data, imps, skew_report = prepare_logged(engine, cfg, since=since, historical=historical, served=reader,
+                                             min_lists=min_lists, placebo=placebo)
+    promote = promote and not placebo
     config = naviyam_config(learning_rate=cfg.learning_rate, embedding_dim=cfg.embedding_dim, hidden=cfg.hidden,
                             dropout=cfg.dropout)
-    params = {**asdict(cfg), "source": "logs", "dataset_version": data.dataset_version, **data.bounds,
+    params = {**asdict(cfg), "source": "logs", "placebo": placebo, "features_source": skew_report["features_source"],
+              "dataset_version": data.dataset_version, **data.bounds,
               "lists": imps.lists, "train_rows": len(data.train), "val_rows": len(data.val),
               "test_rows": len(data.test), "propensity_source": imps.propensity_source,
               "propensity": {str(k): round(v, 4) for k, v in imps.propensity.items()}}
     with start_run(EXPERIMENT, model_type="wide_deep", params=params, model_name=registered_name, engine=engine,
                    tags={"dataset_version": data.dataset_version, "source": "logs"}) as run:
+        run.log_metrics(skew_metrics(skew_report))
+        mlflow.log_dict(_json_safe(skew_report), "feature_skew.json")
+        log.info("served vs recomputed features: %s", {k: v for k, v in skew_report.items() if k != "features"})
         result = fit_wide_deep(data.train, data.val, config, VOCAB_COLUMNS, max_epochs=cfg.max_epochs,
                                batch_size=cfg.batch_size, patience=cfg.patience, seed=cfg.seed,
                                epoch_callback=lambda epoch, m: run.log_metrics(m, step=epoch))
@@ -150,7 +183,8 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
             validation_samples_count=len(data.val),
             class_balance={"positive": int(data.train["label"].sum()), "negative": int((1 - data.train["label"]).sum())},
             evaluation_metrics=_json_safe({"holdout": holdout, "champion_before": before, "aliases": aliases,
-                                           "decision": decision, "propensity": imps.propensity}),
+                                           "decision": decision, "propensity": imps.propensity,
+                                           "feature_skew": {k: v for k, v in skew_report.items() if k != "features"}}),
             final_model_path=f"models:/{registered_name}/{version}", deployment_status="completed")
         if CHAMPION in aliases:
             run.mark_deployed()

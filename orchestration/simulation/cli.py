@@ -76,3 +76,29 @@ def compare_arms(
     out = compare(cfg, arms=tuple(a.strip() for a in arms.split(",") if a.strip()), retrain_every=retrain_every,
                   say=_say)
     typer.echo(json.dumps(out["summary"], ensure_ascii=False, indent=2))
+
+
+@app.command("ab")
+def ab(
+    children: Annotated[int, typer.Option(min=1, help="Simulated children (split between the arms by the stable "
+                                                      "user hash).")] = 300,
+    warmup_days: Annotated[int, typer.Option(min=1, help="Days of popularity ranking whose logs train both "
+                                                         "models.")] = 4,
+    days: Annotated[int, typer.Option(min=1, help="Simulated days per experiment.")] = 4,
+    seed: Annotated[int, typer.Option(help="Seed of every message and reaction.")] = 7,
+    min_lists: Annotated[int, typer.Option(min=1, help="Lists per arm before the analysis decides anything.")] = 200,
+    concurrency: Annotated[int, typer.Option(min=1, max=64, help="Children simulated in parallel.")] = 4,
+) -> None:
+    """Two A/B experiments decided by the analysis (dbt mart ab_variant_metrics + asset experiments/ab_decision):
+    a deliberately weaker challenger (a placebo fitted on permuted labels) against the ranker learned from the
+    logs, then the learned ranker challenging the placebo. Prints each decision and the per-arm table."""
+    from infra.simulator.runner import SimulationConfig
+    from orchestration.simulation.ab_runs import ab_runs
+
+    cfg = SimulationConfig(children=children, seed=seed, concurrency=concurrency)
+    out = ab_runs(cfg, warmup_days=warmup_days, days=days, min_lists=min_lists, say=_say)
+    typer.echo(json.dumps({name: {k: e.get(k) for k in ("expected", "outcome", "promoted", "reason")}
+                           for name, e in out["experiments"].items()} | {"all_as_expected": out["all_as_expected"]},
+                          ensure_ascii=False, indent=2, default=str))
+    if not out["all_as_expected"]:
+        raise typer.Exit(1)

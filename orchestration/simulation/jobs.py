@@ -1,4 +1,5 @@
-"""The closed-loop simulation as a Dagster job (what ``naviyam simulate run`` runs, from the UI)."""
+"""The closed-loop simulation as Dagster jobs (what ``naviyam simulate run`` and ``naviyam simulate ab``
+run, from the UI)."""
 
 import dagster as dg
 
@@ -36,4 +37,37 @@ def closed_loop_simulation():
     simulate_days()
 
 
-defs = dg.Definitions(jobs=[closed_loop_simulation])
+class AbSimulationConfig(dg.Config):
+    children: int = 300
+    warmup_days: int = 4
+    days: int = 4  # per experiment
+    seed: int = 7
+    min_lists: int = 200
+    concurrency: int = 4
+
+
+@dg.op(description="Two A/B experiments on simulated children (a placebo challenger, then the learned ranker "
+                   "challenging the placebo), each decided by ab_variant_metrics + experiments/ab_decision.")
+def simulate_ab_experiments(context: dg.OpExecutionContext, config: AbSimulationConfig,
+                            postgres: PostgresResource) -> dict:
+    from infra.simulator.runner import SimulationConfig
+    from orchestration.simulation.ab_runs import ab_runs
+
+    cfg = SimulationConfig(children=config.children, seed=config.seed, concurrency=config.concurrency)
+    out = ab_runs(cfg, warmup_days=config.warmup_days, days=config.days, min_lists=config.min_lists,
+                  say=context.log.info)
+    outcomes = {name: {"expected": e["expected"], "outcome": e["outcome"], "reason": e["reason"]}
+                for name, e in out["experiments"].items()}
+    context.add_output_metadata({"outcomes": dg.MetadataValue.json(outcomes),
+                                 "all_as_expected": out["all_as_expected"]})
+    if not out["all_as_expected"]:
+        raise dg.Failure(f"an A/B decision was not the expected one: {outcomes}")
+    return outcomes
+
+
+@dg.job(description="Spec scenario 3 on simulated children: a weaker challenger is rejected, a better one promoted.")
+def ab_experiments_simulation():
+    simulate_ab_experiments()
+
+
+defs = dg.Definitions(jobs=[closed_loop_simulation, ab_experiments_simulation])

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.settings import get_settings
+from serving.process import LOAD_GENERATOR_RATE_LIMIT_ENV
 from infra.simulator import report
 from infra.simulator.client import ChatClient
 from infra.simulator.runner import SimulationConfig, SimulationResult, simulate
@@ -40,7 +41,8 @@ class ServiceProcess:
 
     def __init__(self, port: int | None, env: dict[str, str] | None, say: Say) -> None:
         self.port = port or free_port()
-        self.env = {"NAVIYAM_SIMULATION_CLOCK": "true", **(env or {})}
+        # the whole population shares one API key: the per-key rate limit would throttle the world
+        self.env = {"NAVIYAM_SIMULATION_CLOCK": "true", **LOAD_GENERATOR_RATE_LIMIT_ENV, **(env or {})}
         self.say = say
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = get_settings().data_dir / "logs" / f"simulation-service-{self.port}.log"

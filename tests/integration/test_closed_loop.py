@@ -113,6 +113,15 @@ def test_two_days_of_twenty_children_fill_every_log_and_feed_retrain_and_ab(loop
     assert report.dataset_version.startswith("logs-")
     assert {"wide_deep", "popularity", "logistic_wide"} <= set(report.holdout)
     assert count(engine, "SELECT count(*) FROM model_training_logs WHERE mlflow_run_id = :r", r=report.run_id) == 1
+    # it trained on the features as served: the impressions the Wide&Deep scored joined, through Feast's
+    # served-feature view, to their recommendation_features rows; the skew against a recomputation is recorded
+    with engine.connect() as conn:
+        skew = conn.execute(text("SELECT evaluation_metrics->'feature_skew' FROM model_training_logs "
+                                 "WHERE mlflow_run_id = :r"), {"r": report.run_id}).scalar()
+    assert skew["features_source"] == "served where logged"
+    assert 0 < skew["served_rows"] <= skew["rows"] and skew["worst"]["feature"]
+    assert count(engine, "SELECT count(*) FROM recommendations_log r, jsonb_array_elements(r.recommendations) i "
+                         "WHERE i->>'scored_by' LIKE 'wide_deep:%'") > 0
 
     # the A/B mart and the decision asset
     import dagster as dg

@@ -87,15 +87,15 @@ class FakeAccounts:
         self.used = []
         self.orders = []
 
-    def load(self, user_id):
+    def load(self, user_id, now):
         if self.fail:
             raise ConnectionError("database down")
         return Account(user_key=1, card=MealCard(1, self.balance), coupons=self.coupons)
 
-    def issue_emergency_coupon(self, user_key, context):
+    def issue_emergency_coupon(self, user_key, context, now):
         return False
 
-    def use_coupon(self, user_key, coupon_id, shop_id, menu_id, order_amount, discount):
+    def use_coupon(self, user_key, coupon_id, shop_id, menu_id, order_amount, discount, now):
         if coupon_id in self.used:
             return False
         self.used.append(coupon_id)
@@ -316,11 +316,11 @@ class EmergencyAccounts(FakeAccounts):
         super().__init__(balance=balance)
         self.eligible, self.issued = True, 0
 
-    def load(self, user_id):
+    def load(self, user_id, now):
         card = MealCard(1, self.balance, emergency_coupon_eligible=self.eligible)
         return Account(user_key=1, card=card, coupons=self.coupons)
 
-    def issue_emergency_coupon(self, user_key, context):
+    def issue_emergency_coupon(self, user_key, context, now):
         if not self.eligible:
             return False
         self.eligible, self.issued = False, self.issued + 1

@@ -1,0 +1,149 @@
+"""``naviyam simulate ab``: two A/B experiments on simulated children, each decided by the analysis.
+
+On its own copy of the project database (own Redis key prefix, own empty MLflow registry):
+
+1. warm-up: ``warmup_days`` simulated days ranked by popularity with the logged exploration share;
+   that is where the logs come from;
+2. two rankers fitted on those logs by the nightly retrain's code (``models.ranking.retrain``):
+   ``learned``, and ``placebo``, the same fit on permuted training labels (a deliberately weaker
+   model: same features, no signal);
+3. experiment ``weaker_challenger``: champion = learned, challenger = placebo, ``days`` simulated
+   days with the registry ranker (the stable user hash of ``serving.ab`` splits the children);
+   then the dbt mart ``ab_variant_metrics`` over the experiment's own lists (var ``ab_since``) and
+   the Dagster asset ``experiments/ab_decision`` decide. Expected: keep the champion;
+4. experiment ``better_challenger``: champion = placebo, challenger = learned, the days after.
+   Expected: promote.
+
+This module stages the models and the days; the decision, the promotion in the registry and the
+records in MLflow (``naviyam-ab``) and ``model_training_logs`` are the asset's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from infra.settings import get_settings
+from infra.simulator.runner import SimulationConfig, first_day
+from orchestration.simulation.compare import clone_database, environment
+from orchestration.simulation.loop import run_loop
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    champion: str  # which of the two fitted models ("learned" / "placebo")
+    challenger: str
+    expected: str  # the outcome a working analysis must reach
+
+
+EXPERIMENTS = (Experiment("weaker_challenger", "learned", "placebo", "keep"),
+               Experiment("better_challenger", "placebo", "learned", "promote"))
+
+
+def simulation_start(seed: int, children: int) -> date:
+    """The first simulated day (the day after the sample data's reference time)."""
+    from infra.db import get_engine
+    from infra.simulator.world import load_world, read_truth
+
+    return first_day(load_world(get_engine(), read_truth(get_settings().hidden_truth_file), children, seed))
+
+
+def decide(database: str, since: datetime, min_lists: int) -> dict[str, Any]:
+    """Rebuild the A/B mart over the lists since ``since`` and run the decision asset on it."""
+    import dagster as dg
+
+    from infra.dbt import run_dbt
+    from orchestration.experiments.assets import ab_decision
+    from orchestration.resources import PostgresResource
+
+    built = run_dbt(["build", "-s", "+ab_variant_metrics"], database=database, dbt_vars={"ab_since": since.isoformat()})
+    if built.returncode != 0:
+        raise RuntimeError("dbt build of ab_variant_metrics failed:\n" + built.stdout[-3000:])
+    result = dg.materialize([ab_decision], resources={"postgres": PostgresResource()},
+                            run_config={"ops": {"experiments__ab_decision": {"config": {"min_lists": min_lists}}}})
+    meta = {k: v.value for k, v in result.asset_materializations_for_node("experiments__ab_decision")[0].metadata.items()}
+    from infra.db import get_engine
+    from orchestration.experiments.assets import read_mart
+
+    return {**meta, "arms": read_mart(get_engine())}
+
+
+def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_lists: int = 200,
+            max_epochs: int = 6, say: Say = print, out_dir: Path | None = None) -> dict[str, Any]:
+    from infra.db import get_engine
+    from infra.vocabulary import CHALLENGER, CHAMPION
+    from models.ranking.retrain import retrain_from_logs
+    from models.ranking.scorer import REGISTERED_MODEL
+    from models.ranking.train import TrainConfig
+    from models.tracking import set_alias
+
+    settings = get_settings()
+    stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
+    out_dir = out_dir or settings.data_dir / "simulations" / f"{stamp}-ab-seed{cfg.seed}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    database = f"{settings.pg_database}_sim_ab"[:63]
+    say(f"A/B: database {database} (a copy of {settings.pg_database}); files in {out_dir}")
+    clone_database(settings.pg_database, database)
+    env = {"NAVIYAM_PG_DATABASE": database, "NAVIYAM_REDIS_KEY_PREFIX": f"{settings.redis_key_prefix}sim-ab:",
+           "NAVIYAM_SERVING_RANKER": "popularity",
+           "NAVIYAM_MLFLOW_TRACKING_URI": f"sqlite:///{(out_dir / 'mlflow.db').resolve()}"}
+    tz = ZoneInfo(settings.timezone)
+    report: dict[str, Any] = {"seed": cfg.seed, "children": cfg.children, "warmup_days": warmup_days,
+                              "days_per_experiment": days, "min_lists": min_lists, "experiments": {}}
+    with environment(env):
+        start = cfg.start or simulation_start(cfg.seed, cfg.children)
+        say(f"A/B warm-up: {warmup_days} days from {start}, popularity ranking with the logged exploration share")
+        run_loop(replace(cfg, days=warmup_days, start=start), service_env=env, label="ab-warmup", say=say,
+                 out_dir=out_dir / "warmup", log_mlflow=False)
+        fitted = {}
+        for name, placebo in (("learned", False), ("placebo", True)):
+            r = retrain_from_logs(cfg=TrainConfig(max_epochs=max_epochs, seed=cfg.seed), engine=get_engine(),
+                                  promote=False, placebo=placebo)
+            fitted[name] = r.model_version
+            say(f"A/B: {name} ranker fitted on the warm-up logs: version {r.model_version}, holdout AUC "
+                f"{r.holdout['wide_deep']['auc']:.3f} (popularity {r.holdout['popularity']['auc']:.3f})")
+            report.setdefault("models", {})[name] = {"version": r.model_version, "holdout": r.holdout,
+                                                     "dataset_version": r.dataset_version}
+        for k, exp in enumerate(EXPERIMENTS):
+            day0 = start + timedelta(days=warmup_days + k * days)
+            set_alias(REGISTERED_MODEL, CHAMPION, fitted[exp.champion])
+            set_alias(REGISTERED_MODEL, CHALLENGER, fitted[exp.challenger])
+            say(f"A/B {exp.name}: champion {exp.champion} v{fitted[exp.champion]}, challenger {exp.challenger} "
+                f"v{fitted[exp.challenger]}, {days} days from {day0}")
+            run_loop(replace(cfg, days=days, start=day0), service_env={**env, "NAVIYAM_SERVING_RANKER": "registry"},
+                     label=f"ab-{exp.name}", say=say, out_dir=out_dir / exp.name, log_mlflow=False)
+            got = decide(database, datetime.combine(day0, time.min, tz), min_lists)
+            say(f"A/B {exp.name}: {got['outcome']} (expected {exp.expected}) — {got['reason']}")
+            report["experiments"][exp.name] = {"champion": exp.champion, "challenger": exp.challenger,
+                                               "expected": exp.expected, "first_day": day0.isoformat(), **got}
+    report["all_as_expected"] = all(e["outcome"] == e["expected"] for e in report["experiments"].values())
+    (out_dir / "ab_runs.json").write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str),
+                                          encoding="utf-8")
+    (out_dir / "ab_runs.md").write_text(format_report(report) + "\n", encoding="utf-8")
+    say("\n" + format_report(report))
+    return report
+
+
+def format_report(report: dict[str, Any]) -> str:
+    lines = ["| experiment | champion | challenger | arm | lists | order rate [95 % CI] | satisfaction | CTR |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, e in report["experiments"].items():
+        for arm, row in sorted(e.get("arms", {}).items()):
+            lo, hi = row.get("order_rate_ci_low"), row.get("order_rate_ci_high")
+            ci = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
+            sat = row.get("satisfaction_mean")
+            lines.append(f"| {name} | {e['champion']} | {e['challenger']} | {arm} | {row.get('lists')} | "
+                         f"{row.get('order_rate', float('nan')):.3f}{ci} | "
+                         f"{'' if sat is None else f'{sat:.2f}'} | {row.get('ctr', float('nan')):.3f} |")
+    lines.append("")
+    for name, e in report["experiments"].items():
+        lines.append(f"- **{name}**: {e['outcome']} (expected {e['expected']}): {e['reason']}")
+    return "\n".join(lines)
