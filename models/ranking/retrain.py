@@ -7,10 +7,12 @@ lists train (IPS-resampled for position bias), the next 10 % early-stop, the new
 holdout that nothing was tuned on → Wide&Deep and the baselines on that holdout → MLflow and
 ``model_training_logs``.
 
-Promotion: the new model becomes ``champion`` only if its holdout AUC beats the best baseline's
-(popularity, logistic regression on the wide features) and the current champion's on the same
-holdout; otherwise it is registered as ``challenger`` (the A/B arm) or not at all, and the run
-records why. The hidden truth is never read.
+Which model: two servable candidates are fitted on the same split, Wide&Deep and its wide half alone
+(a logistic regression on the wide features, early-stopped the same way and saved in the same bundle
+format, so the service loads either). The one with the better holdout AUC is registered; it becomes
+``champion`` only if it also beats popularity (the baseline) and the current champion on the same
+holdout, else ``challenger`` (the A/B arm) when it beats popularity, else nothing; the run records
+which model and why (MLflow tag ``promotion``, ``model_training_logs``). The hidden truth is never read.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from models.ranking import logged
+from models.ranking.baselines import popularity_scores
 from models.ranking.features import FEATURE_VERSION
 from models.ranking.lightning_fit import fit_wide_deep, predict
 from models.ranking.served import model_scored_only, overlay_served, skew, skew_metrics
@@ -43,12 +46,13 @@ from models.ranking.train import (
     _model_columns,
     champion_score,
     evaluate,
-    evaluate_baselines,
 )
 from models.ranking.training_set import VOCAB_COLUMNS, model_frame, naviyam_config, point_in_time_join, time_split
 
 log = logging.getLogger(__name__)
 MIN_LISTS = 150
+#: the models a retrain fits and may serve (the same bundle format; "logistic_wide" is the wide half alone)
+SERVABLE = ("wide_deep", "logistic_wide")
 
 
 class NotEnoughLogs(RuntimeError):
@@ -138,41 +142,45 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
         run.log_metrics(skew_metrics(skew_report))
         mlflow.log_dict(_json_safe(skew_report), "feature_skew.json")
         log.info("served vs recomputed features: %s", {k: v for k, v in skew_report.items() if k != "features"})
-        result = fit_wide_deep(data.train, data.val, config, VOCAB_COLUMNS, max_epochs=cfg.max_epochs,
-                               batch_size=cfg.batch_size, patience=cfg.patience, seed=cfg.seed,
-                               epoch_callback=lambda epoch, m: run.log_metrics(m, step=epoch))
-        scores = predict(result.model, result.encoder, data.test)
-        holdout = {"wide_deep": evaluate(data.test, scores), **evaluate_baselines(data, cfg, config)}
+        # two servable candidates, both early-stopped on the validation part: Wide&Deep, and its wide half
+        # alone (a logistic regression on the wide features, saved in the same bundle format)
+        fits = {kind: fit_wide_deep(data.train, data.val, config if kind == "wide_deep" else config.with_mode("wide"),
+                                    VOCAB_COLUMNS, max_epochs=cfg.max_epochs, batch_size=cfg.batch_size,
+                                    patience=cfg.patience, seed=cfg.seed,
+                                    epoch_callback=(lambda epoch, m, kind=kind: run.log_metrics(
+                                        {f"{kind}_{k}": v for k, v in m.items()}, step=epoch)))
+                for kind in SERVABLE}
+        scores = {kind: predict(fit.model, fit.encoder, data.test) for kind, fit in fits.items()}
+        holdout = {**{kind: evaluate(data.test, s) for kind, s in scores.items()},
+                   "popularity": evaluate(data.test, popularity_scores(data.test))}
         run.log_metrics({f"holdout_{m}_{k.replace('@', '_at_')}": v for m, ms in holdout.items()
                          for k, v in ms.items() if np.isfinite(v)})
         before = champion_score(data.test, registered_name)
-        best_baseline = max((m for m in holdout if m != "wide_deep"), key=lambda m: holdout[m]["auc"])
-        new_auc = holdout["wide_deep"]["auc"]
-        beats_baseline = new_auc > holdout[best_baseline]["auc"]
-        beats_champion = before is None or new_auc > before["auc"]
-        why = (f"holdout AUC {new_auc:.4f} vs best baseline {best_baseline} {holdout[best_baseline]['auc']:.4f}"
-               + (f" and champion v{before['version']} {before['auc']:.4f}" if before else " (no champion)"))
+        kind, why, beats_champion = choose(holdout, before)
+        result = fits[kind]
         with tempfile.TemporaryDirectory() as tmp:
             bundle = save_bundle(Path(tmp) / "bundle", result.model, result.encoder, data.co_index, {
                 "feature_version": FEATURE_VERSION, "dataset_version": data.dataset_version,
-                "holdout": holdout["wide_deep"], "run_id": run.run_id, "best_epoch": result.best_epoch,
-                "source": "logs"})
+                "holdout": holdout[kind], "run_id": run.run_id, "best_epoch": result.best_epoch,
+                "source": "logs", "model_kind": kind})
             cols = _model_columns(result.encoder.config)
-            model_uri = _log_model(bundle, data.test[cols].head(200).reset_index(drop=True), scores[:200])
+            model_uri = _log_model(bundle, data.test[cols].head(200).reset_index(drop=True), scores[kind][:200])
         version = register_model(model_uri, registered_name, tags={"dataset_version": data.dataset_version,
-                                                                  "source": "logs",
-                                                                  "holdout_auc": round(new_auc, 5)})
+                                                                  "source": "logs", "model_kind": kind,
+                                                                  "holdout_auc": round(holdout[kind]["auc"], 5)})
         aliases: list[str] = []
-        if promote and beats_baseline and beats_champion:
+        beats_popularity = holdout[kind]["auc"] > holdout["popularity"]["auc"]
+        if promote and beats_popularity and beats_champion:
             set_alias(registered_name, CHAMPION, version)
             aliases.append(CHAMPION)
-            decision = "champion: " + why
-        elif promote and beats_baseline:
+            decision = f"champion ({kind}): " + why
+        elif promote and beats_popularity:
             set_alias(registered_name, CHALLENGER, version)
             aliases.append(CHALLENGER)
-            decision = "challenger (does not beat the champion): " + why
+            decision = f"challenger ({kind}, does not beat the champion): " + why
         else:
-            decision = "not promoted (does not beat the best baseline, which keeps the champion serving): " + why
+            decision = ("not promoted" + (" (placebo)" if placebo else "") + f" ({kind}): " + why)
+        mlflow.set_tags({"model_kind": kind})
         mlflow.set_tag("promotion", decision)
         log.info("retrain from logs: %s", decision)
         last = result.history[-1] if result.history else {}
@@ -190,4 +198,15 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
             run.mark_deployed()
         return TrainReport(run_id=run.run_id, model_version=version, aliases=aliases,
                            dataset_version=data.dataset_version, holdout=holdout, champion_before=before,
-                           train_seconds=result.train_seconds, bundle_dir=model_uri, history=result.history)
+                           train_seconds=sum(f.train_seconds for f in fits.values()), bundle_dir=model_uri,
+                           history=result.history, model_kind=kind, decision=decision)
+
+
+def choose(holdout: dict[str, dict[str, float]], champion: dict[str, Any] | None) -> tuple[str, str, bool]:
+    """(the servable model with the best holdout AUC, why, whether it beats the champion). Popularity is
+    the baseline every candidate must beat; the champion is scored on the same holdout."""
+    kind = max(SERVABLE, key=lambda k: holdout[k]["auc"])
+    others = ", ".join(f"{m} {v['auc']:.4f}" for m, v in holdout.items() if m != kind)
+    why = (f"holdout AUC {holdout[kind]['auc']:.4f} vs {others}"
+           + (f", champion v{champion['version']} {champion['auc']:.4f}" if champion else " (no champion)"))
+    return kind, why, champion is None or holdout[kind]["auc"] > champion["auc"]

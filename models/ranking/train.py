@@ -91,6 +91,8 @@ class TrainReport:
     train_seconds: float
     bundle_dir: str
     history: list[dict[str, float]] = field(default_factory=list)
+    model_kind: str = "wide_deep"  # what was registered: "wide_deep" or "logistic_wide" (the wide half alone)
+    decision: str = ""  # why it was (or was not) promoted
 
 
 # ---- data -----------------------------------------------------------------------------------

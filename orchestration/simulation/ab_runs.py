@@ -108,10 +108,9 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
             r = retrain_from_logs(cfg=TrainConfig(max_epochs=max_epochs, seed=cfg.seed), engine=get_engine(),
                                   promote=False, placebo=placebo)
             fitted[name] = r.model_version
-            say(f"A/B: {name} ranker fitted on the warm-up logs: version {r.model_version}, holdout AUC "
-                f"{r.holdout['wide_deep']['auc']:.3f} (popularity {r.holdout['popularity']['auc']:.3f})")
-            report.setdefault("models", {})[name] = {"version": r.model_version, "holdout": r.holdout,
-                                                     "dataset_version": r.dataset_version}
+            say(f"A/B: {name} ranker fitted on the warm-up logs: version {r.model_version}: {r.decision}")
+            report.setdefault("models", {})[name] = {"version": r.model_version, "kind": r.model_kind,
+                                                     "holdout": r.holdout, "dataset_version": r.dataset_version}
         for k, exp in enumerate(EXPERIMENTS):
             day0 = start + timedelta(days=warmup_days + k * days)
             set_alias(REGISTERED_MODEL, CHAMPION, fitted[exp.champion])

@@ -76,9 +76,7 @@ def nightly_retrain(every: int, say: Say, max_epochs: int = 6) -> Callable[[int,
         except NotEnoughLogs as exc:
             say(f"night {day}: no retrain ({exc})")
             return
-        h = report.holdout
-        say(f"night {day}: retrained on the logs: wide&deep AUC {h['wide_deep']['auc']:.3f}, popularity "
-            f"{h['popularity']['auc']:.3f}, logistic {h['logistic_wide']['auc']:.3f} -> {report.aliases or 'not promoted'}")
+        say(f"night {day}: retrained on the logs: {report.decision}")
         if "champion" in report.aliases and isinstance(service, ServiceProcess):
             service.env["NAVIYAM_SERVING_RANKER"] = "registry"
             service.restart()

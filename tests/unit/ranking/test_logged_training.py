@@ -57,3 +57,15 @@ def test_a_split_without_reactions_is_not_enough_logs():
     ignored = pd.DataFrame({"label": [0.0] * 500})  # a benchmark's impressions: nobody clicked
     with pytest.raises(NotEnoughLogs, match="holdout part of the logs has 0 positive"):
         check_labels({"training": reacted, "holdout": ignored})
+
+
+def test_the_better_servable_model_is_chosen_and_must_beat_the_champion():
+    from models.ranking.retrain import choose
+
+    holdout = {"wide_deep": {"auc": 0.70}, "logistic_wide": {"auc": 0.72}, "popularity": {"auc": 0.60}}
+    kind, why, beats = choose(holdout, None)
+    assert kind == "logistic_wide" and beats and "no champion" in why and "wide_deep 0.7000" in why
+    kind, why, beats = choose(holdout, {"version": "3", "auc": 0.75})
+    assert kind == "logistic_wide" and not beats and "champion v3 0.7500" in why
+    holdout["wide_deep"]["auc"] = 0.80
+    assert choose(holdout, {"version": "3", "auc": 0.75})[::2] == ("wide_deep", True)
