@@ -58,6 +58,22 @@ class _Tracker(pl.Callback):
             self.best_state = copy.deepcopy(pl_module.state_dict())
 
 
+def init_bias_to_base_rate(model: WideDeep, labels: Any) -> None:
+    """Start the output bias at the log-odds of the training labels' base rate. From 0 (p = 0.5 on
+    data with a ~10 % base rate) the first epochs mostly pull the bias down, and a zero-initialised
+    wide part, whose inputs are all non-negative, meanwhile learns negative weights for the very
+    features that predict an order: the wide half alone then ranks worse than chance (holdout AUC
+    0.32 on simulated logs, against 0.72 for a logistic regression on the same features)."""
+    import math
+
+    import numpy as np
+    import torch
+
+    rate = float(np.clip(np.mean(labels), 1e-4, 1 - 1e-4)) if len(labels) else 0.5
+    with torch.no_grad():
+        model.bias.fill_(math.log(rate / (1 - rate)))
+
+
 def fit_wide_deep(train: pd.DataFrame, val: pd.DataFrame, config: WideDeepConfig,
                   vocab_columns: tuple[str, ...] = (), *, max_epochs: int = 10, batch_size: int = 512,
                   patience: int = 2, seed: int = 0, encoder: FeatureEncoder | None = None,
@@ -68,6 +84,7 @@ def fit_wide_deep(train: pd.DataFrame, val: pd.DataFrame, config: WideDeepConfig
     batch_size = int(min(batch_size, max(64, len(train) // 20)))
     data = RankingDataModule(train, val, config, vocab_columns, encoder=encoder, batch_size=batch_size, seed=seed)
     model = WideDeep(data.config.to_dict())
+    init_bias_to_base_rate(model, train["label"].to_numpy(dtype=float))
     result = FitResult(model=model, encoder=data.encoder)
     tracker = _Tracker(result, epoch_callback)
     for name in ("pytorch_lightning", "lightning.pytorch", "lightning_fabric"):

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import sys
 from typing import Annotated, Optional
 
 import typer
@@ -25,6 +27,8 @@ def _say(message: str) -> None:
 @app.callback()
 def _services() -> None:
     bootstrap()
+    # a SIGTERM (kill, a CI timeout) unwinds like Ctrl-C, so the chat service this run started is stopped
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 @app.command("run")
