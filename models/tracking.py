@@ -63,6 +63,17 @@ def configure_mlflow() -> str:
     return uri
 
 
+def init_tracking_store() -> str:
+    """Create and migrate the tracking store now, from this one process. Two processes opening a new
+    SQLite store at once (a simulation's chat service and its nightly retrain) both run its schema
+    migrations, and one fails with "table _alembic_tmp_latest_metrics already exists"."""
+    import mlflow  # noqa: PLC0415
+
+    uri = configure_mlflow()
+    mlflow.MlflowClient().search_experiments(max_results=1)
+    return uri
+
+
 #: MLflow 3 opens an experiment without this tag in its GenAI view (an empty Traces page)
 EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
 EXPERIMENT_KIND = "custom_model_development"

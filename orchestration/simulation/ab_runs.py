@@ -83,7 +83,7 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
     from models.ranking.retrain import retrain_from_logs
     from models.ranking.scorer import REGISTERED_MODEL
     from models.ranking.train import TrainConfig
-    from models.tracking import set_alias
+    from models.tracking import init_tracking_store, set_alias
 
     settings = get_settings()
     stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
@@ -99,6 +99,7 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
     report: dict[str, Any] = {"seed": cfg.seed, "children": cfg.children, "warmup_days": warmup_days,
                               "days_per_experiment": days, "min_lists": min_lists, "experiments": {}}
     with environment(env):
+        init_tracking_store()  # before the service and the retrain open it
         start = cfg.start or simulation_start(cfg.seed, cfg.children)
         say(f"A/B warm-up: {warmup_days} days from {start}, popularity ranking with the logged exploration share")
         run_loop(replace(cfg, days=warmup_days, start=start), service_env=env, label="ab-warmup", say=say,

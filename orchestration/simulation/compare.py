@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.settings import get_settings, reset_settings_cache
+from models.tracking import init_tracking_store
 from infra.simulator.runner import SimulationConfig
 from orchestration.simulation.loop import ServiceProcess, finish_series, run_loop
 
@@ -103,6 +104,7 @@ def compare(cfg: SimulationConfig, *, arms: tuple[str, ...] = ARMS, retrain_ever
         (out_dir / arm).mkdir(parents=True, exist_ok=True)
         arm_cfg = replace(cfg, policy="oracle" if arm == "oracle" else "service")
         with environment(env):
+            init_tracking_store()  # before the service and the nightly retrain open it
             nightly = nightly_retrain(retrain_every, say) if arm == "learned" else None
             results[arm] = run_loop(arm_cfg, service_env=env, label=arm, say=say, nightly=nightly,
                                     out_dir=out_dir / arm, log_mlflow=False)

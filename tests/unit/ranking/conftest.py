@@ -28,7 +28,8 @@ def tiny_sample():
 def tiny_prepared(tiny_sample):
     from models.ranking.train import TrainConfig, prepare
 
-    return prepare(tiny_sample.tables, tiny_sample.truth, TrainConfig(n_impressions=400, list_size=15, seed=0))
+    return prepare(tiny_sample.tables, tiny_sample.truth,
+                   TrainConfig(n_impressions=400, list_size=15, seed=0, label_source="simulated"))
 
 
 @pytest.fixture(scope="session")

@@ -60,7 +60,7 @@ def test_a_split_without_reactions_is_not_enough_logs():
 
 
 def test_the_better_servable_model_is_chosen_and_must_beat_the_champion():
-    from models.ranking.retrain import choose
+    from models.ranking.candidates import choose
 
     holdout = {"wide_deep": {"auc": 0.70}, "logistic_wide": {"auc": 0.72}, "popularity": {"auc": 0.60}}
     kind, why, beats = choose(holdout, None)

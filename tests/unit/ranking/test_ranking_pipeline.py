@@ -105,3 +105,18 @@ def test_feature_repo_definitions_match_the_training_contract():
 
     for view, names in VIEW_FEATURES.items():
         assert {f.name for f in FEATURE_VIEWS[view].features} == set(names), view
+
+
+def test_a_fresh_encoder_encodes_from_many_threads_at_once(tiny_fit, tiny_prepared):
+    """The service's worker threads score with a just-loaded model at once: the id vocabularies'
+    lookup tables must be built once, not raced (pandas builds them lazily, not thread-safely)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from models.ranking.data import FeatureEncoder
+
+    cols = {c: tiny_prepared.test[c].to_numpy() for c in tiny_prepared.test.columns}
+    for _ in range(5):
+        encoder = FeatureEncoder.from_json(tiny_fit.encoder.to_json())
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(lambda _: encoder.arrays(cols)["deep_cat"], range(16)))
+        assert all(np.array_equal(r, results[0]) for r in results)
