@@ -87,8 +87,10 @@ EXPERIMENT_DESCRIPTIONS = {
                          "the served index): recall@10, MRR@10 and nDCG@10 of "
                          "dense, sparse and hybrid search on the dev and blind query sets, with figures by query "
                          "type. Nothing is trained or registered here.",
-    "naviyam-ranking": "Wide&Deep ranker (Lightning) over the spec's engineered features, trained on simulated "
-                       "recommendation lists joined point-in-time; gated on the holdout AUC against the champion.",
+    "naviyam-ranking": "Ranker (Lightning Wide&Deep and its wide half) over the spec's engineered features: the "
+                       "bootstrap on lists built from the orders, the nightly retrain on the service's logged "
+                       "lists and reactions, point-in-time features; the holdout winner is promoted only past "
+                       "popularity and the champion.",
 }
 
 

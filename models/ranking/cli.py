@@ -21,7 +21,7 @@ app = typer.Typer(help="Ranking: Feast features, Wide & Deep training and evalua
 
 @app.command("train")
 def train(
-    impressions: Annotated[int, typer.Option(help="simulated recommendation lists to learn from")] = 20_000,
+    impressions: Annotated[int, typer.Option(help="training lists to build from the orders")] = 20_000,
     epochs: Annotated[int, typer.Option(help="maximum epochs (early stopping on validation loss)")] = 15,
     features: Annotated[str, typer.Option(help="memory | feast: where the point-in-time join runs")] = "memory",
     data: Annotated[str, typer.Option(help="auto | db | workbook | generate")] = "auto",

@@ -4,16 +4,19 @@
 call:
 
 1. raw tables (the project database after ingest, else the sample workbook, else generated in
-   memory) and the hidden truth → simulated labelled impressions (``simulate``);
+   memory) → training lists built from the orders (``from_orders``; the benchmark alone labels
+   lists with the hidden truth, ``simulate``, ``label_source="simulated"``);
 2. point-in-time features for every impression row: from Feast (``feature_source="feast"``,
    the production path) or the same join in memory (``"memory"``, no servers needed);
 3. a time-based split (oldest 70 % train, next 10 % validation, newest 20 % holdout);
 4. Wide & Deep trained with Lightning, every epoch's losses logged to MLflow;
-5. holdout metrics for Wide & Deep and the baselines (popularity, logistic regression on the
-   wide features, deep-only when asked), plus recovery of the hidden preferences;
-6. the model logged as an MLflow pyfunc with a signature and the dataset version, registered
-   as ``naviyam-wide-deep``; it becomes ``champion`` only if it beats the current champion's
-   AUC on this same holdout, else ``challenger`` (the A/B variant, spec §12 scenario 3);
+5. holdout metrics for the servable models (Wide & Deep and its wide half alone, a logistic
+   regression on the wide features: ``candidates``) and popularity (deep-only when asked; recovery
+   of the hidden preferences on simulated labels);
+6. the holdout winner logged as an MLflow pyfunc with a signature and the dataset version,
+   registered as ``naviyam-wide-deep``; it becomes ``champion`` only if it beats popularity and the
+   current champion's AUC on this same holdout, else ``challenger`` (the A/B variant, spec §12
+   scenario 3) when it beats popularity;
 7. one ``model_training_logs`` row (model_type ``wide_deep``) through ``models.tracking``.
 """
 
@@ -137,7 +140,7 @@ def load_raw_tables(settings: Any = None, source: str = "auto") -> tuple[dict[st
 
 
 def dataset_version(tables: dict[str, pd.DataFrame], impressions: pd.DataFrame) -> str:
-    """Content hash of the inputs: orders and the simulated impressions."""
+    """Content hash of the inputs: orders and the training lists."""
     h = hashlib.sha256()
     for name in ("shops", "menus", "product_orders"):
         h.update(pd.util.hash_pandas_object(tables[name].astype(str), index=False).values.tobytes())

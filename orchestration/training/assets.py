@@ -12,7 +12,7 @@ from orchestration.resources import PostgresResource
 
 
 class RankerTrainingConfig(dg.Config):
-    n_impressions: int = 5_000  # simulated recommendation lists; the benchmark uses 20,000
+    n_impressions: int = 5_000  # training lists built from orders; the benchmark uses 20,000
     max_epochs: int = 8
     seed: int = 0
     feature_source: str = "feast"  # point-in-time features from Feast's offline store; "memory" skips Feast
@@ -45,8 +45,9 @@ def nlu_intent_classifier(context: dg.AssetExecutionContext, postgres: PostgresR
     deps=[dg.AssetKey(["feature_store", "online_features"])],
     group_name="training",
     kinds={"mlflow", "pytorch"},
-    description="Wide&Deep ranker (Lightning) trained on point-in-time features of simulated "
-    "impressions; registered as naviyam-wide-deep with the champion/challenger aliases.",
+    description="Bootstrap ranker: Wide&Deep and its wide half (Lightning) trained on point-in-time features of "
+    "lists built from the orders; the holdout winner is registered as naviyam-wide-deep and becomes champion "
+    "only past popularity and the champion.",
 )
 def wide_deep_ranker(
     context: dg.AssetExecutionContext, config: RankerTrainingConfig, postgres: PostgresResource
