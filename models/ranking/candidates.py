@@ -58,16 +58,19 @@ def choose(holdout: dict[str, dict[str, float]], champion: dict[str, Any] | None
 
 
 def promotion(kind: str, holdout: dict[str, dict[str, float]], why: str, beats_champion: bool, *,
-              allowed: bool = True, challenger_only: bool = False) -> tuple[str | None, str]:
+              allowed: bool = True, challenger_only: bool = False,
+              challenger: bool = True) -> tuple[str | None, str]:
     """(the alias the chosen model gets, or None; the decision in words). ``allowed=False``: register
     only (a placebo, a dry run). ``challenger_only``: an operator asked for an A/B arm, which the A/B
-    test judges, so it becomes the challenger whatever the offline figures say."""
+    test judges, so it becomes the challenger whatever the offline figures say. ``challenger=False``:
+    a model that beats popularity but not the champion gets no alias (no A/B arm is wanted)."""
     beats_baseline = holdout[kind]["auc"] > holdout[BASELINE]["auc"]
     if allowed and challenger_only:
         return CHALLENGER, f"challenger ({kind}, asked for an A/B arm): {why}"
     if allowed and beats_baseline and beats_champion:
         return CHAMPION, f"champion ({kind}): {why}"
-    if allowed and beats_baseline:
+    if allowed and beats_baseline and challenger:
         return CHALLENGER, f"challenger ({kind}, does not beat the champion): {why}"
-    reason = "registration only" if not allowed else f"does not beat {BASELINE}"
+    reason = ("registration only" if not allowed else f"does not beat {BASELINE}" if not beats_baseline
+              else "does not beat the champion")
     return None, f"not promoted ({kind}, {reason}): {why}"

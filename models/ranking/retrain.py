@@ -116,10 +116,11 @@ def feast_served_reader(settings: Any = None):
 def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_epochs=8), *, engine,
                       since: Any = "-infinity", historical=None, registered_name: str = REGISTERED_MODEL,
                       promote: bool = True, min_lists: int = MIN_LISTS, placebo: bool = False,
-                      served: Any = "feast") -> TrainReport:
+                      served: Any = "feast", challenger: bool = True) -> TrainReport:
     """``placebo``: fit on permuted training labels and never promote: the deliberately weaker
     challenger of ``naviyam simulate ab`` (an A/B must reject it). ``served``: "feast" (the served-feature
-    view of the project's Feast store), a callable ``events -> served features``, or None."""
+    view of the project's Feast store), a callable ``events -> served features``, or None. ``challenger``:
+    whether a model that beats popularity but not the champion becomes the A/B challenger."""
     import mlflow
 
     from models.tracking import register_model, set_alias, start_run
@@ -160,7 +161,7 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
         version = register_model(model_uri, registered_name, tags={"dataset_version": data.dataset_version,
                                                                   "source": "logs", "model_kind": kind,
                                                                   "holdout_auc": round(holdout[kind]["auc"], 5)})
-        alias, decision = promotion(kind, holdout, why, beats_champion, allowed=promote)
+        alias, decision = promotion(kind, holdout, why, beats_champion, allowed=promote, challenger=challenger)
         if placebo:
             decision += " (placebo: permuted training labels)"
         aliases = [alias] if alias else []

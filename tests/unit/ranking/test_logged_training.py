@@ -69,3 +69,17 @@ def test_the_better_servable_model_is_chosen_and_must_beat_the_champion():
     assert kind == "logistic_wide" and not beats and "champion v3 0.7500" in why
     holdout["wide_deep"]["auc"] = 0.80
     assert choose(holdout, {"version": "3", "auc": 0.75})[::2] == ("wide_deep", True)
+
+
+def test_promotion_needs_popularity_beaten_and_respects_what_was_asked():
+    from models.ranking.candidates import promotion
+
+    holdout = {"wide_deep": {"auc": 0.70}, "logistic_wide": {"auc": 0.65}, "popularity": {"auc": 0.60}}
+    assert promotion("wide_deep", holdout, "w", True)[0] == "champion"
+    assert promotion("wide_deep", holdout, "w", False)[0] == "challenger"
+    assert promotion("wide_deep", holdout, "w", False, challenger=False) == (
+        None, "not promoted (wide_deep, does not beat the champion): w")
+    assert promotion("wide_deep", holdout, "w", True, allowed=False)[0] is None
+    assert promotion("wide_deep", holdout, "w", True, challenger_only=True)[0] == "challenger"
+    holdout["wide_deep"]["auc"] = 0.55  # loses to popularity: nothing, even with no champion
+    assert promotion("wide_deep", holdout, "w", True) == (None, "not promoted (wide_deep, does not beat popularity): w")
