@@ -89,7 +89,7 @@ EXPERIMENT_DESCRIPTIONS = {
                          "type. Nothing is trained or registered here.",
     "naviyam-ranking": "Ranker (Lightning Wide&Deep and its wide half) over the spec's engineered features: the "
                        "bootstrap on lists built from the orders, the nightly retrain on the service's logged "
-                       "lists and reactions, point-in-time features; the holdout winner is promoted only past "
+                       "lists and reactions, point-in-time features; the validation winner is promoted only past "
                        "popularity and the champion.",
 }
 

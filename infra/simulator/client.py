@@ -29,8 +29,8 @@ class ChatClient:
     def close(self) -> None:
         self.http.close()
 
-    def _post(self, path: str, body: dict[str, Any], ok: tuple[int, ...] = (200,)) -> dict[str, Any]:
-        for wait in (*RETRY_503_S, None):
+    def _post(self, path: str, body: dict[str, Any], ok: tuple[int, ...] = (200,), retry: bool = True) -> dict[str, Any]:
+        for wait in (*(RETRY_503_S if retry else ()), None):
             self.requests += 1
             try:
                 r = self.http.post(self.url + path, json=body)
@@ -57,4 +57,7 @@ class ChatClient:
         body = {"user_id": user_id, "session_id": session_id, "recommendation_id": recommendation_id,
                 "action": action, "shop_id": shop_id, "as_of": as_of.isoformat(),
                 **{k: v for k, v in extra.items() if v is not None}}
-        return self._post("/feedback", body, ok=(200, 409))  # 409: the coupon was already used
+        # an order or a coupon use is not retried: it carries no idempotency key, and a 503 after the commit
+        # would then pay twice; the session counts as failed instead
+        return self._post("/feedback", body, ok=(200, 409),  # 409: the coupon was already used
+                          retry=action not in ("order", "coupon_use"))

@@ -7,10 +7,11 @@ validation part and saved in the same bundle format, so the service loads either
 * ``wide_deep``: Wide&Deep;
 * ``logistic_wide``: its wide half alone, i.e. a logistic regression on the wide features.
 
-The one with the better holdout AUC is registered. It becomes ``champion`` only when it also beats
-popularity (the baseline no model may lose to) and the current champion on the same holdout;
-``challenger`` (the A/B arm) when it beats popularity only; nothing otherwise. The holdout is the
-newest part of the split and is used for nothing else (not early stopping, not selection of epochs).
+The one with the better validation AUC is registered (the validation part already chose each one's
+epochs). It becomes ``champion`` only when it also beats popularity (the baseline no model may lose
+to) and the current champion on the holdout; ``challenger`` (the A/B arm) when it beats popularity
+only; nothing otherwise. The holdout is the newest part of the split and decides nothing but that
+promotion: not the epochs, not which of the two models.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 
 from infra.vocabulary import CHALLENGER, CHAMPION
 from models.ranking.lightning_fit import FitResult, fit_wide_deep, predict
+from models.ranking.metrics import auc
 from models.ranking.model import WideDeepConfig
 from models.ranking.training_set import VOCAB_COLUMNS
 
@@ -32,9 +34,9 @@ Log = Callable[[dict[str, float], int], None]
 
 def fit_servable(train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame, config: WideDeepConfig, *,
                  max_epochs: int, batch_size: int, patience: int, seed: int,
-                 log_metrics: Log | None = None) -> tuple[dict[str, FitResult], dict[str, Any]]:
-    """(kind → fitted model, kind → holdout scores) for every servable kind."""
-    fits, scores = {}, {}
+                 log_metrics: Log | None = None) -> tuple[dict[str, FitResult], dict[str, Any], dict[str, float]]:
+    """(kind → fitted model, kind → holdout scores, kind → validation AUC) for every servable kind."""
+    fits, scores, val_auc = {}, {}, {}
     for kind in SERVABLE:
         callback = None
         if log_metrics is not None:
@@ -44,15 +46,18 @@ def fit_servable(train: pd.DataFrame, val: pd.DataFrame, test: pd.DataFrame, con
                                    VOCAB_COLUMNS, max_epochs=max_epochs, batch_size=batch_size, patience=patience,
                                    seed=seed, epoch_callback=callback)
         scores[kind] = predict(fits[kind].model, fits[kind].encoder, test)
-    return fits, scores
+        val_auc[kind] = auc(val["label"].to_numpy(), predict(fits[kind].model, fits[kind].encoder, val))
+    return fits, scores, val_auc
 
 
-def choose(holdout: dict[str, dict[str, float]], champion: dict[str, Any] | None) -> tuple[str, str, bool]:
-    """(the servable model with the best holdout AUC, why, whether it beats the champion). The champion
-    is scored on the same holdout by the caller."""
-    kind = max(SERVABLE, key=lambda k: holdout[k]["auc"])
+def choose(val_auc: dict[str, float], holdout: dict[str, dict[str, float]],
+           champion: dict[str, Any] | None) -> tuple[str, str, bool]:
+    """(the servable model with the best validation AUC, why, whether it beats the champion on the
+    holdout). The champion is scored on the same holdout by the caller."""
+    kind = max(SERVABLE, key=lambda k: val_auc[k])
     others = ", ".join(f"{m} {v['auc']:.4f}" for m, v in holdout.items() if m != kind)
-    why = (f"holdout AUC {holdout[kind]['auc']:.4f} vs {others}"
+    picked = ", ".join(f"{k} {val_auc[k]:.4f}" for k in SERVABLE)
+    why = (f"validation AUC {picked}; holdout AUC {holdout[kind]['auc']:.4f} vs {others}"
            + (f", champion v{champion['version']} {champion['auc']:.4f}" if champion else " (no champion)"))
     return kind, why, champion is None or holdout[kind]["auc"] > champion["auc"]
 

@@ -61,12 +61,17 @@ def lists_from_orders(tables: Mapping[str, pd.DataFrame], config: OrderListsConf
     visits["pos"] = pos_of.reindex(visits["shop_id"]).to_numpy()
     before = visits[visits["ts"] < start]
     popularity = np.bincount(before["pos"].dropna().astype(int), minlength=len(shops)) + 1.0
-    # where each child eats, as of each order: the running mean of the shops of their earlier orders
-    visits["lat"], visits["lon"] = lat[visits["pos"].fillna(0).astype(int)], lon[visits["pos"].fillna(0).astype(int)]
+    # where each child eats, as of each order: the mean of the shops of their earlier orders (a shop
+    # missing from the catalogue has no place and counts for nothing)
+    known = visits["pos"].notna().to_numpy()
+    where = visits["pos"].fillna(0).astype(int).to_numpy()
+    visits["lat"] = np.where(known, lat[where], 0.0)
+    visits["lon"] = np.where(known, lon[where], 0.0)
+    visits["known"] = known.astype(float)
     grouped = visits.groupby("user_id")
-    n_before = grouped.cumcount()
-    visits["home_lat"] = (grouped["lat"].cumsum() - visits["lat"]) / n_before.replace(0, np.nan)
-    visits["home_lon"] = (grouped["lon"].cumsum() - visits["lon"]) / n_before.replace(0, np.nan)
+    n_before = (grouped["known"].cumsum() - visits["known"]).replace(0, np.nan)
+    visits["home_lat"] = (grouped["lat"].cumsum() - visits["lat"]) / n_before
+    visits["home_lon"] = (grouped["lon"].cumsum() - visits["lon"]) / n_before
     sessions = visits[(visits["ts"] >= start) & visits["home_lat"].notna() & visits["pos"].notna()]
     if len(sessions) > config.n_lists:
         sessions = sessions.sample(config.n_lists, random_state=config.seed)

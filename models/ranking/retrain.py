@@ -9,8 +9,8 @@ holdout that nothing was tuned on → Wide&Deep and the baselines on that holdou
 
 Which model: two servable candidates are fitted on the same split, Wide&Deep and its wide half alone
 (a logistic regression on the wide features, early-stopped the same way and saved in the same bundle
-format, so the service loads either). The one with the better holdout AUC is registered; it becomes
-``champion`` only if it also beats popularity (the baseline) and the current champion on the same
+format, so the service loads either). The one with the better validation AUC is registered; it becomes
+``champion`` only if it also beats popularity (the baseline) and the current champion on the
 holdout, else ``challenger`` (the A/B arm) when it beats popularity, else nothing; the run records
 which model and why (MLflow tag ``promotion``, ``model_training_logs``). The hidden truth is never read.
 """
@@ -90,7 +90,8 @@ def prepare_logged(engine, cfg: TrainConfig, *, since: Any = "-infinity", histor
     frame["ips_weight"] = joined["ips_weight"].to_numpy()
     skew_report: dict[str, Any] = {"features_source": "recomputed"}
     if served is not None:
-        served_rows = model_scored_only(served(events[["user_id", "shop_id", "event_timestamp"]]), events["scored_by"])
+        served_rows = model_scored_only(served(events[["user_id", "shop_id", "event_timestamp"]]), events["scored_by"],
+                                        events["strategy"])
         skew_report = {"features_source": "served where logged", **skew(frame, served_rows)}
         frame = overlay_served(frame, served_rows)
     train, val, test, bounds = time_split(frame)
@@ -141,7 +142,7 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
         run.log_metrics(skew_metrics(skew_report))
         mlflow.log_dict(_json_safe(skew_report), "feature_skew.json")
         log.info("served vs recomputed features: %s", {k: v for k, v in skew_report.items() if k != "features"})
-        fits, scores = fit_servable(data.train, data.val, data.test, config, max_epochs=cfg.max_epochs,
+        fits, scores, val_auc = fit_servable(data.train, data.val, data.test, config, max_epochs=cfg.max_epochs,
                                     batch_size=cfg.batch_size, patience=cfg.patience, seed=cfg.seed,
                                     log_metrics=lambda m, epoch: run.log_metrics(m, step=epoch))
         holdout = {**{kind: evaluate(data.test, s) for kind, s in scores.items()},
@@ -149,7 +150,7 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
         run.log_metrics({f"holdout_{m}_{k.replace('@', '_at_')}": v for m, ms in holdout.items()
                          for k, v in ms.items() if np.isfinite(v)})
         before = champion_score(data.test, registered_name)
-        kind, why, beats_champion = choose(holdout, before)
+        kind, why, beats_champion = choose(val_auc, holdout, before)
         result = fits[kind]
         with tempfile.TemporaryDirectory() as tmp:
             bundle = save_bundle(Path(tmp) / "bundle", result.model, result.encoder, data.co_index, {

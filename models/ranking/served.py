@@ -15,6 +15,8 @@ recomputed values were from the served ones on those rows.
 Only lists a Wide&Deep scored count as served features (``scored_by`` of the logged item): another
 ranker (popularity, the linear fallback) logs the answer's own feature estimates, which are not
 what the model computes from its inputs, so training on them would teach it values it never sees.
+Urgent lists are left out too: their features are reweighted (``URGENT_WEIGHTS``, up to 2×) before
+the model scores them, and the log keeps them clipped to [0, 1].
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ TOLERANCE = 0.0051
 MODEL_SCORER = "wide_deep"
 
 
-def model_scored_only(served: pd.DataFrame, scored_by: pd.Series) -> pd.DataFrame:
-    """``served`` with the rows another ranker scored blanked out (see the module's note)."""
+def model_scored_only(served: pd.DataFrame, scored_by: pd.Series, strategy: pd.Series | None = None) -> pd.DataFrame:
+    """``served`` with the rows another ranker scored, and urgent lists, blanked out (see the module's note)."""
     keep = scored_by.fillna("").astype(str).str.startswith(MODEL_SCORER).to_numpy()
+    if strategy is not None:
+        keep &= (strategy.astype(str) != "urgent").to_numpy()
     out = served.copy()
     out.loc[~keep, :] = np.nan
     return out

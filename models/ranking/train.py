@@ -13,7 +13,7 @@ call:
 5. holdout metrics for the servable models (Wide & Deep and its wide half alone, a logistic
    regression on the wide features: ``candidates``) and popularity (deep-only when asked; recovery
    of the hidden preferences on simulated labels);
-6. the holdout winner logged as an MLflow pyfunc with a signature and the dataset version,
+6. the validation winner logged as an MLflow pyfunc with a signature and the dataset version,
    registered as ``naviyam-wide-deep``; it becomes ``champion`` only if it beats popularity and the
    current champion's AUC on this same holdout, else ``challenger`` (the A/B variant, spec §12
    scenario 3) when it beats popularity;
@@ -105,9 +105,11 @@ class TrainReport:
 
 
 # ---- data -----------------------------------------------------------------------------------
-def load_raw_tables(settings: Any = None, source: str = "auto") -> tuple[dict[str, pd.DataFrame], dict]:
+def load_raw_tables(settings: Any = None, source: str = "auto",
+                    need_truth: bool = True) -> tuple[dict[str, pd.DataFrame], dict]:
     """(raw tables, hidden truth). ``auto``: the database if it has orders, else the workbook,
-    else generate the sample data in memory with the configured seed and scale."""
+    else generate the sample data in memory with the configured seed and scale. ``need_truth=False``
+    (training on the orders): the database's tables serve without the hidden truth file ({} then)."""
     from infra.settings import get_settings
 
     settings = settings or get_settings()
@@ -118,8 +120,8 @@ def load_raw_tables(settings: Any = None, source: str = "auto") -> tuple[dict[st
 
             engine = get_engine()
             tables = {t: pd.read_sql_table(t, engine) for t in RAW_TABLES}
-            if len(tables["product_orders"]) and truth_path.exists():
-                return tables, json.loads(truth_path.read_text(encoding="utf-8"))
+            if len(tables["product_orders"]) and (truth_path.exists() or not need_truth):
+                return tables, json.loads(truth_path.read_text(encoding="utf-8")) if truth_path.exists() else {}
             if source == "db":
                 raise RuntimeError("the database has no orders, or the hidden truth file is missing")
         except Exception as exc:  # noqa: BLE001
@@ -286,7 +288,7 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
     from models.tracking import register_model, set_alias, start_run
 
     if tables is None or truth is None:
-        tables, truth = load_raw_tables(settings, cfg.data_source)
+        tables, truth = load_raw_tables(settings, cfg.data_source, need_truth=cfg.label_source == "simulated")
     historical = None
     if cfg.feature_source == "feast":
         # the production path: the offline store's point-in-time join over the dbt history marts
@@ -304,13 +306,13 @@ def train_ranker(settings: Any = None, cfg: TrainConfig = TrainConfig(), *, tabl
                    tags={"dataset_version": data.dataset_version}) as run:
         mlflow.log_input(mlflow.data.from_pandas(data.train.head(1000), name="impressions-train",
                                                  targets="label", digest=data.dataset_version[3:]), context="training")
-        fits, all_scores = fit_servable(data.train, data.val, data.test, config, max_epochs=cfg.max_epochs,
+        fits, all_scores, val_auc = fit_servable(data.train, data.val, data.test, config, max_epochs=cfg.max_epochs,
                                         batch_size=cfg.batch_size, patience=cfg.patience, seed=cfg.seed,
                                         log_metrics=lambda m, epoch: run.log_metrics(m, step=epoch))
         holdout = {**{kind: evaluate(data.test, s) for kind, s in all_scores.items()},
                    **evaluate_baselines(data, cfg, config)}
         before = champion_score(data.test, registered_name)
-        kind, why, beats_champion = choose(holdout, before)
+        kind, why, beats_champion = choose(val_auc, holdout, before)
         result: FitResult = fits[kind]
         scores = all_scores[kind]
         run.log_metrics({f"holdout_{model}_{k.replace('@', '_at_')}": v for model, m in holdout.items()

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from infra.settings import get_settings
 from infra.simulator.runner import SimulationConfig, first_day
-from orchestration.simulation.compare import clone_database, environment
+from orchestration.simulation.compare import clone_database, environment, nightly
 from orchestration.simulation.loop import run_loop
 
 Say = Callable[[str], None]
@@ -93,7 +93,7 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
     say(f"A/B: database {database} (a copy of {settings.pg_database}); files in {out_dir}")
     clone_database(settings.pg_database, database)
     env = {"NAVIYAM_PG_DATABASE": database, "NAVIYAM_REDIS_KEY_PREFIX": f"{settings.redis_key_prefix}sim-ab:",
-           "NAVIYAM_SERVING_RANKER": "popularity",
+           "NAVIYAM_SERVING_RANKER": "popularity", "NAVIYAM_SERVING_USER_FEATURES": "postgres",
            "NAVIYAM_MLFLOW_TRACKING_URI": f"sqlite:///{(out_dir / 'mlflow.db').resolve()}"}
     tz = ZoneInfo(settings.timezone)
     report: dict[str, Any] = {"seed": cfg.seed, "children": cfg.children, "warmup_days": warmup_days,
@@ -102,8 +102,9 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
         init_tracking_store()  # before the service and the retrain open it
         start = cfg.start or simulation_start(cfg.seed, cfg.children)
         say(f"A/B warm-up: {warmup_days} days from {start}, popularity ranking with the logged exploration share")
+        night = nightly(say, refresh_features=True, retrain_every=None)  # features move with behaviour
         run_loop(replace(cfg, days=warmup_days, start=start), service_env=env, label="ab-warmup", say=say,
-                 out_dir=out_dir / "warmup", log_mlflow=False)
+                 out_dir=out_dir / "warmup", log_mlflow=False, nightly=night)
         fitted = {}
         for name, placebo in (("learned", False), ("placebo", True)):
             r = retrain_from_logs(cfg=TrainConfig(max_epochs=max_epochs, seed=cfg.seed), engine=get_engine(),
@@ -119,7 +120,7 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
             say(f"A/B {exp.name}: champion {exp.champion} v{fitted[exp.champion]}, challenger {exp.challenger} "
                 f"v{fitted[exp.challenger]}, {days} days from {day0}")
             run_loop(replace(cfg, days=days, start=day0), service_env={**env, "NAVIYAM_SERVING_RANKER": "registry"},
-                     label=f"ab-{exp.name}", say=say, out_dir=out_dir / exp.name, log_mlflow=False)
+                     label=f"ab-{exp.name}", say=say, out_dir=out_dir / exp.name, log_mlflow=False, nightly=night)
             got = decide(database, datetime.combine(day0, time.min, tz), min_lists)
             say(f"A/B {exp.name}: {got['outcome']} (expected {exp.expected}) — {got['reason']}")
             report["experiments"][exp.name] = {"champion": exp.champion, "challenger": exp.challenger,
@@ -139,11 +140,14 @@ def format_report(report: dict[str, Any]) -> str:
         for arm, row in sorted(e.get("arms", {}).items()):
             lo, hi = row.get("order_rate_ci_low"), row.get("order_rate_ci_high")
             ci = f" [{lo:.3f}, {hi:.3f}]" if lo is not None and hi is not None else ""
-            sat = row.get("satisfaction_mean")
             lines.append(f"| {name} | {e['champion']} | {e['challenger']} | {arm} | {row.get('lists')} | "
-                         f"{row.get('order_rate', float('nan')):.3f}{ci} | "
-                         f"{'' if sat is None else f'{sat:.2f}'} | {row.get('ctr', float('nan')):.3f} |")
+                         f"{_num(row.get('order_rate'), 3)}{ci} | {_num(row.get('satisfaction_mean'), 2)} | "
+                         f"{_num(row.get('ctr'), 3)} |")
     lines.append("")
     for name, e in report["experiments"].items():
         lines.append(f"- **{name}**: {e['outcome']} (expected {e['expected']}): {e['reason']}")
     return "\n".join(lines)
+
+
+def _num(value: Any, digits: int) -> str:
+    return "" if value is None else f"{float(value):.{digits}f}"

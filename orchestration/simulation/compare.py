@@ -94,7 +94,7 @@ def nightly(say: Say, *, refresh_features: bool, retrain_every: int | None,
                 report = retrain_from_logs(cfg=TrainConfig(max_epochs=max_epochs, seed=i), engine=get_engine(),
                                            challenger=False)
                 say(f"night {day}: retrained on the logs: {report.decision}")
-                if "champion" in report.aliases:
+                if "champion" in report.aliases and isinstance(service, ServiceProcess):
                     service.env["NAVIYAM_SERVING_RANKER"] = "registry"
             except NotEnoughLogs as exc:
                 say(f"night {day}: no retrain ({exc})")

@@ -46,7 +46,7 @@ def nlu_intent_classifier(context: dg.AssetExecutionContext, postgres: PostgresR
     group_name="training",
     kinds={"mlflow", "pytorch"},
     description="Bootstrap ranker: Wide&Deep and its wide half (Lightning) trained on point-in-time features of "
-    "lists built from the orders; the holdout winner is registered as naviyam-wide-deep and becomes champion "
+    "lists built from the orders; the validation winner is registered as naviyam-wide-deep and becomes champion "
     "only past popularity and the champion.",
 )
 def wide_deep_ranker(

@@ -8,6 +8,7 @@ import pandas as pd
 from infra.sample_data import behaviour
 from models.ranking.features import haversine_km
 from models.ranking.from_orders import OrderListsConfig, lists_from_orders
+from models.ranking.raw_features import visits_from_orders
 
 
 def test_each_list_holds_the_ordered_shop_among_open_nearby_ones(tiny_sample):
@@ -26,9 +27,14 @@ def test_each_list_holds_the_ordered_shop_among_open_nearby_ones(tiny_sample):
     dist = haversine_km(rows["ctx_lat"].to_numpy(), rows["ctx_lon"].to_numpy(),
                         shops.loc[rows["shop_id"], "latitude"].to_numpy(), shops.loc[rows["shop_id"], "longitude"].to_numpy())
     assert open_then.all() and (dist <= cfg.max_distance_km + 1e-6).all()  # the positive passes the same filter
-    # asked a few minutes before the order, which was placed after the child's first weeks of history
-    assert rows["event_timestamp"].dt.tz is not None
-    assert (rows["position"] >= 1).all()
+    # each list is asked a few minutes before a real order of that child at the positive shop, after the
+    # first weeks of history
+    visits = visits_from_orders(tiny_sample.tables["product_orders"], tiny_sample.tables["menus"], shops.reset_index())
+    placed = set(zip(visits["user_id"], visits["shop_id"], visits["ts"]))
+    positives = rows[rows["ordered"] == 1]
+    asked_at = positives["event_timestamp"] + pd.Timedelta(minutes=cfg.ask_before_minutes)
+    assert all((u, s, t) in placed for u, s, t in zip(positives["user_id"], positives["shop_id"], asked_at))
+    assert asked_at.min() >= visits["ts"].min() + pd.Timedelta(days=cfg.min_history_days)
 
 
 def test_the_same_seed_gives_the_same_lists(tiny_sample):

@@ -59,16 +59,17 @@ def test_a_split_without_reactions_is_not_enough_logs():
         check_labels({"training": reacted, "holdout": ignored})
 
 
-def test_the_better_servable_model_is_chosen_and_must_beat_the_champion():
+def test_validation_picks_the_servable_model_and_the_holdout_judges_it_against_the_champion():
     from models.ranking.candidates import choose
 
-    holdout = {"wide_deep": {"auc": 0.70}, "logistic_wide": {"auc": 0.72}, "popularity": {"auc": 0.60}}
-    kind, why, beats = choose(holdout, None)
-    assert kind == "logistic_wide" and beats and "no champion" in why and "wide_deep 0.7000" in why
-    kind, why, beats = choose(holdout, {"version": "3", "auc": 0.75})
+    val = {"wide_deep": 0.66, "logistic_wide": 0.68}
+    holdout = {"wide_deep": {"auc": 0.74}, "logistic_wide": {"auc": 0.72}, "popularity": {"auc": 0.60}}
+    kind, why, beats = choose(val, holdout, None)  # the holdout's better wide_deep does not decide
+    assert kind == "logistic_wide" and beats and "no champion" in why and "wide_deep 0.7400" in why
+    kind, why, beats = choose(val, holdout, {"version": "3", "auc": 0.75})
     assert kind == "logistic_wide" and not beats and "champion v3 0.7500" in why
-    holdout["wide_deep"]["auc"] = 0.80
-    assert choose(holdout, {"version": "3", "auc": 0.75})[::2] == ("wide_deep", True)
+    val["wide_deep"] = 0.70
+    assert choose(val, holdout, {"version": "3", "auc": 0.73})[::2] == ("wide_deep", True)
 
 
 def test_promotion_needs_popularity_beaten_and_respects_what_was_asked():

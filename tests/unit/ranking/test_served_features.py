@@ -56,3 +56,7 @@ def test_only_lists_the_model_scored_count_as_served():
     _, served = frames()
     kept = model_scored_only(served, pd.Series(["wide_deep:champion:3", "popularity", "", None]))
     assert kept.loc[0].notna().all() and kept.loc[1:].isna().all().all()
+    # an urgent list's features were reweighted before scoring and clipped in the log: not served values
+    urgent = model_scored_only(served, pd.Series(["wide_deep:champion:3"] * 4),
+                               pd.Series(["urgent", "normal", "normal", "normal"]))
+    assert urgent.loc[0].isna().all() and urgent.loc[1].notna().all()

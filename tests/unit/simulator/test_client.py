@@ -29,8 +29,16 @@ def client_answering(statuses: list[int], monkeypatch) -> tuple[ChatClient, list
 
 def test_a_503_is_retried_and_then_answered(monkeypatch):
     c, seen = client_answering([503, 200], monkeypatch)
-    assert c.feedback("1", "s", "r", "order", 3, AT)["ok"] is True
+    assert c.feedback("1", "s", "r", "detail_view", 3, AT)["ok"] is True
     assert seen == [503, 200] and c.retries == 1 and c.requests == 2
+
+
+def test_an_order_is_never_retried(monkeypatch):
+    """No idempotency key: a 503 after the commit would pay twice."""
+    c, seen = client_answering([503, 200], monkeypatch)
+    with pytest.raises(ServiceError, match="503"):
+        c.feedback("1", "s", "r", "order", 3, AT, menu_id=7, order_amount=5000)
+    assert seen == [503] and c.retries == 0
 
 
 def test_retries_are_bounded_and_other_errors_are_not_retried(monkeypatch):
