@@ -58,7 +58,14 @@ def _free_port() -> int:
 
 def _register_tiny_rankers(settings) -> list:
     """Two small Wide&Deep rankers in this session's MLflow registry: a champion and a challenger,
-    so the service serves the real model and the A/B split has two arms."""
+    so the service serves the real model and the A/B split has two arms.
+
+    They learn from the benchmark's lists labelled by the children's hidden tastes, not from the
+    orders as a deployment's bootstrap does: the scenarios test the pipeline's personalization path
+    (a child's stated likes reach the ranker through ``category_preference_match``), which needs a
+    ranker that weighs taste. A 400-list bootstrap on the orders of this tiny sample weighs it too
+    little (wide weight ~0.07) for a child with no order history; the nightly retrain on the logs is
+    what teaches a deployment that weight."""
     import torch
 
     from infra.sample_data.generator import build
@@ -68,7 +75,8 @@ def _register_tiny_rankers(settings) -> list:
     sample = build(20261125, 0.04)
     reports = []
     for promote, seed in (("auto", 0), ("challenger", 1)):
-        cfg = TrainConfig(n_impressions=400, list_size=10, max_epochs=2, seed=seed, promote=promote)
+        cfg = TrainConfig(n_impressions=400, list_size=10, max_epochs=2, seed=seed, promote=promote,
+                          label_source="simulated")
         reports.append(train_ranker(settings, cfg, tables=sample.tables, truth=sample.truth, engine=None))
     return reports
 
