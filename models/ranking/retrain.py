@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from models.ranking import logged
-from models.ranking.baselines import popularity_scores
 from models.ranking.candidates import choose, fit_servable, promotion
 from models.ranking.features import FEATURE_VERSION
 from models.ranking.served import model_scored_only, overlay_served, skew, skew_metrics
@@ -46,6 +45,7 @@ from models.ranking.train import (
     _model_columns,
     champion_score,
     evaluate,
+    evaluate_baselines,
 )
 from models.ranking.training_set import model_frame, naviyam_config, point_in_time_join, time_split
 
@@ -146,7 +146,7 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
                                     batch_size=cfg.batch_size, patience=cfg.patience, seed=cfg.seed,
                                     log_metrics=lambda m, epoch: run.log_metrics(m, step=epoch))
         holdout = {**{kind: evaluate(data.test, s) for kind, s in scores.items()},
-                   "popularity": evaluate(data.test, popularity_scores(data.test))}
+                   **evaluate_baselines(data, cfg, config)}
         run.log_metrics({f"holdout_{m}_{k.replace('@', '_at_')}": v for m, ms in holdout.items()
                          for k, v in ms.items() if np.isfinite(v)})
         before = champion_score(data.test, registered_name)
@@ -168,8 +168,7 @@ def retrain_from_logs(settings: Any = None, cfg: TrainConfig = TrainConfig(max_e
         aliases = [alias] if alias else []
         if alias:
             set_alias(registered_name, alias, version)
-        mlflow.set_tags({"model_kind": kind})
-        mlflow.set_tag("promotion", decision)
+        mlflow.set_tags({"model_kind": kind, "promotion": decision})
         log.info("retrain from logs: %s", decision)
         last = result.history[-1] if result.history else {}
         run.log_training(
