@@ -176,6 +176,12 @@ class Settings(BaseSettings):
         description="What ranks candidates in the chat service: the registry's Wide&Deep champion/challenger, or "
                     "shop popularity alone (the baseline arm of `naviyam simulate` comparisons).",
     )
+    serving_lora_share: float = Field(
+        default=0.5, ge=0.0, le=1.0,
+        description="Share of children (a stable hash of the user id) in group B of the ranking A/B test, "
+                    "ranked by the LoRA two-tower recommender (`naviyam-lora-recommender`, its @champion, else "
+                    "its @challenger) whenever one is registered; 0 turns group B off.",
+    )
     serving_exploration_share: float = Field(
         default=0.05, ge=0.0, le=0.5,
         description="Share of recommendation lists shown in a random order drawn from the top candidates "

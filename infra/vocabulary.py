@@ -95,3 +95,5 @@ STRATEGIES: tuple[str, ...] = (ONBOARDING, DATA_BUILDING, NORMAL, URGENT)
 #: MLflow registered-model aliases. The champion serves; a challenger takes an A/B share.
 CHAMPION, CHALLENGER = "champion", "challenger"
 MODEL_ALIASES: tuple[str, ...] = (CHAMPION, CHALLENGER)
+#: ``recommendations_log.model_variant`` of group B: the LoRA two-tower recommender (spec scenario 3)
+LORA_VARIANT = "lora_model"

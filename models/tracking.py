@@ -297,6 +297,9 @@ MODEL_DESCRIPTIONS = {
     "naviyam-wide-deep": "Wide&Deep ranker of the chat service. @champion serves; @challenger is the A/B variant "
                          "(a stable hash of the user id picks the arm).",
     "naviyam-nlu-intent": "Intent classifier of the chat NLU; @champion is what serving loads.",
+    "naviyam-lora-recommender": "Group B of the ranking A/B test: multilingual-e5 two-tower recommender, query side "
+                                "adapted with LoRA on the service's logs. @challenger is group B; the A/B decision "
+                                "gives @champion.",
 }
 
 

@@ -54,7 +54,8 @@ def wants_a_meal(t: ChatTurn) -> bool:
 class ChatPipeline:
     def __init__(self, *, nlu, retrieval, accounts, shop_features, user_features, contexts, events, scorers,
                  answerer=None, tz=timezone.utc, challenger_share: float = ab.DEFAULT_CHALLENGER_SHARE,
-                 clock=None, exploration_share: float = 0.0, settings=None, recommendation_log=None) -> None:
+                 clock=None, exploration_share: float = 0.0, settings=None, recommendation_log=None,
+                 lora_share: float = 0.0) -> None:
         self.nlu = nlu
         self.retrieval = retrieval
         self.accounts = accounts
@@ -66,6 +67,7 @@ class ChatPipeline:
         self.answerer = answerer or answer_mod.TemplateAnswerer()
         self.tz = tz
         self.challenger_share = challenger_share
+        self.lora_share = lora_share
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.exploration_share = exploration_share
         self.settings = settings
@@ -249,7 +251,8 @@ class ChatPipeline:
                 fitting = [p for p in fitting if p.coupon]
 
         t.variant = ab.assign_variant(t.req.user_id, challenger_share=self.challenger_share,
-                                      challenger_available=ab.CHALLENGER in self.scorers)
+                                      challenger_available=ab.CHALLENGER in self.scorers,
+                                      lora_share=self.lora_share, lora_available=ab.LORA_VARIANT in self.scorers)
         scorer = self.scorers[t.variant]
         t.scorer_name = scorer.name
         if fitting:
@@ -300,7 +303,7 @@ class ChatPipeline:
                                "category": p.cand.category, "price": p.cand.price, "final_price": p.final_price,
                                "lat": p.cand.lat, "lon": p.cand.lon, "distance_m": p.distance_m})
         context = {"minute_of_day": t.minute, "lat": t.area.lat, "lon": t.area.lon, "budget": t.limit,
-                   "strategy": t.strategy}
+                   "strategy": t.strategy, "text": t.req.text, "stated_budget": t.reading.entities.get("budget")}
         result = scorer.score({**user_f, "user_id": t.req.user_id}, cand_feats, context)
         self_reweights = not getattr(scorer, "applies_strategy", False)
         for i, p in enumerate(fitting):

@@ -1,6 +1,7 @@
 """Ranking variants for the A/B test: the Wide&Deep ``champion`` / ``challenger`` from the MLflow
-registry (``models.ranking.load_scorer(alias)``), and the explainable linear stand-in used only when
-no trained model can be loaded (a fresh checkout before ``naviyam demo`` trained one).
+registry (``models.ranking.load_scorer(alias)``), group B's LoRA two-tower recommender
+(``models.ranking.two_tower``, variant ``lora_model``), and the explainable linear stand-in used only
+when no trained model can be loaded (a fresh checkout before ``naviyam demo`` trained one).
 
 Whatever serves, the pipeline sees the same ``ScorerPort``: scores plus per-feature contributions.
 """
@@ -12,7 +13,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from infra.vocabulary import CHAMPION, MODEL_ALIASES
+from infra.vocabulary import CHALLENGER, CHAMPION, LORA_VARIANT, MODEL_ALIASES
 from serving.ports import ScoreResult
 
 log = logging.getLogger(__name__)
@@ -132,6 +133,57 @@ class RegisteredScorer:
                            features=[ranking.features(i) for i in range(n)], model_version=self.version)
 
 
+class LoraTwoTowerScorer:
+    """Group B: ``models.ranking.two_tower.TwoTowerRecommender`` behind ``ScorerPort``. It embeds
+    what the child said in its context once (``two_tower.texts.query_text``, the sentence it was
+    trained on) and compares it with the candidates' shop vectors; its contributions are the two
+    logit parts, the text match and the shop's learned prior."""
+
+    applies_strategy = False
+
+    def __init__(self, inner: Any, alias: str) -> None:
+        self.inner = inner
+        self.alias = alias
+        self.version = str(inner.head.get("model_version") or inner.version)[:20]
+        self.name = f"lora_two_tower:{alias}:{self.version}"
+
+    def score(self, user_features: Mapping[str, Any], candidate_features: Sequence[Mapping[str, Any]],
+              context: Mapping[str, Any]) -> ScoreResult:
+        from models.ranking.two_tower.texts import query_text
+
+        query = query_text(context.get("text"), minute_of_day=context.get("minute_of_day"),
+                           budget=context.get("stated_budget"), category_share=user_features.get("category_share"))
+        scored = self.inner.score(query, [int(f["shop_id"]) for f in candidate_features])
+        return ScoreResult(scores=[float(s) for s in scored.probabilities],
+                           contributions=[{"text_match": round(float(a), 4), "shop_prior": round(float(b), 4)}
+                                          for a, b in zip(scored.text_match, scored.shop_prior)],
+                           model_version=self.version)
+
+
+def load_lora_variant() -> tuple[Any | None, str]:
+    """Group B's scorer (the LoRA recommender's @champion, else its @challenger) and a status line."""
+    from infra.settings import get_settings
+
+    settings = get_settings()
+    if settings.serving_lora_share <= 0:
+        return None, "off (NAVIYAM_SERVING_LORA_SHARE=0)"
+    try:
+        from models.ranking.two_tower.tower import REGISTERED_LORA, load_recommender
+        from models.tracking import get_alias
+    except Exception as exc:  # a broken install: group A serves everyone, say why
+        return None, f"unavailable ({type(exc).__name__})"
+    for alias in (CHAMPION, CHALLENGER):
+        try:
+            if get_alias(REGISTERED_LORA, alias) is None:
+                continue
+            scorer = LoraTwoTowerScorer(load_recommender(alias, num_threads=settings.serving_embedder_threads), alias)
+        except Exception as exc:
+            log.warning("ranking: LoRA recommender @%s not loaded: %s", alias, exc)
+            return None, f"not loaded ({type(exc).__name__}: {str(exc)[:120]})"
+        return scorer, f"{scorer.name} for {settings.serving_lora_share:.0%} of children"
+    return None, "no LoRA recommender registered"
+
+
 def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
     """``{"champion": scorer, "challenger": scorer?}`` and a status line per variant."""
     from infra.settings import get_settings
@@ -158,6 +210,9 @@ def load_variants() -> tuple[dict[str, Any], dict[str, str]]:
             continue
         variants[alias] = RegisteredScorer(inner, alias)
         status[alias] = variants[alias].name
+    lora, status[LORA_VARIANT] = load_lora_variant()
+    if lora is not None:
+        variants[LORA_VARIANT] = lora
     if CHAMPION not in variants:
         variants[CHAMPION] = LinearFallbackScorer()
         status[CHAMPION] = status.get(CHAMPION, "") + " → linear fallback"

@@ -305,7 +305,8 @@ def build_pipeline(settings=None):
     pipeline = ChatPipeline(
         nlu=nlu, retrieval=retrieval, accounts=adapters.PgAccounts(engine), shop_features=shops,
         user_features=users, contexts=contexts, events=events, scorers=scorers, tz=settings.tz, clock=clock.now,
-        exploration_share=settings.serving_exploration_share, recommendation_log=adapters.PgRecommendationLog(engine))
+        exploration_share=settings.serving_exploration_share, recommendation_log=adapters.PgRecommendationLog(engine),
+        lora_share=settings.serving_lora_share)
     warm_up(pipeline, status)
     # from now on every PostgreSQL round trip of this process is time-limited and feeds one breaker
     # (infra.db): a frozen database degrades a turn instead of stalling it

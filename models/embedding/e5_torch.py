@@ -18,7 +18,7 @@ padding is a few percent instead of up to half of a batch.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -32,12 +32,18 @@ class E5TorchRuntime:
     """Embeds passages with the dequantized e5 weights; ``embed(texts)`` -> (n, dim) float32 (raw mean
     pool, not yet normalised)."""
 
-    def __init__(self, num_threads: int | None = None) -> None:
+    def __init__(self, num_threads: int | None = None, deltas: Mapping[str, np.ndarray] | None = None) -> None:
+        """``deltas``: added to the file's tensors of the same name (``l3.q.w``...): a LoRA adapter's
+        ``scaling · B @ A`` merges into the base weights this way (``models.ranking.two_tower.tower``)."""
         import torch  # noqa: PLC0415
 
         from models.nlu.e5_weights import load_tokenizer, read_e5_file  # noqa: PLC0415
 
         f = read_e5_file(keep_quantized=("emb.word",))
+        for name, delta in (deltas or {}).items():
+            if name not in f.tensors or f.tensors[name].size != np.asarray(delta).size:
+                raise ValueError(f"delta {name}: no tensor of that name and size in the e5 file")
+            f.tensors[name] = f.tensors[name] + np.asarray(delta, dtype=np.float32).reshape(f.tensors[name].shape)
         self._word_blocks = f.tensors.pop("emb.word").reshape(f.vocab, -1)  # (vocab, hidden/32) Q4_0 blocks
         t = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in f.tensors.items()}
         self._pos = t["emb.pos"].reshape(f.max_positions, f.hidden)

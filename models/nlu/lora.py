@@ -25,6 +25,7 @@ from models.nlu.labels import INTENT_VALUES
 from models.nlu.lora_model import BASE_MODEL_NAME, Batcher, LoraIntentClassifier, build_net
 
 log = logging.getLogger(__name__)
+TARGET_MODULES = ("query", "value")
 
 
 @dataclass
@@ -44,11 +45,12 @@ class LoraConfigArgs:
     head_lr_mult: float = 10.0   # the fresh linear head learns faster than the adapters
 
 
-def _wrap_lora(encoder, args: LoraConfigArgs):
+def wrap_lora(encoder, rank: int, alpha: int, dropout: float):
+    """peft LoRA adapters on e5's attention ``query``/``value`` projections (the rest frozen)."""
     from peft import LoraConfig, get_peft_model  # noqa: PLC0415
 
-    config = LoraConfig(r=args.rank, lora_alpha=args.alpha, lora_dropout=args.dropout,
-                        target_modules=["query", "value"], bias="none")
+    config = LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(TARGET_MODULES),
+                        bias="none")
     return get_peft_model(encoder, config)
 
 
@@ -166,7 +168,7 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
 
     t_load = time.perf_counter()
     tokenizer = load_tokenizer()
-    encoder = _wrap_lora(load_e5_encoder(), args)
+    encoder = wrap_lora(load_e5_encoder(), args.rank, args.alpha, args.dropout)
     net = build_net(encoder, len(INTENT_VALUES))
     trainable = sum(p.numel() for p in net.parameters() if p.requires_grad)
     total = sum(p.numel() for p in net.parameters())
@@ -174,7 +176,7 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
     batcher = Batcher(tokenizer, args.max_length)
     data, module = _lightning_parts(net, batcher, train, val, args)
 
-    params = {**asdict(args), "base_model": BASE_MODEL_NAME, "target_modules": "query,value",
+    params = {**asdict(args), "base_model": BASE_MODEL_NAME, "target_modules": ",".join(TARGET_MODULES),
               "trainable_params": trainable, "total_params": total, "train_size": len(train),
               "n_collected": len(collected),
               "val_size": len(val)}

@@ -19,6 +19,12 @@ PREFIX = "query: "
 # ---- model ------------------------------------------------------------------------------------
 
 
+def mean_pool(hidden, attention_mask):
+    """Masked mean of the last hidden states: how e5 embeds a sentence."""
+    mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
 def build_net(encoder, n_labels: int, head_dropout: float = 0.1):
     import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
@@ -34,9 +40,7 @@ def build_net(encoder, n_labels: int, head_dropout: float = 0.1):
 
         def forward(self, input_ids, attention_mask):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
-            return self.head(self.dropout(pooled))
+            return self.head(self.dropout(mean_pool(hidden, attention_mask)))
 
     torch.manual_seed(0)
     return E5IntentNet()

@@ -33,12 +33,16 @@ from sqlalchemy import Engine, text
 from models.ranking.raw_features import LOCAL_TZ
 
 LOGS_SQL = text("""
-    SELECT event_id::text AS impression_id, "timestamp" AS event_timestamp, user_id, model_variant,
-           recommendation_method, request_entities, recommendations,
-           coalesce(user_viewed_details, '[]'::jsonb) AS viewed, user_final_selection
-    FROM recommendations_log
-    WHERE recommendation_count > 0 AND user_id ~ '^[0-9]{1,9}$' AND "timestamp" >= :since
-    ORDER BY "timestamp"
+    SELECT r.event_id::text AS impression_id, r."timestamp" AS event_timestamp, r.user_id, r.model_variant,
+           r.recommendation_method, r.request_entities, r.recommendations,
+           coalesce(r.user_viewed_details, '[]'::jsonb) AS viewed, r.user_final_selection,
+           c.input_text AS request_text
+    FROM recommendations_log AS r
+    -- what the child said in that turn (the same event id; the window lets the partitions prune)
+    LEFT JOIN conversations AS c ON c.event_id = r.event_id
+        AND c."timestamp" BETWEEN r."timestamp" - interval '1 minute' AND r."timestamp" + interval '1 minute'
+    WHERE r.recommendation_count > 0 AND r.user_id ~ '^[0-9]{1,9}$' AND r."timestamp" >= :since
+    ORDER BY r."timestamp"
 """)
 MIN_EXPLORATION_LISTS = 200  # below this the propensities come from every list
 PROPENSITY_FLOOR = 0.05  # caps a weight at 20
@@ -78,6 +82,7 @@ def read_logged_impressions(engine: Engine, since: Any = "-infinity") -> pd.Data
                 "minute_of_day": local.hour * 60 + local.minute,
                 "ctx_budget": float(budget) if isinstance(budget, (int, float)) else np.nan,
                 "strategy": "urgent" if log_row["recommendation_method"] == "emergency" else "normal",
+                "request_text": log_row["request_text"] or "",
                 "viewed": int(int(shop) in viewed or chosen == int(shop)),
                 "ordered": int(chosen is not None and int(chosen) == int(shop)),
             })

@@ -213,8 +213,9 @@ def rank_candidates(scorer: Scorer, user_features: Mapping[str, Any], candidates
             for rank, i in enumerate(keep)]
 
 
-def resolve_model_dir(alias: str = CHAMPION, name: str = REGISTERED_MODEL) -> Path:
-    """Download (or find) the bundle of ``name@alias`` from the MLflow registry."""
+def resolve_model_dir(alias: str = CHAMPION, name: str = REGISTERED_MODEL, marker: str = "encoder.json") -> Path:
+    """Download (or find) the bundle of ``name@alias`` from the MLflow registry: the folder that
+    holds ``marker`` (each bundle format has its own)."""
     import os
 
     import mlflow
@@ -225,9 +226,9 @@ def resolve_model_dir(alias: str = CHAMPION, name: str = REGISTERED_MODEL) -> Pa
     configure_mlflow()
     local = Path(mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}@{alias}"))
     for candidate in (local / "artifacts" / "bundle", local / "bundle", local):
-        if (candidate / "encoder.json").exists():
+        if (candidate / marker).exists():
             return candidate
-    found = next(local.rglob("encoder.json"), None)
+    found = next(local.rglob(marker), None)
     if found is None:
         raise FileNotFoundError(f"no ranking bundle in {local}")
     return found.parent

@@ -1,7 +1,12 @@
 """The ranking A/B decision as a Dagster asset: read the ``ab_variant_metrics`` mart, test the
 difference (``ab_test.decide``), promote the challenger in the MLflow registry only when it wins by
 the margin with significance, and log the decision and every number to MLflow (experiment
-``naviyam-ab``) and ``model_training_logs``."""
+``naviyam-ab``) and ``model_training_logs``.
+
+Which experiment (``AbDecisionConfig.group_b``): ``challenger``, a Wide&Deep challenger against the
+Wide&Deep champion (both in ``naviyam-wide-deep``), or ``lora_model``, group B of spec scenario 3, the
+LoRA two-tower recommender against the Wide&Deep champion; its win moves ``champion`` within its own
+registered model (``naviyam-lora-recommender``), which group B then serves."""
 
 from datetime import datetime, timezone
 from typing import Any
@@ -9,7 +14,7 @@ from typing import Any
 import dagster as dg
 
 from infra.jsonable import jsonable
-from infra.vocabulary import CHALLENGER, CHAMPION
+from infra.vocabulary import CHALLENGER, CHAMPION, LORA_VARIANT
 from orchestration.experiments import ab_test
 from orchestration.resources import PostgresResource
 
@@ -21,6 +26,22 @@ class AbDecisionConfig(dg.Config):
     margin: float = ab_test.DEFAULT_MARGIN  # absolute order-rate difference the challenger must beat
     min_lists: int = ab_test.DEFAULT_MIN_LISTS  # lists per arm before anything is decided
     promote: bool = True  # False: decide and log, never move an alias
+    group_b: str = CHALLENGER  # the arm judged against the champion: "challenger" or "lora_model"
+
+
+GROUP_B = (CHALLENGER, LORA_VARIANT)
+
+
+def group_b_model(variant: str) -> tuple[str, str]:
+    """(group B's registered model, its ``model_training_logs.model_type``)."""
+    if variant == LORA_VARIANT:
+        from models.ranking.two_tower.retrain import MODEL_TYPE
+        from models.ranking.two_tower.tower import REGISTERED_LORA
+
+        return REGISTERED_LORA, MODEL_TYPE
+    from models.ranking.scorer import REGISTERED_MODEL
+
+    return REGISTERED_MODEL, "wide_deep"
 
 
 def read_mart(engine) -> dict[str, dict[str, Any]]:
@@ -32,7 +53,7 @@ def read_mart(engine) -> dict[str, dict[str, Any]]:
 
 
 def apply_decision(decision: ab_test.Decision, *, engine, registered: str | None = None,
-                   promote: bool = True) -> dict[str, Any]:
+                   promote: bool = True, model_type: str = "wide_deep") -> dict[str, Any]:
     """Log the decision (MLflow run + model_training_logs row); on ``promote`` move ``champion`` to
     the challenger's version (the old champion keeps the alias ``previous_champion``)."""
     import mlflow
@@ -41,7 +62,7 @@ def apply_decision(decision: ab_test.Decision, *, engine, registered: str | None
     from models.tracking import configure_mlflow, get_alias, log_training, set_alias
 
     if registered is None:
-        from models.ranking.scorer import REGISTERED_MODEL as registered
+        registered = group_b_model(CHALLENGER)[0]
     configure_mlflow()
     champion, challenger = get_alias(registered, CHAMPION), get_alias(registered, CHALLENGER)
     versions = {CHAMPION: getattr(champion, "version", None), CHALLENGER: getattr(challenger, "version", None)}
@@ -71,7 +92,7 @@ def apply_decision(decision: ab_test.Decision, *, engine, registered: str | None
         mlflow.log_dict(jsonable(record), "ab_decision.json")
         run_id = run.info.run_id
     now = datetime.now(timezone.utc)
-    log_training(engine, f"ab-{now:%Y%m%dT%H%M%S}-{run_id[:6]}", model_type="wide_deep", model_name=registered,
+    log_training(engine, f"ab-{now:%Y%m%dT%H%M%S}-{run_id[:6]}", model_type=model_type, model_name=registered,
                  training_start_time=now, training_end_time=now, mlflow_run_id=run_id,
                  evaluation_metrics=jsonable({"ab_decision": record}),
                  final_model_path=f"models:/{registered}/{versions[CHALLENGER]}" if versions[CHALLENGER] else None,
@@ -92,8 +113,13 @@ def apply_decision(decision: ab_test.Decision, *, engine, registered: str | None
 def ab_decision(context: dg.AssetExecutionContext, config: AbDecisionConfig,
                 postgres: PostgresResource) -> dg.MaterializeResult:
     engine = postgres.engine()
-    decision = ab_test.decide(read_mart(engine), margin=config.margin, min_lists=config.min_lists)
-    applied = apply_decision(decision, engine=engine, promote=config.promote)
+    if config.group_b not in GROUP_B:
+        raise dg.Failure(f"group_b must be one of {GROUP_B}, not {config.group_b!r}")
+    registered, model_type = group_b_model(config.group_b)
+    decision = ab_test.decide(read_mart(engine), margin=config.margin, min_lists=config.min_lists,
+                              challenger=config.group_b)
+    applied = apply_decision(decision, engine=engine, promote=config.promote, registered=registered,
+                             model_type=model_type)
     context.log.info(f"A/B: {decision.outcome} — {decision.reason}; promoted={applied['promoted']}")
     primary = decision.comparisons.get("order_rate")
     return dg.MaterializeResult(metadata={

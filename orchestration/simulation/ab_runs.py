@@ -14,6 +14,11 @@ On its own copy of the project database (own Redis key prefix, own empty MLflow 
 4. experiment ``better_challenger``: champion = placebo, challenger = learned, the days after.
    Expected: promote.
 
+With ``group_b="lora"`` (spec scenario 3) the warm-up logs fit the learned Wide&Deep (group A, the
+champion) and the LoRA two-tower recommender (``models.ranking.two_tower.retrain``, group B), and one
+experiment, ``lora_group_b``, runs ``days`` days with ``NAVIYAM_SERVING_LORA_SHARE`` of the children in
+group B. Nothing is expected of it: the analysis decides, and the report says what it decided.
+
 This module stages the models and the days; the decision, the promotion in the registry and the
 records in MLflow (``naviyam-ab``) and ``model_training_logs`` are the asset's own.
 """
@@ -39,13 +44,16 @@ Say = Callable[[str], None]
 @dataclass(frozen=True)
 class Experiment:
     name: str
-    champion: str  # which of the two fitted models ("learned" / "placebo")
-    challenger: str
-    expected: str  # the outcome a working analysis must reach
+    champion: str  # which of the fitted models ("learned" / "placebo")
+    challenger: str  # ("learned" / "placebo" / "lora")
+    expected: str | None  # the outcome a working analysis must reach (None: whatever the data say)
+    group_b: str = "challenger"  # the model_variant of the arm judged (serving.ab)
 
 
 EXPERIMENTS = (Experiment("weaker_challenger", "learned", "placebo", "keep"),
                Experiment("better_challenger", "placebo", "learned", "promote"))
+LORA_EXPERIMENTS = (Experiment("lora_group_b", "learned", "lora", None, "lora_model"),)
+GROUP_B_KINDS = ("wide_deep", "lora")
 
 
 def simulation_start(seed: int, children: int) -> date:
@@ -56,7 +64,7 @@ def simulation_start(seed: int, children: int) -> date:
     return first_day(load_world(get_engine(), read_truth(get_settings().hidden_truth_file), children, seed))
 
 
-def decide(database: str, since: datetime, min_lists: int) -> dict[str, Any]:
+def decide(database: str, since: datetime, min_lists: int, group_b: str = "challenger") -> dict[str, Any]:
     """Rebuild the A/B mart over the lists since ``since`` and run the decision asset on it."""
     import dagster as dg
 
@@ -68,7 +76,8 @@ def decide(database: str, since: datetime, min_lists: int) -> dict[str, Any]:
     if built.returncode != 0:
         raise RuntimeError("dbt build of ab_variant_metrics failed:\n" + built.stdout[-3000:])
     result = dg.materialize([ab_decision], resources={"postgres": PostgresResource()},
-                            run_config={"ops": {"experiments__ab_decision": {"config": {"min_lists": min_lists}}}})
+                            run_config={"ops": {"experiments__ab_decision": {"config": {"min_lists": min_lists,
+                                                                                       "group_b": group_b}}}})
     meta = {k: v.value for k, v in result.asset_materializations_for_node("experiments__ab_decision")[0].metadata.items()}
     from infra.db import get_engine
     from orchestration.experiments.assets import read_mart
@@ -76,18 +85,52 @@ def decide(database: str, since: datetime, min_lists: int) -> dict[str, Any]:
     return {**meta, "arms": read_mart(get_engine())}
 
 
-def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_lists: int = 200,
-            max_epochs: int = 6, say: Say = print, out_dir: Path | None = None) -> dict[str, Any]:
+def fit_models(group_b: str, seed: int, max_epochs: int, say: Say, report: dict[str, Any]) -> dict[str, str]:
+    """Fit the experiment's models on the warm-up logs; name → registered version."""
     from infra.db import get_engine
-    from infra.vocabulary import CHALLENGER, CHAMPION
+    from infra.vocabulary import CHAMPION
     from models.ranking.retrain import retrain_from_logs
     from models.ranking.scorer import REGISTERED_MODEL
     from models.ranking.train import TrainConfig
+    from models.tracking import set_alias
+
+    fitted = {}
+    for name, placebo in (("learned", False),) + ((("placebo", True),) if group_b == "wide_deep" else ()):
+        r = retrain_from_logs(cfg=TrainConfig(max_epochs=max_epochs, seed=seed), engine=get_engine(),
+                              promote=False, placebo=placebo)
+        fitted[name] = r.model_version
+        say(f"A/B: {name} ranker fitted on the warm-up logs: version {r.model_version}: {r.decision}")
+        report.setdefault("models", {})[name] = {"version": r.model_version, "kind": r.model_kind,
+                                                 "holdout": r.holdout, "dataset_version": r.dataset_version}
+    if group_b == "lora":
+        from models.ranking.two_tower.fit import LoraRecConfig
+        from models.ranking.two_tower.retrain import retrain_lora_from_logs
+
+        set_alias(REGISTERED_MODEL, CHAMPION, fitted["learned"])  # the LoRA run's offline table scores it
+        r = retrain_lora_from_logs(LoraRecConfig(seed=seed), engine=get_engine(), promote=False)
+        fitted["lora"] = r.model_version
+        say(f"A/B: LoRA two-tower fitted on the warm-up logs in {r.train_seconds:.0f} s: version "
+            f"{r.model_version}: {r.decision}")
+        report.setdefault("models", {})["lora"] = {"version": r.model_version, "kind": "lora_two_tower",
+                                                   "holdout": r.table, "train_seconds": round(r.train_seconds, 1),
+                                                   "dataset_version": r.dataset_version}
+    return fitted
+
+
+def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_lists: int = 200,
+            max_epochs: int = 6, say: Say = print, out_dir: Path | None = None, group_b: str = "wide_deep",
+            lora_share: float = 0.5) -> dict[str, Any]:
+    """``group_b``: "wide_deep" (the placebo / learned pair of experiments) or "lora" (spec scenario 3)."""
+    from infra.vocabulary import CHALLENGER, CHAMPION
+    from models.ranking.scorer import REGISTERED_MODEL
+    from models.ranking.two_tower.tower import REGISTERED_LORA
     from models.tracking import init_tracking_store, set_alias
 
+    if group_b not in GROUP_B_KINDS:
+        raise ValueError(f"group_b must be one of {GROUP_B_KINDS}, not {group_b!r}")
     settings = get_settings()
     stamp = f"{datetime.now():%Y%m%dT%H%M%S}"
-    out_dir = out_dir or settings.data_dir / "simulations" / f"{stamp}-ab-seed{cfg.seed}"
+    out_dir = out_dir or settings.data_dir / "simulations" / f"{stamp}-ab-{group_b}-seed{cfg.seed}"
     out_dir.mkdir(parents=True, exist_ok=True)
     database = f"{settings.pg_database}_sim_ab"[:63]
     say(f"A/B: database {database} (a copy of {settings.pg_database}); files in {out_dir}")
@@ -97,7 +140,9 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
            "NAVIYAM_MLFLOW_TRACKING_URI": f"sqlite:///{(out_dir / 'mlflow.db').resolve()}"}
     tz = ZoneInfo(settings.timezone)
     report: dict[str, Any] = {"seed": cfg.seed, "children": cfg.children, "warmup_days": warmup_days,
-                              "days_per_experiment": days, "min_lists": min_lists, "experiments": {}}
+                              "days_per_experiment": days, "min_lists": min_lists, "group_b": group_b,
+                              "experiments": {}}
+    experiments = LORA_EXPERIMENTS if group_b == "lora" else EXPERIMENTS
     with environment(env):
         init_tracking_store()  # before the service and the retrain open it
         start = cfg.start or simulation_start(cfg.seed, cfg.children)
@@ -105,27 +150,25 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
         night = nightly(say, refresh_features=True, retrain_every=None)  # features move with behaviour
         run_loop(replace(cfg, days=warmup_days, start=start), service_env=env, label="ab-warmup", say=say,
                  out_dir=out_dir / "warmup", log_mlflow=False, nightly=night)
-        fitted = {}
-        for name, placebo in (("learned", False), ("placebo", True)):
-            r = retrain_from_logs(cfg=TrainConfig(max_epochs=max_epochs, seed=cfg.seed), engine=get_engine(),
-                                  promote=False, placebo=placebo)
-            fitted[name] = r.model_version
-            say(f"A/B: {name} ranker fitted on the warm-up logs: version {r.model_version}: {r.decision}")
-            report.setdefault("models", {})[name] = {"version": r.model_version, "kind": r.model_kind,
-                                                     "holdout": r.holdout, "dataset_version": r.dataset_version}
-        for k, exp in enumerate(EXPERIMENTS):
+        fitted = fit_models(group_b, cfg.seed, max_epochs, say, report)
+        for k, exp in enumerate(experiments):
             day0 = start + timedelta(days=warmup_days + k * days)
             set_alias(REGISTERED_MODEL, CHAMPION, fitted[exp.champion])
-            set_alias(REGISTERED_MODEL, CHALLENGER, fitted[exp.challenger])
-            say(f"A/B {exp.name}: champion {exp.champion} v{fitted[exp.champion]}, challenger {exp.challenger} "
+            lora = exp.group_b == "lora_model"
+            set_alias(REGISTERED_LORA if lora else REGISTERED_MODEL, CHALLENGER, fitted[exp.challenger])
+            say(f"A/B {exp.name}: champion {exp.champion} v{fitted[exp.champion]}, group B {exp.challenger} "
                 f"v{fitted[exp.challenger]}, {days} days from {day0}")
-            run_loop(replace(cfg, days=days, start=day0), service_env={**env, "NAVIYAM_SERVING_RANKER": "registry"},
+            arm_env = {**env, "NAVIYAM_SERVING_RANKER": "registry",
+                       "NAVIYAM_SERVING_LORA_SHARE": str(lora_share if lora else 0.0)}
+            run_loop(replace(cfg, days=days, start=day0), service_env=arm_env,
                      label=f"ab-{exp.name}", say=say, out_dir=out_dir / exp.name, log_mlflow=False, nightly=night)
-            got = decide(database, datetime.combine(day0, time.min, tz), min_lists)
-            say(f"A/B {exp.name}: {got['outcome']} (expected {exp.expected}) — {got['reason']}")
+            got = decide(database, datetime.combine(day0, time.min, tz), min_lists, group_b=exp.group_b)
+            say(f"A/B {exp.name}: {got['outcome']} (expected {exp.expected or 'nothing in particular'}) — "
+                f"{got['reason']}")
             report["experiments"][exp.name] = {"champion": exp.champion, "challenger": exp.challenger,
                                                "expected": exp.expected, "first_day": day0.isoformat(), **got}
-    report["all_as_expected"] = all(e["outcome"] == e["expected"] for e in report["experiments"].values())
+    report["all_as_expected"] = all(e["outcome"] == e["expected"] for e in report["experiments"].values()
+                                    if e["expected"] is not None)
     (out_dir / "ab_runs.json").write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str),
                                           encoding="utf-8")
     (out_dir / "ab_runs.md").write_text(format_report(report) + "\n", encoding="utf-8")
@@ -145,7 +188,8 @@ def format_report(report: dict[str, Any]) -> str:
                          f"{_num(row.get('ctr'), 3)} |")
     lines.append("")
     for name, e in report["experiments"].items():
-        lines.append(f"- **{name}**: {e['outcome']} (expected {e['expected']}): {e['reason']}")
+        lines.append(f"- **{name}**: {e['outcome']} (expected {e['expected'] or 'nothing in particular'}): "
+                     f"{e['reason']}")
     return "\n".join(lines)
 
 

@@ -94,15 +94,25 @@ def ab(
     seed: Annotated[int, typer.Option(help="Seed of every message and reaction.")] = 7,
     min_lists: Annotated[int, typer.Option(min=1, help="Lists per arm before the analysis decides anything.")] = 200,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Children simulated in parallel.")] = 4,
+    group_b: Annotated[str, typer.Option(help="wide_deep: a placebo and the learned Wide&Deep challenge each other "
+                                              "(two experiments, each with an expected outcome); lora: spec scenario "
+                                              "3, the LoRA two-tower recommender as group B against the learned "
+                                              "Wide&Deep (one experiment, decided by the data).")] = "wide_deep",
+    lora_share: Annotated[float, typer.Option(min=0.01, max=0.99, help="Share of children in group B "
+                                                                       "(with --group-b lora).")] = 0.5,
 ) -> None:
-    """Two A/B experiments decided by the analysis (dbt mart ab_variant_metrics + asset experiments/ab_decision):
-    a deliberately weaker challenger (a placebo fitted on permuted labels) against the ranker learned from the
-    logs, then the learned ranker challenging the placebo. Prints each decision and the per-arm table."""
+    """A/B experiments decided by the analysis (dbt mart ab_variant_metrics + asset experiments/ab_decision).
+    --group-b wide_deep: a deliberately weaker challenger (a placebo fitted on permuted labels) against the ranker
+    learned from the logs, then the learned ranker challenging the placebo. --group-b lora: the LoRA two-tower
+    recommender fitted on the same warm-up logs as group B. Prints each decision and the per-arm table."""
     from infra.simulator.runner import SimulationConfig
-    from orchestration.simulation.ab_runs import ab_runs
+    from orchestration.simulation.ab_runs import GROUP_B_KINDS, ab_runs
 
+    if group_b not in GROUP_B_KINDS:
+        raise typer.BadParameter(f"one of {', '.join(GROUP_B_KINDS)}", param_hint="--group-b")
     cfg = SimulationConfig(children=children, seed=seed, concurrency=concurrency)
-    out = ab_runs(cfg, warmup_days=warmup_days, days=days, min_lists=min_lists, say=_say)
+    out = ab_runs(cfg, warmup_days=warmup_days, days=days, min_lists=min_lists, say=_say, group_b=group_b,
+                  lora_share=lora_share)
     typer.echo(json.dumps({name: {k: e.get(k) for k in ("expected", "outcome", "promoted", "reason")}
                            for name, e in out["experiments"].items()} | {"all_as_expected": out["all_as_expected"]},
                           ensure_ascii=False, indent=2, default=str))

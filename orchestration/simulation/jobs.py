@@ -44,6 +44,8 @@ class AbSimulationConfig(dg.Config):
     seed: int = 7
     min_lists: int = 200
     concurrency: int = 4
+    group_b: str = "wide_deep"  # or "lora": the LoRA two-tower recommender as group B (spec scenario 3)
+    lora_share: float = 0.5
 
 
 @dg.op(description="Two A/B experiments on simulated children (a placebo challenger, then the learned ranker "
@@ -55,7 +57,7 @@ def simulate_ab_experiments(context: dg.OpExecutionContext, config: AbSimulation
 
     cfg = SimulationConfig(children=config.children, seed=config.seed, concurrency=config.concurrency)
     out = ab_runs(cfg, warmup_days=config.warmup_days, days=config.days, min_lists=config.min_lists,
-                  say=context.log.info)
+                  say=context.log.info, group_b=config.group_b, lora_share=config.lora_share)
     outcomes = {name: {"expected": e["expected"], "outcome": e["outcome"], "reason": e["reason"]}
                 for name, e in out["experiments"].items()}
     context.add_output_metadata({"outcomes": dg.MetadataValue.json(outcomes),

@@ -141,3 +141,60 @@ def test_two_days_of_twenty_children_fill_every_log_and_feed_retrain_and_ab(loop
     meta = result.asset_materializations_for_node("experiments__ab_decision")[0].metadata
     assert meta["outcome"].value in ("promote", "keep")
     assert count(engine, "SELECT count(*) FROM model_training_logs WHERE evaluation_metrics ? 'ab_decision'") == 1
+
+
+def test_lora_recommender_learns_from_the_same_logs_and_serves_group_b(loop_world):
+    """Spec scenario 3, group B: the LoRA two-tower recommender is fitted on the logs the first test's
+    days wrote, registered in its own model with the challenger alias, served to its share of the
+    children by the stable hash (its variant in every log row), and judged by the A/B asset."""
+    import dagster as dg
+
+    from infra.dbt import run_dbt
+    from infra.simulator.runner import SimulationConfig
+    from models.ranking.two_tower.fit import LoraRecConfig
+    from models.ranking.two_tower.retrain import retrain_lora_from_logs
+    from models.ranking.two_tower.tower import REGISTERED_LORA
+    from models.tracking import get_alias, set_alias
+    from orchestration.experiments.assets import ab_decision
+    from orchestration.resources import PostgresResource
+    from orchestration.simulation.compare import environment
+    from orchestration.simulation.loop import run_loop
+
+    env, engine, reference = loop_world
+    with environment(env):
+        report = retrain_lora_from_logs(LoraRecConfig(max_epochs=1, batch_lists=8), engine=engine, min_lists=5)
+        assert {"lora_two_tower", "wide_deep", "popularity"} <= set(report.table)
+        assert 0.0 <= report.table["lora_two_tower"]["auc"] <= 1.0
+        assert report.table["lora_two_tower"]["score_ms_p50"] > 0
+        if get_alias(REGISTERED_LORA, "challenger") is None:  # a model this small may lose to popularity
+            set_alias(REGISTERED_LORA, "challenger", report.model_version)
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT model_type, lora_rank, lora_alpha, epochs, training_loss, final_model_path "
+                                "FROM model_training_logs WHERE mlflow_run_id = :r"), {"r": report.run_id}).one()
+    assert row.model_type == "lora_adapter" and row.lora_rank == 8 and row.lora_alpha == 16 and row.epochs == 1
+    assert row.training_loss is not None and row.final_model_path == f"models:/{REGISTERED_LORA}/{report.model_version}"
+
+    since = reference + timedelta(days=3)
+    lora_env = {**env, "NAVIYAM_SERVING_LORA_SHARE": "0.5"}
+    with environment(lora_env):
+        run_loop(SimulationConfig(days=1, children=20, seed=4, concurrency=2, sessions_per_order=4.0, start=since.date()),
+                 service_env=lora_env, label="it-lora", say=print)
+    window = {"a": since.isoformat() + "+09:00"}
+    assert count(engine, "SELECT count(*) FROM recommendations_log WHERE model_variant = 'lora_model' "
+                         "AND \"timestamp\" >= :a", **window) > 0
+    assert count(engine, "SELECT count(*) FROM recommendations_log r, jsonb_array_elements(r.recommendations) i "
+                         "WHERE r.model_variant = 'lora_model' AND i->>'scored_by' LIKE 'lora_two_tower:%'") > 0
+    assert count(engine, "SELECT count(*) FROM recommendations_log WHERE model_variant = 'champion' "
+                         "AND \"timestamp\" >= :a", **window) > 0
+    with environment(env):
+        built = run_dbt(["build", "-s", "+ab_variant_metrics"], database=env["NAVIYAM_PG_DATABASE"],
+                        dbt_vars={"ab_since": window["a"]})
+        assert built.returncode == 0, built.stdout[-3000:]
+        result = dg.materialize([ab_decision], resources={"postgres": PostgresResource()},
+                                run_config={"ops": {"experiments__ab_decision": {"config": {
+                                    "min_lists": 1, "group_b": "lora_model"}}}})
+    assert result.success
+    assert result.asset_materializations_for_node("experiments__ab_decision")[0].metadata["outcome"].value \
+        in ("promote", "keep")
+    assert count(engine, "SELECT count(*) FROM model_training_logs WHERE model_type = 'lora_adapter' "
+                         "AND evaluation_metrics ? 'ab_decision'") == 1

@@ -142,6 +142,19 @@ def test_ab_assignment_is_stable_and_balanced():
     assert ab.assign_variant("x", challenger_share=0) == "champion"
 
 
+def test_group_b_takes_its_share_first_and_independently_of_the_challenger_split():
+    users = [f"user_{i}" for i in range(4000)]
+    arms = [ab.assign_variant(u, lora_share=0.3, lora_available=True) for u in users]
+    assert arms == [ab.assign_variant(u, lora_share=0.3, lora_available=True) for u in users]
+    assert 0.27 < arms.count("lora_model") / len(users) < 0.33
+    # group A is split between champion and challenger as before, in the same proportions
+    rest = [a for a in arms if a != "lora_model"]
+    assert 0.45 < rest.count("challenger") / len(rest) < 0.55
+    # without a registered LoRA model (or with share 0) nobody is in group B
+    assert "lora_model" not in {ab.assign_variant(u, lora_share=0.3, lora_available=False) for u in users[:500]}
+    assert "lora_model" not in {ab.assign_variant(u, lora_share=0.0, lora_available=True) for u in users[:500]}
+
+
 # ---- dialogue ----------------------------------------------------------------------------------
 
 def _after_recommendation() -> dialogue.DialogueState:

@@ -1,0 +1,66 @@
+"""The LoRA two-tower recommender (group B): its query sentence, the adapter merged for serving, and
+the fitted model served through the merged-weight runtime scoring as the training network does."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infra.vocabulary import CATEGORIES
+from models.ranking.two_tower.texts import liked_categories, query_text, time_words
+from models.ranking.two_tower.tower import ShopVectors
+
+
+def test_query_sentence_says_the_context_in_words():
+    share = [0.0] * len(CATEGORIES)
+    share[CATEGORIES.index("분식")], share[CATEGORIES.index("치킨")], share[CATEGORIES.index("한식")] = 0.5, 0.3, 0.1
+    q = query_text("떡볶이 먹고 싶어", minute_of_day=15 * 60 + 30, budget=5000, category_share=share)
+    assert q == "떡볶이 먹고 싶어 · 오후 간식 · 예산 5,000원 · 자주 먹는 음식 분식, 치킨"
+    # what is unknown is left out, never written as a number it is not
+    assert query_text("배고파", minute_of_day=None, budget=float("nan"), category_share=None) == "배고파"
+    assert query_text("", minute_of_day=8 * 60) == "추천해 줘 · 아침"
+    assert [time_words(m) for m in (7 * 60, 12 * 60, 18 * 60, 23 * 60, 2 * 60)] == ["아침", "점심", "저녁", "밤", "밤"]
+    assert liked_categories([0.1] * len(CATEGORIES)) == []  # nothing stands out
+    assert liked_categories([1.0, 0.0]) == []  # a vector of the wrong length is not guessed at
+
+
+def test_shop_positions_mark_unknown_shops():
+    shops = ShopVectors(np.array([3, 7, 9]), np.eye(3, dtype=np.float32), np.zeros(3, np.float32))
+    assert shops.positions(np.array([9, 3, 4, 100, 0])).tolist() == [2, 0, -1, -1, -1]
+    empty = ShopVectors(np.zeros(0, np.int64), np.zeros((0, 3), np.float32), np.zeros(0, np.float32))
+    assert empty.positions(np.array([1])).tolist() == [-1]
+
+
+@pytest.mark.slow
+def test_fitted_model_serves_through_merged_weights_as_it_scored_in_training(tmp_path):
+    """Fit on a few synthetic lists (one epoch), save the bundle, load it the way the service does
+    (adapter folded into the e5 weights, no peft): the probabilities match the training network's."""
+    import torch
+
+    from models.nlu.lora_model import Batcher
+    from models.nlu.e5_weights import load_tokenizer
+    from models.ranking.two_tower.fit import LoraRecConfig, RequestList, fit_two_tower, save_bundle
+    from models.ranking.two_tower.tower import TwoTowerRecommender, adapter_deltas
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(6, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    shops = ShopVectors(np.arange(10, 16, dtype=np.int64), vectors, np.zeros(6, np.float32))
+    texts = ["떡볶이 먹고 싶어 · 점심", "치킨 먹을래 · 저녁", "배고파 · 아침 · 예산 5,000원", "돈까스 · 점심"]
+    lists = [RequestList(texts[i % 4], np.array([10, 11, 12, 13, 99]), np.eye(5, dtype=np.float32)[i % 4],
+                         impression_id=str(i)) for i in range(12)]
+    torch.set_num_threads(1)
+    fit = fit_two_tower(lists[:8], lists[8:], shops, LoraRecConfig(max_epochs=1, batch_lists=4, seed=1))
+    assert fit.history and fit.best_epoch == 1 and 0 < fit.trainable_params < fit.total_params / 50
+    with torch.no_grad():  # training-side scores of one list
+        fit.net.encoder.base_model.model.encoder.layer[0].attention.self.query.lora_B.default.weight.add_(0.01)
+        ids, mask = Batcher(load_tokenizer(), 64)([texts[1]])
+        pos = torch.tensor([0, 1, 2, 6])  # 6: the unknown-shop row
+        logits = fit.net(ids, mask, torch.zeros(4, dtype=torch.long), pos).numpy()
+    folder = save_bundle(tmp_path / "bundle", fit, shops, {"version": "test"})
+    deltas = adapter_deltas(folder / "adapter")
+    assert set(deltas) == {f"l{i}.{m}.w" for i in range(12) for m in ("q", "v")}
+    assert np.abs(deltas["l0.q.w"]).max() > 0
+    served = TwoTowerRecommender(folder).score(texts[1], [10, 11, 12, 99])
+    assert served.probabilities == pytest.approx(1 / (1 + np.exp(-logits)), abs=2e-3)
+    assert served.shop_prior[-1] == 0.0  # an unknown shop has no prior
