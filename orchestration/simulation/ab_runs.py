@@ -85,6 +85,32 @@ def decide(database: str, since: datetime, min_lists: int, group_b: str = "chall
     return {**meta, "arms": read_mart(get_engine())}
 
 
+LATENCY_SQL = """
+    SELECT optimization_suggestions->>'model_variant' AS variant, count(*) AS turns,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY (optimization_suggestions->'stage_ms'->>'ranking')::float)
+               AS ranking_ms_p50,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY (optimization_suggestions->'stage_ms'->>'ranking')::float)
+               AS ranking_ms_p99,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY total_time_ms) AS total_ms_p50,
+           percentile_cont(0.99) WITHIN GROUP (ORDER BY total_time_ms) AS total_ms_p99
+    FROM performance_logs
+    WHERE "timestamp" >= :since AND success AND optimization_suggestions->'stage_ms' ? 'ranking'
+    GROUP BY 1 ORDER BY 1
+"""
+
+
+def ranking_latency(since: datetime) -> dict[str, dict[str, float]]:
+    """Per arm, the turns that ranked since ``since``: the ranking stage's and the whole turn's ms
+    (p50 / p99), as the service measured them (``performance_logs``): what group B adds per turn."""
+    from sqlalchemy import text
+
+    from infra.db import get_engine
+
+    with get_engine().connect() as conn:
+        rows = conn.execute(text(LATENCY_SQL), {"since": since}).mappings().all()
+    return {r["variant"]: {k: round(float(v), 2) for k, v in r.items() if k != "variant"} for r in rows}
+
+
 def fit_models(group_b: str, seed: int, max_epochs: int, say: Say, report: dict[str, Any]) -> dict[str, str]:
     """Fit the experiment's models on the warm-up logs; name → registered version."""
     from infra.db import get_engine
@@ -163,6 +189,7 @@ def ab_runs(cfg: SimulationConfig, *, warmup_days: int = 4, days: int = 4, min_l
             run_loop(replace(cfg, days=days, start=day0), service_env=arm_env,
                      label=f"ab-{exp.name}", say=say, out_dir=out_dir / exp.name, log_mlflow=False, nightly=night)
             got = decide(database, datetime.combine(day0, time.min, tz), min_lists, group_b=exp.group_b)
+            got["latency"] = ranking_latency(datetime.combine(day0, time.min, tz))
             say(f"A/B {exp.name}: {got['outcome']} (expected {exp.expected or 'nothing in particular'}) — "
                 f"{got['reason']}")
             report["experiments"][exp.name] = {"champion": exp.champion, "challenger": exp.challenger,
@@ -186,6 +213,18 @@ def format_report(report: dict[str, Any]) -> str:
             lines.append(f"| {name} | {e['champion']} | {e['challenger']} | {arm} | {row.get('lists')} | "
                          f"{_num(row.get('order_rate'), 3)}{ci} | {_num(row.get('satisfaction_mean'), 2)} | "
                          f"{_num(row.get('ctr'), 3)} |")
+    lines += ["", "| experiment | arm | ranked turns | ranking ms p50 | p99 | whole turn ms p50 | p99 |",
+              "|---|---|---|---|---|---|---|"]
+    for name, e in report["experiments"].items():
+        for arm, m in sorted(e.get("latency", {}).items()):
+            lines.append(f"| {name} | {arm} | {m['turns']:.0f} | {m['ranking_ms_p50']:.1f} | {m['ranking_ms_p99']:.1f} | "
+                         f"{m['total_ms_p50']:.0f} | {m['total_ms_p99']:.0f} |")
+    for name, m in report.get("models", {}).items():
+        if "train_seconds" in m:
+            lines.append(f"\n{name}: trained in {m['train_seconds']:.0f} s; holdout "
+                         + "; ".join(f"{k} AUC {v.get('auc', float('nan')):.4f} NDCG@10 {v.get('ndcg@10', float('nan')):.4f}"
+                                     + (f" ({v['score_ms_p50']:.1f} / {v['score_ms_p99']:.1f} ms per request)"
+                                        if "score_ms_p50" in v else "") for k, v in m["holdout"].items()))
     lines.append("")
     for name, e in report["experiments"].items():
         lines.append(f"- **{name}**: {e['outcome']} (expected {e['expected'] or 'nothing in particular'}): "
