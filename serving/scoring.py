@@ -136,8 +136,9 @@ class RegisteredScorer:
 class LoraTwoTowerScorer:
     """Group B: ``models.ranking.two_tower.TwoTowerRecommender`` behind ``ScorerPort``. It embeds
     what the child said in its context once (``two_tower.texts.query_text``, the sentence it was
-    trained on) and compares it with the candidates' shop vectors; its contributions are the two
-    logit parts, the text match and the shop's learned prior."""
+    trained on) and compares it with the candidates' shop vectors; its contributions are its logit
+    parts: the text match, the shop's learned prior and each side feature (by its contract name, so
+    the urgent reweighting applies to distance and budget fit as for any ranker)."""
 
     applies_strategy = False
 
@@ -153,10 +154,13 @@ class LoraTwoTowerScorer:
 
         query = query_text(context.get("text"), minute_of_day=context.get("minute_of_day"),
                            budget=context.get("stated_budget"), category_share=user_features.get("category_share"))
-        scored = self.inner.score(query, [int(f["shop_id"]) for f in candidate_features])
-        return ScoreResult(scores=[float(s) for s in scored.probabilities],
-                           contributions=[{"text_match": round(float(a), 4), "shop_prior": round(float(b), 4)}
-                                          for a, b in zip(scored.text_match, scored.shop_prior)],
+        from models.ranking.two_tower.tower import SIDE_FEATURES
+
+        scored = self.inner.score(query, [int(f["shop_id"]) for f in candidate_features], candidate_features)
+        contributions = [{"text_match": round(float(a), 4), "shop_prior": round(float(b), 4),
+                          **{name: round(float(v), 4) for name, v in zip(SIDE_FEATURES, side)}}
+                         for a, b, side in zip(scored.text_match, scored.shop_prior, scored.side)]
+        return ScoreResult(scores=[float(s) for s in scored.probabilities], contributions=contributions,
                            model_version=self.version)
 
 

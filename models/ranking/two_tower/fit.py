@@ -1,11 +1,17 @@
 """Fitting the LoRA two-tower recommender: a LightningModule and a LightningDataModule.
 
-A training example is one logged list: the request's query text, the shops shown, and whether the
-child ordered each (the same label, rows and IPS resampling as the Wide&Deep retrain). One forward
-pass of the query tower per list, a dot product per shown shop, binary cross-entropy per shop. What
-learns: the LoRA adapters on e5's attention query/value projections (peft), the score's scale and
-bias, and one bias per shop (L2-penalised, so a shop with few impressions stays near zero). The
+A training example is one logged list: the request's query text, the shops shown, their side
+features, and whether the child ordered each (the same label, rows and IPS resampling as the
+Wide&Deep retrain). One forward pass of the query tower per list, a dot product per shown shop,
+binary cross-entropy per shop. What learns: the LoRA adapters on e5's attention query/value
+projections (peft), the score's scale and bias, one bias per shop (L2-penalised, so a shop with few
+impressions stays near zero) and a linear head over a few candidate features
+(``tower.SIDE_FEATURES``: what text cannot say, such as distance or how well the price fits). The
 shop vectors are frozen: they are the retrieval index's, computed offline.
+
+e5's cosines sit in a narrow band (about 0.75-0.9 between a query and any Korean passage), so the
+cosine is centred on its mean over the training pairs before the base model is adapted, and its
+scale starts at 20: the text term then starts near zero and can move a logit by a few units.
 
 Early stopping on the validation lists' loss (their AUC is logged too); the best epoch's weights
 are kept.
@@ -22,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from models.ranking.metrics import auc
-from models.ranking.two_tower.tower import ShopVectors
+from models.ranking.two_tower.tower import SIDE_FEATURES, ShopVectors
 
 Log = Callable[[dict[str, float], int], None]
 
@@ -48,7 +54,11 @@ class RequestList:
     query: str
     shop_ids: np.ndarray  # int64
     labels: np.ndarray  # float32, 1 = ordered
+    side: np.ndarray | None = None  # (n, len(SIDE_FEATURES)) float32; None: zeros
     impression_id: str = ""
+
+    def side_matrix(self) -> np.ndarray:
+        return self.side if self.side is not None else np.zeros((len(self.shop_ids), len(SIDE_FEATURES)), np.float32)
 
 
 @dataclass
@@ -62,6 +72,9 @@ class TwoTowerFit:
     total_params: int = 0
 
 
+INITIAL_SCALE = 20.0
+
+
 def build_net(encoder, shops: ShopVectors, base_rate: float):
     import torch  # noqa: PLC0415
     from torch import nn  # noqa: PLC0415
@@ -72,14 +85,17 @@ def build_net(encoder, shops: ShopVectors, base_rate: float):
     rate = min(max(base_rate, 1e-4), 1 - 1e-4)
 
     class TwoTowerNet(nn.Module):
-        """Adapted query tower · frozen shop vectors · per-shop bias (row ``n``: an unknown shop, 0)."""
+        """Adapted query tower · frozen shop vectors · per-shop bias (row ``n``: an unknown shop, 0) ·
+        linear side head. ``center`` is set by ``fit_two_tower`` before training."""
 
         def __init__(self):
             super().__init__()
             self.encoder = encoder
             self.register_buffer("vectors", torch.cat([torch.from_numpy(shops.vectors), torch.zeros(1, dim)]))
+            self.register_buffer("center", torch.tensor(0.0))
             self.shop_bias = nn.Parameter(torch.zeros(n + 1))
-            self.scale = nn.Parameter(torch.tensor(5.0))
+            self.side = nn.Parameter(torch.zeros(len(SIDE_FEATURES)))
+            self.scale = nn.Parameter(torch.tensor(INITIAL_SCALE))
             self.bias = nn.Parameter(torch.tensor(math.log(rate / (1 - rate))))
             self.unknown = n
 
@@ -87,14 +103,18 @@ def build_net(encoder, shops: ShopVectors, base_rate: float):
             hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
             return nn.functional.normalize(mean_pool(hidden, attention_mask), dim=-1)
 
-        def forward(self, input_ids, attention_mask, owner, shop_pos):
-            q = self.query(input_ids, attention_mask)
-            cos = (q[owner] * self.vectors[shop_pos]).sum(-1)
-            prior = torch.where(shop_pos == self.unknown, torch.zeros_like(cos), self.shop_bias[shop_pos])
-            return self.scale * cos + prior + self.bias
+        def cosines(self, input_ids, attention_mask, owner, shop_pos):
+            return (self.query(input_ids, attention_mask)[owner] * self.vectors[shop_pos]).sum(-1)
+
+        def forward(self, input_ids, attention_mask, owner, shop_pos, side):
+            cos = self.cosines(input_ids, attention_mask, owner, shop_pos)
+            unknown = shop_pos == self.unknown  # a shop without a vector: no text term, no prior
+            text = torch.where(unknown, torch.zeros_like(cos), self.scale * (cos - self.center))
+            prior = torch.where(unknown, torch.zeros_like(cos), self.shop_bias[shop_pos])
+            return text + prior + side @ self.side + self.bias
 
         def head_parameters(self):
-            return [self.shop_bias, self.scale, self.bias]
+            return [self.shop_bias, self.side, self.scale, self.bias]
 
     return TwoTowerNet()
 
@@ -113,7 +133,8 @@ def _lightning_parts(net, batcher, shops: ShopVectors, train: list[RequestList],
         pos = shops.positions(np.concatenate([b.shop_ids for b in batch]))
         shop_pos = torch.from_numpy(np.where(pos >= 0, pos, unknown).astype(np.int64))
         labels = torch.from_numpy(np.concatenate([b.labels for b in batch]).astype(np.float32))
-        return ids, mask, owner, shop_pos, labels
+        side = torch.from_numpy(np.concatenate([b.side_matrix() for b in batch]).astype(np.float32))
+        return ids, mask, owner, shop_pos, side, labels
 
     class LoggedListsData(pl.LightningDataModule):
         """The logged lists of the time split: the oldest train, the next validate."""
@@ -136,15 +157,15 @@ def _lightning_parts(net, batcher, shops: ShopVectors, train: list[RequestList],
             self.best: dict[str, Any] = {"val_loss": math.inf, "epoch": 0, "state": None}
 
         def training_step(self, batch, _idx):
-            ids, mask, owner, shop_pos, labels = batch
-            loss = self.loss(self.net(ids, mask, owner, shop_pos), labels)
+            ids, mask, owner, shop_pos, side, labels = batch
+            loss = self.loss(self.net(ids, mask, owner, shop_pos, side), labels)
             penalty = cfg.shop_bias_l2 * (self.net.shop_bias ** 2).sum()
             self._train.append((float(loss.detach()), len(labels)))
             return loss + penalty
 
         def validation_step(self, batch, _idx):
-            ids, mask, owner, shop_pos, labels = batch
-            self._val.append((self.net(ids, mask, owner, shop_pos).float().numpy(), labels.numpy()))
+            ids, mask, owner, shop_pos, side, labels = batch
+            self._val.append((self.net(ids, mask, owner, shop_pos, side).float().numpy(), labels.numpy()))
 
         def on_validation_epoch_end(self):
             if not self._val or self.trainer.sanity_checking:
@@ -176,7 +197,7 @@ def _lightning_parts(net, batcher, shops: ShopVectors, train: list[RequestList],
             return torch.optim.AdamW([{"params": adapters, "lr": cfg.learning_rate, "weight_decay": 0.01},
                                       {"params": head, "lr": cfg.head_learning_rate, "weight_decay": 0.0}])
 
-    return LoggedListsData(), TwoTowerModule()
+    return LoggedListsData(), TwoTowerModule(), collate
 
 
 def fit_two_tower(train: list[RequestList], val: list[RequestList], shops: ShopVectors, cfg: LoraRecConfig,
@@ -195,8 +216,9 @@ def fit_two_tower(train: list[RequestList], val: list[RequestList], shops: ShopV
     labels = np.concatenate([r.labels for r in train]) if train else np.zeros(0)
     net = build_net(wrap_lora(load_e5_encoder(), cfg.rank, cfg.alpha, cfg.dropout), shops,
                     float(labels.mean()) if len(labels) else 0.1)
-    data, module = _lightning_parts(net, Batcher(load_tokenizer(), cfg.max_length), shops, train, val, cfg,
-                                    log_metrics)
+    data, module, collate = _lightning_parts(net, Batcher(load_tokenizer(), cfg.max_length), shops, train, val, cfg,
+                                             log_metrics)
+    net.center.fill_(_mean_cosine(net, collate, train))
     trainer = pl.Trainer(max_epochs=cfg.max_epochs, accelerator="cpu", devices=1, logger=False,
                          enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
                          num_sanity_val_steps=0, deterministic=False,
@@ -217,6 +239,22 @@ def fit_two_tower(train: list[RequestList], val: list[RequestList], shops: ShopV
                        total_params=sum(p.numel() for p in net.parameters()))
 
 
+def _mean_cosine(net, collate, lists: list[RequestList], sample: int = 256) -> float:
+    """Mean query-shop cosine of the base model over (up to ``sample``) training lists."""
+    import torch  # noqa: PLC0415
+
+    net.eval()
+    values = []
+    with torch.no_grad():
+        for i in range(0, min(sample, len(lists)), 64):
+            ids, mask, owner, shop_pos, _side, _labels = collate(lists[i:i + 64])
+            known = shop_pos != net.unknown
+            values.append(net.cosines(ids, mask, owner, shop_pos)[known])
+    net.train()
+    joined = torch.cat(values) if values else torch.zeros(0)
+    return float(joined.mean()) if len(joined) else 0.0
+
+
 def save_bundle(folder, fit: TwoTowerFit, shops: ShopVectors, head: dict[str, Any]) -> Any:
     """The bundle ``tower.TwoTowerRecommender`` loads (adapter, shop vectors with the learned biases, head)."""
     import json  # noqa: PLC0415
@@ -231,7 +269,8 @@ def save_bundle(folder, fit: TwoTowerFit, shops: ShopVectors, head: dict[str, An
     bias = fit.net.shop_bias.detach().numpy()[: len(shops.shop_ids)].astype(np.float32)
     ShopVectors(shops.shop_ids, shops.vectors, bias).save(folder / "shops.npz")
     head = {**head, "scale": float(fit.net.scale.detach()), "bias": float(fit.net.bias.detach()),
-            "text_version": TEXT_VERSION}
+            "center": float(fit.net.center), "text_version": TEXT_VERSION,
+            "side": dict(zip(SIDE_FEATURES, (float(w) for w in fit.net.side.detach().numpy())))}
     (folder / BUNDLE_MARKER).write_text(json.dumps(head, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     return folder
 

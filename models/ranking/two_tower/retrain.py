@@ -32,7 +32,7 @@ import pandas as pd
 from infra.vocabulary import CHALLENGER
 from models.ranking.two_tower.fit import LoraRecConfig, RequestList, TwoTowerFit, fit_two_tower, save_bundle
 from models.ranking.two_tower.texts import query_text
-from models.ranking.two_tower.tower import REGISTERED_LORA, ShopVectors, TwoTowerRecommender
+from models.ranking.two_tower.tower import REGISTERED_LORA, SIDE_FEATURES, ShopVectors, TwoTowerRecommender
 
 log = logging.getLogger(__name__)
 MODEL_TYPE = "lora_adapter"
@@ -79,7 +79,7 @@ def request_lists(frame: pd.DataFrame) -> list[RequestList]:
             query=query_text(first["req_text"], minute_of_day=first["req_minute"], budget=first["req_budget"],
                              category_share=first["req_category_share"]),
             shop_ids=rows["shop_id"].to_numpy(dtype=np.int64), labels=rows["label"].to_numpy(dtype=np.float32),
-            impression_id=str(impression)))
+            side=np.nan_to_num(rows[list(SIDE_FEATURES)].to_numpy(dtype=np.float32)), impression_id=str(impression)))
     return out
 
 
@@ -89,13 +89,15 @@ def _percentiles(ms: list[float]) -> dict[str, float]:
 
 
 def lora_holdout(model: TwoTowerRecommender, test: pd.DataFrame, lists: list[RequestList]) -> tuple[np.ndarray, list[float]]:
-    """Scores for the holdout rows (in their order) through the serving path, and ms per request."""
+    """Scores for the holdout rows (in their order) through the serving path, and ms per request
+    (each with an empty query cache: the cost of a sentence not seen before)."""
     scores = np.full(len(test), np.nan)
     rows_of = test.groupby("impression_id", sort=False).indices  # impression → row positions
     timings = []
     for lst in lists:
+        model.cache.clear()
         start = time.perf_counter()
-        scored = model.score(lst.query, lst.shop_ids)
+        scored = model.score(lst.query, lst.shop_ids, lst.side)
         timings.append((time.perf_counter() - start) * 1000)
         scores[rows_of[lst.impression_id]] = scored.probabilities
     return scores, timings
@@ -128,7 +130,7 @@ def _pyfunc_class():
     import mlflow.pyfunc
 
     class LoraTwoTowerRecommender(mlflow.pyfunc.PythonModel):
-        """Scores (query_text, shop_id) rows → order probability."""
+        """Scores (query_text, shop_id, side features…) rows → order probability."""
 
         def load_context(self, context: Any) -> None:
             self.model = TwoTowerRecommender(context.artifacts["bundle"])
@@ -136,8 +138,9 @@ def _pyfunc_class():
         def predict(self, context: Any, model_input: pd.DataFrame, params: dict | None = None) -> np.ndarray:
             out = np.zeros(len(model_input))
             for query, rows in model_input.groupby("query_text", sort=False):
+                side = rows.reindex(columns=list(SIDE_FEATURES)).to_numpy(dtype=np.float32)
                 out[model_input.index.get_indexer(rows.index)] = self.model.score(
-                    str(query), rows["shop_id"].to_numpy()).probabilities
+                    str(query), rows["shop_id"].to_numpy(), side).probabilities
             return out
 
     return LoraTwoTowerRecommender
@@ -220,9 +223,11 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
                              for k, v in ms.items() if isinstance(v, (int, float)) and np.isfinite(v)})
             mlflow.log_dict(_json_safe({"table": table, "history": fit.history}), "offline_table.json")
             example = test[0] if test else train[-1]
-            sample = pd.DataFrame({"query_text": [example.query] * min(3, len(example.shop_ids)),
-                                   "shop_id": example.shop_ids[:3]})
-            model_uri = _log_model(bundle, sample, served_model.score(example.query, sample["shop_id"]).probabilities)
+            k = min(3, len(example.shop_ids))
+            sample = pd.DataFrame({"query_text": [example.query] * k, "shop_id": example.shop_ids[:k],
+                                   **dict(zip(SIDE_FEATURES, example.side_matrix()[:k].T))})
+            model_uri = _log_model(bundle, sample, served_model.score(
+                example.query, example.shop_ids[:k], example.side_matrix()[:k]).probabilities)
         beats = table["lora_two_tower"]["auc"] > table["popularity"]["auc"]
         version = register_model(model_uri, registered_name, tags={
             "dataset_version": data.dataset_version, "source": "logs", "model_kind": "lora_two_tower",

@@ -11,6 +11,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from infra.vocabulary import CATEGORIES
 
 TEXT_VERSION = "q1"  # bump when the sentence changes: a bundle trained on another format is refused
@@ -35,8 +37,8 @@ def time_words(minute_of_day: float | None) -> str:
 
 def liked_categories(category_share: Sequence[float] | None) -> list[str]:
     """The child's most ordered categories (share ≥ 15 %, at most two), most ordered first."""
-    if category_share is None or len(category_share) != len(CATEGORIES):
-        return []
+    if not isinstance(category_share, (list, tuple, np.ndarray)) or len(category_share) != len(CATEGORIES):
+        return []  # unknown (None, or NaN from a point-in-time join that found no row)
     ranked = sorted(range(len(CATEGORIES)), key=lambda i: -float(category_share[i] or 0.0))
     return [CATEGORIES[i] for i in ranked[:LIKED_TOP] if float(category_share[i] or 0.0) >= LIKED_MIN_SHARE]
 
@@ -52,7 +54,7 @@ def _number(value: Any) -> float | None:
 def query_text(text: str | None, *, minute_of_day: Any = None, budget: Any = None,
                category_share: Sequence[float] | None = None) -> str:
     """``"떡볶이 먹고 싶어 · 오후 간식 · 예산 5,000원 · 자주 먹는 음식 분식, 치킨"``."""
-    parts = [(text or "").strip() or "추천해 줘"]
+    parts = [(text.strip() if isinstance(text, str) else "") or "추천해 줘"]  # a missing log row's text is NaN
     when = time_words(_number(minute_of_day))
     if when:
         parts.append(when)

@@ -4,31 +4,41 @@ Bundle layout (the MLflow model's ``bundle`` artifact)::
 
     adapter/        peft's save_pretrained of the query side's LoRA adapter (config + safetensors)
     shops.npz       shop_ids (sorted), vectors (L2-normalised base-e5 passage vectors), shop_bias
-    head.json       scale and bias of the score, the text format, the LoRA settings, the metrics
+    head.json       scale, centre and bias of the score, the side head's weights, the text format,
+                    the LoRA settings, the metrics
 
-score(request, shop) = σ(scale · cos(q, v_shop) + shop_bias[shop] + bias), where q is the adapted
-query tower's embedding of ``texts.query_text`` and v_shop the frozen shop vector. A shop the
-bundle does not know (added since the night's run) gets cos 0 and bias 0: the base rate.
+score(request, shop) = σ(scale · (cos(q, v_shop) − centre) + shop_bias[shop] + w · side + bias),
+where q is the adapted query tower's embedding of ``texts.query_text``, v_shop the frozen shop
+vector and ``side`` a few of the candidate's features (``SIDE_FEATURES``, the contract's names, as
+the service computes them for every ranker). A shop the bundle does not know (added since the
+night's run) gets no text term and no prior.
 
 The query tower runs on ``models.embedding.e5_torch.E5TorchRuntime`` with the adapter folded into
 its weights (W + alpha/r · B @ A on each adapted matrix, what peft's ``merge_and_unload`` computes),
-so serving needs neither transformers nor peft: one short torch forward pass per turn.
+so serving needs neither transformers nor peft: one short torch forward pass per turn, skipped when
+the same sentence was embedded recently (an in-process LRU: many children say the same thing at the
+same time of day with the same habits).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from infra.memory_cache import LRUCache
 from models.ranking.two_tower.texts import TEXT_VERSION
 
 REGISTERED_LORA = "naviyam-lora-recommender"
+QUERY_CACHE_SIZE = 4096
+#: the candidate features the side head reads (``infra.feature_contract`` names): what a sentence
+#: cannot say. The child's usual food is left to the text.
+SIDE_FEATURES: tuple[str, ...] = ("popularity_score", "distance_penalty", "budget_compatibility", "visited_before",
+                                  "shop_rating_normalized", "time_preference_match")
 BUNDLE_MARKER = "head.json"
 ADAPTED = {"query": "q", "value": "v", "key": "k", "dense": "ao"}  # peft module name → e5 file's tensor
 _LORA_KEY = re.compile(r"layer\.(\d+)\.attention\.(?:self\.)?(query|key|value|output\.dense)\.lora_([AB])\.weight$")
@@ -78,8 +88,19 @@ class ShopVectors:
 @dataclass
 class Scored:
     probabilities: np.ndarray
-    text_match: np.ndarray  # scale · cos, logit
+    text_match: np.ndarray  # scale · (cos − centre), logit
     shop_prior: np.ndarray  # the shop's learned bias, logit
+    side: np.ndarray  # (n, len(SIDE_FEATURES)) each side feature's logit contribution
+
+
+def side_matrix(rows: Any, n: int) -> np.ndarray:
+    """(n, len(SIDE_FEATURES)) from per-candidate mappings (missing or NaN → 0), or an array as is."""
+    if rows is None:
+        return np.zeros((n, len(SIDE_FEATURES)), np.float32)
+    if isinstance(rows, np.ndarray):
+        return np.nan_to_num(rows.astype(np.float32))
+    out = np.array([[float(r.get(name) or 0.0) for name in SIDE_FEATURES] for r in rows], dtype=np.float32)
+    return np.nan_to_num(out).reshape(n, len(SIDE_FEATURES))
 
 
 class TwoTowerRecommender:
@@ -95,9 +116,12 @@ class TwoTowerRecommender:
                              f"this code writes {TEXT_VERSION!r}")
         self.shops = ShopVectors.load(folder / "shops.npz")
         self.scale, self.bias = float(self.head["scale"]), float(self.head["bias"])
+        self.center = float(self.head.get("center", 0.0))
+        self.side_weights = np.array([float(self.head.get("side", {}).get(n, 0.0)) for n in SIDE_FEATURES],
+                                     dtype=np.float32)
         self.version = str(self.head.get("version", "?"))
         self.runtime = E5TorchRuntime(num_threads=num_threads, deltas=adapter_deltas(folder / "adapter"))
-        self._lock = threading.Lock()
+        self.cache = LRUCache(QUERY_CACHE_SIZE)
 
     def query_vectors(self, texts: list[str]) -> np.ndarray:
         from models.nlu.lora_model import PREFIX  # noqa: PLC0415
@@ -105,23 +129,26 @@ class TwoTowerRecommender:
         raw = self.runtime.embed(texts, prefix=PREFIX)
         return raw / np.maximum(np.linalg.norm(raw, axis=1, keepdims=True), 1e-12)
 
-    def score_vector(self, query: np.ndarray, shop_ids: Any) -> Scored:
+    def query_vector(self, text: str) -> np.ndarray:
+        vector = self.cache.get(text)
+        if vector is None:
+            vector = self.query_vectors([text])[0]
+            self.cache.set(text, vector)
+        return vector
+
+    def score_vector(self, query: np.ndarray, shop_ids: Any, side: Any = None) -> Scored:
         pos = self.shops.positions(np.asarray(shop_ids, dtype=np.int64))
         known = pos >= 0
         safe = np.where(known, pos, 0)
-        cos = np.where(known, self.shops.vectors[safe] @ query, 0.0)
-        text_match = self.scale * cos
+        text_match = np.where(known, self.scale * (self.shops.vectors[safe] @ query - self.center), 0.0)
         prior = np.where(known, self.shops.bias[safe], 0.0)
-        logit = text_match + prior + self.bias
-        return Scored(1.0 / (1.0 + np.exp(-logit)), text_match, prior)
+        side_parts = side_matrix(side, len(pos)) * self.side_weights
+        logit = text_match + prior + side_parts.sum(axis=1) + self.bias
+        return Scored(1.0 / (1.0 + np.exp(-logit)), text_match, prior, side_parts)
 
-    def score(self, query_text: str, shop_ids: Any) -> Scored:
-        return self.score_vector(self.query_vectors([query_text])[0], shop_ids)
-
-    def score_lists(self, queries: list[str], shop_ids: list[np.ndarray]) -> list[Scored]:
-        """Many requests at once (offline evaluation): queries embedded in batches."""
-        vectors = self.query_vectors(queries)
-        return [self.score_vector(v, ids) for v, ids in zip(vectors, shop_ids)]
+    def score(self, query_text: str, shop_ids: Any, side: Any = None) -> Scored:
+        """``side``: per-candidate mappings with the ``SIDE_FEATURES`` (or their matrix); None: zeros."""
+        return self.score_vector(self.query_vector(query_text), shop_ids, side)
 
 
 def load_recommender(alias: str, name: str = REGISTERED_LORA, num_threads: int | None = 1) -> TwoTowerRecommender:

@@ -8,7 +8,7 @@ import pytest
 
 from infra.vocabulary import CATEGORIES
 from models.ranking.two_tower.texts import liked_categories, query_text, time_words
-from models.ranking.two_tower.tower import ShopVectors
+from models.ranking.two_tower.tower import SIDE_FEATURES, ShopVectors
 
 
 def test_query_sentence_says_the_context_in_words():
@@ -19,9 +19,12 @@ def test_query_sentence_says_the_context_in_words():
     # what is unknown is left out, never written as a number it is not
     assert query_text("배고파", minute_of_day=None, budget=float("nan"), category_share=None) == "배고파"
     assert query_text("", minute_of_day=8 * 60) == "추천해 줘 · 아침"
+    assert query_text(float("nan")) == query_text(None) == "추천해 줘"  # a turn whose text was not logged
     assert [time_words(m) for m in (7 * 60, 12 * 60, 18 * 60, 23 * 60, 2 * 60)] == ["아침", "점심", "저녁", "밤", "밤"]
     assert liked_categories([0.1] * len(CATEGORIES)) == []  # nothing stands out
     assert liked_categories([1.0, 0.0]) == []  # a vector of the wrong length is not guessed at
+    assert liked_categories(float("nan")) == liked_categories(None) == []  # no feature row yet
+    assert liked_categories(np.asarray(share)) == ["분식", "치킨"]
 
 
 def test_shop_positions_mark_unknown_shops():
@@ -47,20 +50,28 @@ def test_fitted_model_serves_through_merged_weights_as_it_scored_in_training(tmp
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     shops = ShopVectors(np.arange(10, 16, dtype=np.int64), vectors, np.zeros(6, np.float32))
     texts = ["떡볶이 먹고 싶어 · 점심", "치킨 먹을래 · 저녁", "배고파 · 아침 · 예산 5,000원", "돈까스 · 점심"]
+    side = rng.uniform(size=(5, len(SIDE_FEATURES))).astype(np.float32)
     lists = [RequestList(texts[i % 4], np.array([10, 11, 12, 13, 99]), np.eye(5, dtype=np.float32)[i % 4],
-                         impression_id=str(i)) for i in range(12)]
+                         side=side, impression_id=str(i)) for i in range(12)]
     torch.set_num_threads(1)
     fit = fit_two_tower(lists[:8], lists[8:], shops, LoraRecConfig(max_epochs=1, batch_lists=4, seed=1))
     assert fit.history and fit.best_epoch == 1 and 0 < fit.trainable_params < fit.total_params / 50
+    # the text term is centred on the training pairs' mean cosine (random shop vectors here: near 0)
+    assert float(fit.net.center) != 0.0 and abs(float(fit.net.center)) < 0.2
     with torch.no_grad():  # training-side scores of one list
         fit.net.encoder.base_model.model.encoder.layer[0].attention.self.query.lora_B.default.weight.add_(0.01)
         ids, mask = Batcher(load_tokenizer(), 64)([texts[1]])
         pos = torch.tensor([0, 1, 2, 6])  # 6: the unknown-shop row
-        logits = fit.net(ids, mask, torch.zeros(4, dtype=torch.long), pos).numpy()
+        rows = side[[0, 1, 2, 4]]
+        logits = fit.net(ids, mask, torch.zeros(4, dtype=torch.long), pos, torch.from_numpy(rows)).numpy()
     folder = save_bundle(tmp_path / "bundle", fit, shops, {"version": "test"})
     deltas = adapter_deltas(folder / "adapter")
     assert set(deltas) == {f"l{i}.{m}.w" for i in range(12) for m in ("q", "v")}
     assert np.abs(deltas["l0.q.w"]).max() > 0
-    served = TwoTowerRecommender(folder).score(texts[1], [10, 11, 12, 99])
+    model = TwoTowerRecommender(folder)
+    served = model.score(texts[1], [10, 11, 12, 99], rows)
     assert served.probabilities == pytest.approx(1 / (1 + np.exp(-logits)), abs=2e-3)
-    assert served.shop_prior[-1] == 0.0  # an unknown shop has no prior
+    assert served.shop_prior[-1] == 0.0 and served.text_match[-1] == 0.0  # an unknown shop: no text term, no prior
+    # the service passes its candidates' feature mappings: the same scores
+    mappings = [dict(zip(SIDE_FEATURES, r.tolist())) | {"shop_id": s} for r, s in zip(rows, [10, 11, 12, 99])]
+    assert model.score(texts[1], [10, 11, 12, 99], mappings).probabilities == pytest.approx(served.probabilities)
