@@ -303,7 +303,7 @@ class ChatPipeline:
                                "category": p.cand.category, "price": p.cand.price, "final_price": p.final_price,
                                "lat": p.cand.lat, "lon": p.cand.lon, "distance_m": p.distance_m})
         context = {"minute_of_day": t.minute, "lat": t.area.lat, "lon": t.area.lon, "budget": t.limit,
-                   "strategy": t.strategy, "text": t.req.text, "stated_budget": t.reading.entities.get("budget")}
+                   "strategy": t.strategy, "text": t.req.text}
         result = scorer.score({**user_f, "user_id": t.req.user_id}, cand_feats, context)
         self_reweights = not getattr(scorer, "applies_strategy", False)
         for i, p in enumerate(fitting):

@@ -135,8 +135,8 @@ class RegisteredScorer:
 
 class LoraTwoTowerScorer:
     """Group B: ``models.ranking.two_tower.TwoTowerRecommender`` behind ``ScorerPort``. It embeds
-    what the child said in its context once (``two_tower.texts.query_text``, the sentence it was
-    trained on) and compares it with the candidates' shop vectors; its contributions are its logit
+    what the child said once (``two_tower.texts.query_text``), compares it with the candidates' shop
+    vectors and adds its side head over their features; its contributions are its logit
     parts: the text match, the shop's learned prior and each side feature (by its contract name, so
     the urgent reweighting applies to distance and budget fit as for any ranker)."""
 
@@ -151,12 +151,10 @@ class LoraTwoTowerScorer:
     def score(self, user_features: Mapping[str, Any], candidate_features: Sequence[Mapping[str, Any]],
               context: Mapping[str, Any]) -> ScoreResult:
         from models.ranking.two_tower.texts import query_text
-
-        query = query_text(context.get("text"), minute_of_day=context.get("minute_of_day"),
-                           budget=context.get("stated_budget"), category_share=user_features.get("category_share"))
         from models.ranking.two_tower.tower import SIDE_FEATURES
 
-        scored = self.inner.score(query, [int(f["shop_id"]) for f in candidate_features], candidate_features)
+        scored = self.inner.score(query_text(context.get("text")), [int(f["shop_id"]) for f in candidate_features],
+                                  candidate_features)
         contributions = [{"text_match": round(float(a), 4), "shop_prior": round(float(b), 4),
                           **{name: round(float(v), 4) for name, v in zip(SIDE_FEATURES, side)}}
                          for a, b, side in zip(scored.text_match, scored.shop_prior, scored.side)]

@@ -47,7 +47,7 @@ from models.ranking.train import (
     evaluate,
     evaluate_baselines,
 )
-from models.ranking.training_set import USER_VIEW, model_frame, naviyam_config, point_in_time_join, time_split
+from models.ranking.training_set import model_frame, naviyam_config, point_in_time_join, time_split
 
 log = logging.getLogger(__name__)
 MIN_LISTS = 150
@@ -88,12 +88,8 @@ def prepare_logged(engine, cfg: TrainConfig, *, since: Any = "-infinity", histor
     co = CoOrderIndex.fit(snaps.visits[snaps.visits["ts"] < cutoff])
     frame = model_frame(joined, co, label="ordered")
     frame["ips_weight"] = joined["ips_weight"].to_numpy()
-    # the request as the child made it: the LoRA two-tower reads it (models.ranking.two_tower)
+    # the request as the child said it: the LoRA two-tower reads it (models.ranking.two_tower)
     frame["req_text"] = joined["request_text"].to_numpy()
-    frame["req_minute"] = joined["minute_of_day"].to_numpy()
-    frame["req_budget"] = joined["ctx_budget"].to_numpy()
-    share = f"{USER_VIEW}__category_share"
-    frame["req_category_share"] = joined[share].to_numpy() if share in joined else None
     skew_report: dict[str, Any] = {"features_source": "recomputed"}
     if served is not None:
         served_rows = model_scored_only(served(events[["user_id", "shop_id", "event_timestamp"]]), events["scored_by"],

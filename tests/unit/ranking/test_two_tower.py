@@ -6,25 +6,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infra.vocabulary import CATEGORIES
-from models.ranking.two_tower.texts import liked_categories, query_text, time_words
+from models.ranking.two_tower.texts import query_text
 from models.ranking.two_tower.tower import SIDE_FEATURES, ShopVectors
 
 
-def test_query_sentence_says_the_context_in_words():
-    share = [0.0] * len(CATEGORIES)
-    share[CATEGORIES.index("분식")], share[CATEGORIES.index("치킨")], share[CATEGORIES.index("한식")] = 0.5, 0.3, 0.1
-    q = query_text("떡볶이 먹고 싶어", minute_of_day=15 * 60 + 30, budget=5000, category_share=share)
-    assert q == "떡볶이 먹고 싶어 · 오후 간식 · 예산 5,000원 · 자주 먹는 음식 분식, 치킨"
-    # what is unknown is left out, never written as a number it is not
-    assert query_text("배고파", minute_of_day=None, budget=float("nan"), category_share=None) == "배고파"
-    assert query_text("", minute_of_day=8 * 60) == "추천해 줘 · 아침"
-    assert query_text(float("nan")) == query_text(None) == "추천해 줘"  # a turn whose text was not logged
-    assert [time_words(m) for m in (7 * 60, 12 * 60, 18 * 60, 23 * 60, 2 * 60)] == ["아침", "점심", "저녁", "밤", "밤"]
-    assert liked_categories([0.1] * len(CATEGORIES)) == []  # nothing stands out
-    assert liked_categories([1.0, 0.0]) == []  # a vector of the wrong length is not guessed at
-    assert liked_categories(float("nan")) == liked_categories(None) == []  # no feature row yet
-    assert liked_categories(np.asarray(share)) == ["분식", "치킨"]
+def test_the_query_is_what_the_child_said():
+    assert query_text("  떡볶이 먹고 싶어 ") == "떡볶이 먹고 싶어"
+    assert query_text("") == query_text(float("nan")) == query_text(None) == "추천해 줘"  # text not logged
 
 
 def test_shop_positions_mark_unknown_shops():
@@ -49,7 +37,7 @@ def test_fitted_model_serves_through_merged_weights_as_it_scored_in_training(tmp
     vectors = rng.normal(size=(6, 384)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     shops = ShopVectors(np.arange(10, 16, dtype=np.int64), vectors, np.zeros(6, np.float32))
-    texts = ["떡볶이 먹고 싶어 · 점심", "치킨 먹을래 · 저녁", "배고파 · 아침 · 예산 5,000원", "돈까스 · 점심"]
+    texts = ["떡볶이 먹고 싶어", "치킨 먹을래", "배고파 5천원 있어", "돈까스"]
     side = rng.uniform(size=(5, len(SIDE_FEATURES))).astype(np.float32)
     lists = [RequestList(texts[i % 4], np.array([10, 11, 12, 13, 99]), np.eye(5, dtype=np.float32)[i % 4],
                          side=side, impression_id=str(i)) for i in range(12)]
