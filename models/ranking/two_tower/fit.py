@@ -1,6 +1,6 @@
 """Fitting the LoRA two-tower recommender: a LightningModule and a LightningDataModule.
 
-A training example is one logged list: the request's query text, the shops shown, their side
+A training example is one logged list: what the child said, the shops shown, their side
 features, and whether the child ordered each (the same label, rows and IPS resampling as the
 Wide&Deep retrain). One forward pass of the query tower per list, a dot product per shown shop,
 binary cross-entropy per shop. What learns: the LoRA adapters on e5's attention query/value
@@ -44,7 +44,7 @@ class LoraRecConfig:
     batch_lists: int = 32
     max_epochs: int = 3
     patience: int = 1
-    max_length: int = 64  # tokens of a query sentence (they run ~25)
+    max_length: int = 512  # e5's limit, where the serving runtime cuts too: a long message is read the same way
     max_train_lists: int = 4000  # the newest lists beyond this are used; bounds a night's CPU time
     seed: int = 0
     adapt_query: bool = True  # False: the base e5 frozen, only the heads learn (the ablation: what LoRA adds)

@@ -2,8 +2,8 @@
 
 Same data and point-in-time rules as the Wide&Deep retrain (``models.ranking.retrain.prepare_logged``:
 the logged lists with their reactions, the time split, IPS resampling of the training rows); the
-query sentence of each list comes from what the child said (``conversations.input_text`` of the
-turn) and the context in which it was said. Then:
+query of each list is what the child said (``conversations.input_text`` of the turn), its side
+features the stored candidate features of the same rows. Then:
 
 * shop vectors: the retrieval index's shop documents, embedded by the base e5 (``embedding_cache``
   hits after the index build);
