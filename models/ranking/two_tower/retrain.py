@@ -170,7 +170,7 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
     from models.nlu.lora import TARGET_MODULES
     from models.nlu.lora_model import BASE_MODEL_NAME
     from models.ranking.retrain import MIN_LISTS, prepare_logged
-    from models.ranking.train import TrainConfig, _json_safe, evaluate, evaluate_baselines
+    from models.ranking.train import EXPERIMENT, TrainConfig, _json_safe, evaluate, evaluate_baselines
     from models.ranking.training_set import naviyam_config
     from models.tracking import register_model, set_alias, start_run
 
@@ -186,7 +186,7 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
               "dataset_version": data.dataset_version, **data.bounds, "lists": imps.lists,
               "train_lists": min(len(train), cfg.max_train_lists), "val_lists": len(val), "test_lists": len(test),
               "shops": len(shops.shop_ids)}
-    with start_run("naviyam-ranking", model_type=MODEL_TYPE, params=params, model_name=registered_name,
+    with start_run(EXPERIMENT, model_type=MODEL_TYPE, params=params, model_name=registered_name,
                    engine=engine, tags={"dataset_version": data.dataset_version, "source": "logs",
                                         "model_kind": "lora_two_tower"}) as run:
         run.log_training(lora_rank=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
