@@ -11,8 +11,7 @@ With too few logged lists (a fresh deployment, ``make demo``) each records why a
 
 import dagster as dg
 
-from models.plots import markdown_table
-from orchestration.metadata import mlflow_run_metadata
+from orchestration.metadata import markdown_table, mlflow_run_metadata
 from orchestration.resources import PostgresResource
 from orchestration.retrieval.assets import QDRANT_INDEX_KEY
 
