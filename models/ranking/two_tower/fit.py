@@ -9,7 +9,7 @@ impressions stays near zero) and a linear head over a few candidate features
 (``tower.SIDE_FEATURES``: what text cannot say, such as distance or how well the price fits). The
 shop vectors are frozen: they are the retrieval index's, computed offline.
 
-e5's cosines sit in a narrow band (about 0.75-0.9 between a query and any Korean passage), so the
+e5's cosines sit in a narrow, high band (a query is fairly close to any Korean passage), so the
 cosine is centred on its mean over the training pairs before the base model is adapted, and its
 scale starts at 20: the text term then starts near zero and can move a logit by a few units.
 
@@ -19,16 +19,19 @@ are kept.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from models.ranking.metrics import auc
-from models.ranking.two_tower.tower import SIDE_FEATURES, ShopVectors
+from models.ranking.two_tower.texts import TEXT_VERSION
+from models.ranking.two_tower.tower import BUNDLE_MARKER, SIDE_FEATURES, ShopVectors
 
 Log = Callable[[dict[str, float], int], None]
 
@@ -262,14 +265,8 @@ def _mean_cosine(net, collate, lists: list[RequestList], sample: int = 256) -> f
     return float(joined.mean()) if len(joined) else 0.0
 
 
-def save_bundle(folder, fit: TwoTowerFit, shops: ShopVectors, head: dict[str, Any]) -> Any:
+def save_bundle(folder: Path | str, fit: TwoTowerFit, shops: ShopVectors, head: dict[str, Any]) -> Path:
     """The bundle ``tower.TwoTowerRecommender`` loads (adapter, shop vectors with the learned biases, head)."""
-    import json  # noqa: PLC0415
-    from pathlib import Path  # noqa: PLC0415
-
-    from models.ranking.two_tower.texts import TEXT_VERSION  # noqa: PLC0415
-    from models.ranking.two_tower.tower import BUNDLE_MARKER  # noqa: PLC0415
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if hasattr(fit.net.encoder, "peft_config"):  # a frozen query tower has no adapter: the base e5 serves
