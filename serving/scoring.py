@@ -170,19 +170,18 @@ def load_lora_variant() -> tuple[Any | None, str]:
     if settings.serving_lora_share <= 0:
         return None, "off (NAVIYAM_SERVING_LORA_SHARE=0)"
     try:
-        from models.ranking.two_tower.tower import REGISTERED_LORA, load_recommender
-        from models.tracking import get_alias
+        from models.ranking.two_tower.tower import load_recommender
     except Exception as exc:  # a broken install: group A serves everyone, say why
         return None, f"unavailable ({type(exc).__name__})"
     for alias in (CHAMPION, CHALLENGER):
         try:
-            if get_alias(REGISTERED_LORA, alias) is None:
-                continue
-            scorer = LoraTwoTowerScorer(load_recommender(alias, num_threads=settings.serving_embedder_threads), alias)
+            inner = load_recommender(alias, num_threads=settings.serving_embedder_threads)
         except Exception as exc:
             log.warning("ranking: LoRA recommender @%s not loaded: %s", alias, exc)
             return None, f"not loaded ({type(exc).__name__}: {str(exc)[:120]})"
-        return scorer, f"{scorer.name} for {settings.serving_lora_share:.0%} of children"
+        if inner is not None:
+            scorer = LoraTwoTowerScorer(inner, alias)
+            return scorer, f"{scorer.name} for {settings.serving_lora_share:.0%} of children"
     return None, "no LoRA recommender registered"
 
 

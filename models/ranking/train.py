@@ -26,6 +26,7 @@ import hashlib
 import json
 import logging
 import tempfile
+import time
 import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -256,8 +257,10 @@ def _log_model(bundle: Path, sample: pd.DataFrame, scores: np.ndarray) -> str:
     return info.model_uri
 
 
-def champion_score(test: pd.DataFrame, name: str = REGISTERED_MODEL) -> dict[str, Any] | None:
-    """The current champion's AUC on this holdout (None when there is no champion)."""
+def champion_score(test: pd.DataFrame, name: str = REGISTERED_MODEL,
+                   per_request_ms: list[float] | None = None) -> dict[str, Any] | None:
+    """The current champion's AUC on this holdout (None when there is no champion). With
+    ``per_request_ms`` it scores list by list and appends each list's scoring time (ms) there."""
     from models.ranking.scorer import resolve_model_dir
     from models.tracking import get_alias
 
@@ -266,8 +269,16 @@ def champion_score(test: pd.DataFrame, name: str = REGISTERED_MODEL) -> dict[str
         return None
     try:
         scorer = Scorer.load(resolve_model_dir(CHAMPION, name))
-        cols = {c: test[c].to_numpy() for c in _model_columns(scorer.encoder.config)}
-        scores = scorer.score_frame(cols)
+        columns = _model_columns(scorer.encoder.config)
+        if per_request_ms is None:
+            scores = scorer.score_frame({c: test[c].to_numpy() for c in columns})
+        else:
+            scores = np.zeros(len(test))
+            for positions in test.groupby("impression_id", sort=False).indices.values():
+                rows = {c: test[c].to_numpy()[positions] for c in columns}
+                start = time.perf_counter()
+                scores[positions] = scorer.score_frame(rows)
+                per_request_ms.append((time.perf_counter() - start) * 1000)
     except Exception as exc:  # noqa: BLE001 - an unreadable champion is replaced
         log.warning("champion %s could not be scored on the holdout: %s", version.version, exc)
         return {"version": str(version.version), "auc": float("-inf")}

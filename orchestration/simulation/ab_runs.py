@@ -121,7 +121,8 @@ def fit_models(group_b: str, seed: int, max_epochs: int, say: Say, report: dict[
     from models.tracking import set_alias
 
     fitted = {}
-    for name, placebo in (("learned", False),) + ((("placebo", True),) if group_b == "wide_deep" else ()):
+    arms = [("learned", False)] + ([("placebo", True)] if group_b == "wide_deep" else [])
+    for name, placebo in arms:
         r = retrain_from_logs(cfg=TrainConfig(max_epochs=max_epochs, seed=seed), engine=get_engine(),
                               promote=False, placebo=placebo)
         fitted[name] = r.model_version

@@ -78,8 +78,7 @@ def lora_recommender_from_logs(context: dg.AssetExecutionContext, config: LoraRe
     from models.ranking.two_tower.fit import LoraRecConfig
     from models.ranking.two_tower.retrain import retrain_lora_from_logs
 
-    cfg = LoraRecConfig(max_epochs=config.max_epochs, rank=config.rank, alpha=config.alpha, dropout=config.dropout,
-                        max_train_lists=config.max_train_lists, seed=config.seed)
+    cfg = LoraRecConfig(**config.model_dump(exclude={"min_lists", "since"}))
     try:
         report = retrain_lora_from_logs(cfg, engine=postgres.engine(), since=config.since, min_lists=config.min_lists)
     except NotEnoughLogs as exc:

@@ -70,9 +70,8 @@ def shop_vectors(engine) -> ShopVectors:
 def request_lists(frame: pd.DataFrame) -> list[RequestList]:
     """One ``RequestList`` per logged list of ``frame`` (rows of ``prepare_logged``), oldest first."""
     out = []
-    order = frame.groupby("impression_id", sort=False)["event_timestamp"].first().sort_values().index
     groups = frame.groupby("impression_id", sort=False)
-    for impression in order:
+    for impression in groups["event_timestamp"].first().sort_values().index:
         rows = groups.get_group(impression)
         out.append(RequestList(
             query=query_text(rows["req_text"].iloc[0]),
@@ -99,29 +98,6 @@ def lora_holdout(model: TwoTowerRecommender, test: pd.DataFrame, lists: list[Req
         timings.append((time.perf_counter() - start) * 1000)
         scores[rows_of[lst.impression_id]] = scored.probabilities
     return scores, timings
-
-
-def wide_deep_holdout(test: pd.DataFrame) -> tuple[dict[str, Any] | None, list[float]]:
-    """The Wide&Deep champion on the same holdout, and its scoring ms per request (None: no champion)."""
-    from infra.vocabulary import CHAMPION
-    from models.ranking.scorer import REGISTERED_MODEL, load_scorer
-    from models.ranking.train import _model_columns, evaluate
-    from models.tracking import get_alias
-
-    version = get_alias(REGISTERED_MODEL, CHAMPION)
-    if version is None:
-        return None, []
-    scorer = load_scorer(CHAMPION)
-    cols = _model_columns(scorer.encoder.config)
-    scores = np.zeros(len(test))
-    timings = []
-    for positions in test.groupby("impression_id", sort=False).indices.values():
-        rows = test.iloc[positions]
-        frame = {c: rows[c].to_numpy() for c in cols}
-        start = time.perf_counter()
-        scores[positions] = scorer.score_frame(frame)
-        timings.append((time.perf_counter() - start) * 1000)
-    return {"version": str(version.version), **evaluate(test, scores)}, timings
 
 
 def _pyfunc_class():
@@ -170,7 +146,9 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
     from models.nlu.lora import TARGET_MODULES
     from models.nlu.lora_model import BASE_MODEL_NAME
     from models.ranking.retrain import MIN_LISTS, prepare_logged
-    from models.ranking.train import EXPERIMENT, TrainConfig, _json_safe, evaluate, evaluate_baselines
+    from models.ranking.scorer import REGISTERED_MODEL
+    from models.ranking.train import (EXPERIMENT, TrainConfig, _json_safe, champion_score, evaluate,
+                                      evaluate_baselines)
     from models.ranking.training_set import naviyam_config
     from models.tracking import register_model, set_alias, start_run
 
@@ -212,7 +190,10 @@ def retrain_lora_from_logs(cfg: LoraRecConfig = LoraRecConfig(), *, engine, sinc
                 "lora": {"rank": cfg.rank, "alpha": cfg.alpha, "dropout": cfg.dropout}, "base_rate": base_rate})
             served_model = TwoTowerRecommender(bundle)
             lora_scores, lora_ms = lora_holdout(served_model, data.test, test)
-            wd, wd_ms = wide_deep_holdout(data.test)
+            wd_ms: list[float] = []
+            wd = champion_score(data.test, REGISTERED_MODEL, per_request_ms=wd_ms)
+            if wd is not None and not np.isfinite(wd["auc"]):  # the champion could not be scored
+                wd = None
             table = {"lora_two_tower": {**evaluate(data.test, lora_scores), **_percentiles(lora_ms)}}
             if wd is not None:
                 table["wide_deep"] = {**{k: v for k, v in wd.items() if k != "version"}, **_percentiles(wd_ms),

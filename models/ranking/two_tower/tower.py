@@ -153,13 +153,15 @@ class TwoTowerRecommender:
         return self.score_vector(self.query_vector(query_text), shop_ids, side)
 
 
-def load_recommender(alias: str, name: str = REGISTERED_LORA, num_threads: int | None = 1) -> TwoTowerRecommender:
-    """The registered LoRA recommender behind ``alias`` (MLflow registry)."""
+def load_recommender(alias: str, name: str = REGISTERED_LORA,
+                     num_threads: int | None = 1) -> TwoTowerRecommender | None:
+    """The registered LoRA recommender behind ``alias`` (MLflow registry); None when no version has it."""
     from models.ranking.scorer import resolve_model_dir  # noqa: PLC0415
     from models.tracking import get_alias  # noqa: PLC0415
 
-    model = TwoTowerRecommender(resolve_model_dir(alias, name, marker=BUNDLE_MARKER), num_threads=num_threads)
     version = get_alias(name, alias)
-    model.head.update({"alias": alias, "registered_model": name,
-                       "model_version": None if version is None else str(version.version)})
+    if version is None:
+        return None
+    model = TwoTowerRecommender(resolve_model_dir(alias, name, marker=BUNDLE_MARKER), num_threads=num_threads)
+    model.head.update({"alias": alias, "registered_model": name, "model_version": str(version.version)})
     return model
