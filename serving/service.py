@@ -18,6 +18,7 @@ import hmac
 import json
 import logging
 import os
+import sys
 import threading
 import time
 from datetime import datetime
@@ -357,6 +358,10 @@ class Naviyam:
         import signal
 
         faulthandler.register(signal.SIGUSR1, all_threads=True)  # `kill -USR1 <worker>`: every thread's stack
+        # A thread that released the GIL (a torch operation, a socket read) waits for it up to the
+        # switch interval whenever another request's thread is running Python: 5 ms by default, per
+        # operation, which stretched a model's forward pass tenfold beside a busy thread
+        sys.setswitchinterval(settings.serving_gil_switch_interval_ms / 1000)
         self.settings = settings
         _warn_dev_secrets(settings)
         self.pipeline, self.components = build_pipeline(settings)
