@@ -7,6 +7,9 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || echo python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
+# uv installs the locked wheels in parallel (12 s here against pip's ~2 min); torch stays with pip,
+# which finds the local CPU wheel (uv would not look there)
+UV_VERSION := 0.13.10
 export BENTOML_DO_NOT_TRACK := true
 export GX_ANALYTICS_ENABLED := false
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster_home
@@ -22,7 +25,9 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "error: Naviyam needs Python 3.11 (found %d.%d at $(PYTHON)); run make PYTHON=/path/to/python3.11" % sys.version_info[:2])'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "==> installing torch 2.13.0 (CPU)"; $(PIP) install -q torch==2.13.0
-	@echo "==> installing locked dependencies (about 2 minutes on a cold cache)"; $(PIP) install -q -r requirements.lock
+	@echo "==> installing locked dependencies (uv: ~15 s; pip where uv cannot: ~2 minutes)"; \
+	  { $(PIP) install -q uv==$(UV_VERSION) && UV_NATIVE_TLS=1 $(VENV)/bin/uv pip install -q --python $(PY) -r requirements.lock; } \
+	  || $(PIP) install -q -r requirements.lock
 	@$(PIP) install -q --no-deps -e .
 	@touch $@
 

@@ -39,6 +39,13 @@ def test_documents_carry_the_searchable_facts():
     assert "엄마손 분식" in shop1.text and "마포구 망원동" in shop1.text and "떡볶이" in shop1.text
     assert "급식카드" in shop1.text
     assert shop1.extra_texts["menu_summary"].startswith("분식 메뉴: ")
+    # the dense text describes the shop with a few signature main dishes; the whole menu is sparse
+    from models.retrieval.documents import SIGNATURE_DISHES
+
+    signature = shop1.text.split("대표 메뉴: ")[1].split(". ")[0].split(", ")
+    assert 1 <= len(signature) <= SIGNATURE_DISHES
+    own = [m["menu_name"] for m in demo_data.menu_rows() if int(m["shop_id"]) == 1]
+    assert all(name in shop1.lexical_text for name in own)
     tteok = next(d for d in menus if d.payload["menu_name"] == "떡볶이")
     assert "5천원 이하" in tteok.text and "분식" in tteok.text
     assert "엄마손" not in tteok.text and "엄마손" in tteok.lexical_text  # dense text = the dish only
