@@ -211,7 +211,8 @@ def _sync_collection(store: VectorStore, name: str, docs: list[Doc], dense: dict
             store.upsert(name, list(part))
         for pid, payload in payload_updates:
             store.set_payload(name, pid, payload)
-        store.delete(name, deletes)
+        if not full:  # a full rebuild writes a fresh collection: what is gone was never carried over
+            store.delete(name, deletes)
     out.upserted, out.payload_updated, out.deleted = len(upserts), len(payload_updates), len(deletes)
 
 

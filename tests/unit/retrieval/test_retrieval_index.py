@@ -19,8 +19,8 @@ def test_incremental_build_writes_only_changes(tmp_path, embedder, monkeypatch):
     gen1 = store.generation
 
     analysed = []
-    real_terms = sparse_mod.terms
-    monkeypatch.setattr(sparse_mod, "terms", lambda text: analysed.append(text) or real_terms(text))
+    real_terms_many = sparse_mod.terms_many
+    monkeypatch.setattr(sparse_mod, "terms_many", lambda texts: analysed.extend(texts) or real_terms_many(texts))
     again = build_index(None, store=store, embedder=embedder, shops=shops, menus=menus)
     assert analysed == []  # nothing changed: Kiwi analyses no document
     assert again.shops.upserted == again.menus.upserted == 0
@@ -41,6 +41,11 @@ def test_incremental_build_writes_only_changes(tmp_path, embedder, monkeypatch):
     assert store.generation != gen1
     assert store.count("menus") == len(menus2)
     assert removed["id"] not in store.fingerprints("menus")
+
+    menus3 = menus2[:-1]  # a full rebuild starts a fresh collection: a removed menu is simply not there
+    full = build_index(None, store=store, embedder=embedder, shops=shops2, menus=menus3, full=True)
+    assert full.menus.upserted == len(menus3) and full.menus.deleted == 1
+    assert store.count("menus") == len(menus3) and menus2[-1]["id"] not in store.fingerprints("menus")
     store.close()
 
 
