@@ -240,23 +240,28 @@ def track(
             bar.update(1)
 
 
-def lightning_callback(label: str = "train", *, sink: Sink | None = None, mode: Mode | None = None):
-    """A Lightning callback reporting epochs (with the latest logged metrics) through Progress.
+def lightning_callback(label: str = "train", *, sink: Sink | None = None, mode: Mode | None = None,
+                       unit: str = "epochs"):
+    """A Lightning callback reporting epochs, or optimizer steps (``unit="steps"``, for a run bounded
+    by ``max_steps``), with the latest logged metrics, through Progress.
 
     Lightning's own bar assumes a terminal; this one also prints plain lines in CI and Dagster.
     Imported lazily so infra does not need Lightning to load.
     """
     from pytorch_lightning.callbacks import Callback
 
+    if unit not in ("epochs", "steps"):
+        raise ValueError(f"unit must be epochs or steps, not {unit!r}")
+
     class _EpochProgress(Callback):
         def __init__(self) -> None:
             self.bar: Progress | None = None
 
         def on_train_start(self, trainer, pl_module) -> None:
-            total = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else None
-            self.bar = Progress(label, total=total, unit="epochs", sink=sink, mode=mode)
+            limit = trainer.max_epochs if unit == "epochs" else trainer.max_steps
+            self.bar = Progress(label, total=limit if limit and limit > 0 else None, unit=unit, sink=sink, mode=mode)
 
-        def on_train_epoch_end(self, trainer, pl_module) -> None:
+        def _update(self, trainer) -> None:
             if self.bar is None:
                 return
             shown = {}
@@ -267,6 +272,14 @@ def lightning_callback(label: str = "train", *, sink: Sink | None = None, mode: 
                     except (TypeError, ValueError):
                         continue
             self.bar.update(1, **shown)
+
+        def on_train_epoch_end(self, trainer, pl_module) -> None:
+            if unit == "epochs":
+                self._update(trainer)
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+            if unit == "steps":
+                self._update(trainer)
 
         def on_train_end(self, trainer, pl_module) -> None:
             if self.bar is not None:

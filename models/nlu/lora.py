@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from infra.progress import lightning_callback
 from models.nlu.labels import INTENT_VALUES
 from models.nlu.lora_model import BASE_MODEL_NAME, Batcher, LoraIntentClassifier, build_net
 
@@ -193,7 +194,7 @@ def train_lora_adapter(args: LoraConfigArgs | None = None, *, register: bool = T
             max_steps=args.max_steps, accelerator="auto", devices=1, logger=logger, enable_checkpointing=False,
             enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
             val_check_interval=val_every, check_val_every_n_epoch=None, log_every_n_steps=max(1, min(10, args.max_steps)),
-            deterministic=False,
+            deterministic=False, callbacks=[lightning_callback("LoRA intent training", unit="steps")],
         )
         t_train = time.perf_counter()
         trainer.fit(module, datamodule=data)

@@ -91,3 +91,34 @@ def test_durations_are_short():
     assert format_duration(5) == "5s"
     assert format_duration(75) == "1m15s"
     assert format_duration(3725) == "1h02m"
+
+
+def test_lightning_callback_counts_steps_for_a_step_bounded_run():
+    import pytest
+    import torch
+    import pytorch_lightning as pl
+
+    from infra.progress import lightning_callback
+
+    class Tiny(pl.LightningModule):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Linear(2, 1)
+
+        def training_step(self, batch, _):
+            loss = self.w(batch[0]).pow(2).mean()
+            self.log("train_loss", loss)
+            return loss
+
+        def configure_optimizers(self):
+            return torch.optim.SGD(self.parameters(), lr=0.1)
+
+    data = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.randn(40, 2)), batch_size=4)
+    lines: list[str] = []
+    trainer = pl.Trainer(max_steps=7, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False, callbacks=[lightning_callback("fit", sink=lines.append,
+                                                                                   mode="lines", unit="steps")])
+    trainer.fit(Tiny(), data)
+    assert lines and "7/7 steps" in lines[-1] and "train_loss" in lines[-1]
+    with pytest.raises(ValueError):
+        lightning_callback("fit", unit="batches")
