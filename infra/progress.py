@@ -253,7 +253,7 @@ def lightning_callback(label: str = "train", *, sink: Sink | None = None, mode: 
     if unit not in ("epochs", "steps"):
         raise ValueError(f"unit must be epochs or steps, not {unit!r}")
 
-    class _EpochProgress(Callback):
+    class _LightningProgress(Callback):
         def __init__(self) -> None:
             self.bar: Progress | None = None
 
@@ -290,4 +290,4 @@ def lightning_callback(label: str = "train", *, sink: Sink | None = None, mode: 
                 self.bar.postfix["failed"] = type(exception).__name__
                 self.bar.close()
 
-    return _EpochProgress()
+    return _LightningProgress()

