@@ -78,18 +78,19 @@ def _dev_grader(queries, truth, roles):
         grade_all(q, table) for q in queries]
 
 
-def _blind_grader(queries, truth, roles):
-    from models.retrieval.blindset import blind_grade, blind_grade_all, blind_table
+def _need_grader(queries, truth, roles):
+    from models.retrieval.graded import need_grade, need_grade_all, need_table
 
-    table = blind_table(truth, roles)
-    return (lambda q, menu_id: blind_grade(q, truth[menu_id], roles.get(menu_id)) if menu_id in truth else 0), [
-        blind_grade_all(q, table) for q in queries]
+    table = need_table(truth, roles)
+    return (lambda q, menu_id: need_grade(q, truth[menu_id], roles.get(menu_id)) if menu_id in truth else 0), [
+        need_grade_all(q, table) for q in queries]
 
 
 def evaluate(retriever, queries, truth, roles, modes=("dense", "sparse", "hybrid"), k=10, *,
              query_set: str = "dev") -> dict[str, Any]:
-    """recall@k / MRR@k / nDCG@k of each mode on the dev (``evalset``) or blind (``blindset``) set."""
-    grade_one, all_grades = (_blind_grader if query_set == "blind" else _dev_grader)(queries, truth, roles)
+    """recall@k / MRR@k / nDCG@k of each mode on the dev (``evalset``) set or a set graded by need
+    (``meaningset``, ``blindset``)."""
+    grade_one, all_grades = (_dev_grader if query_set == "dev" else _need_grader)(queries, truth, roles)
     ideal = [sorted(g.tolist(), reverse=True)[:k] for g in all_grades]
     relevant_total = [int((g == 2).sum()) for g in all_grades]
     out: dict[str, Any] = {}
@@ -129,15 +130,17 @@ def evaluate(retriever, queries, truth, roles, modes=("dense", "sparse", "hybrid
     return out
 
 
-def score(retriever, truth: dict[int, dict], menus: list[dict], *, query_sets=("dev", "blind"),
+def score(retriever, truth: dict[int, dict], menus: list[dict], *, query_sets=("dev", "meaning", "blind"),
           weights: list[tuple[float, float]] | None = None) -> dict[str, Any]:
     """Quality of ``retriever`` graded against the hidden ``truth`` of ``menus``: ``quality`` (the
-    dev set, with each of the extra fusion ``weights`` tried on it) and ``quality_blind``.
+    dev set, with each of the extra fusion ``weights`` tried on it), ``quality_meaning`` (the
+    meaning dev set) and ``quality_blind``.
 
     Weights are tried on the dev set only; the blind set is always scored with the retriever's own
     fusion weights, so nothing chosen on it can flatter it."""
     from models.retrieval.blindset import build_blind_queries
     from models.retrieval.evalset import build_queries
+    from models.retrieval.meaningset import build_meaning_queries
 
     started = time.perf_counter()
     roles = {int(m["id"]): m.get("category") for m in menus}
@@ -151,6 +154,8 @@ def score(retriever, truth: dict[int, dict], menus: list[dict], *, query_sets=("
             out["quality"][f"hybrid_w{w[0]:g}_{w[1]:g}"] = evaluate(
                 retriever, queries, truth, roles, modes=("hybrid",))["hybrid"]
         retriever.fusion_weights = own_weights
+    if "meaning" in query_sets:
+        out["quality_meaning"] = evaluate(retriever, build_meaning_queries(), truth, roles, query_set="meaning")
     if "blind" in query_sets:
         out["quality_blind"] = evaluate(retriever, build_blind_queries(), truth, roles, query_set="blind")
     out["quality_s"] = round(time.perf_counter() - started, 1)
@@ -238,7 +243,7 @@ def measure_latency(make_retriever, queries, *, target="menus", repeats=1) -> di
 
 def run(scale: float, *, seed: int | None, collections: list[str], demo: bool, quality: bool, out_dir: Path,
         use_db: bool, use_redis: bool, weights: list[tuple[float, float]] | None = None,
-        query_sets: tuple[str, ...] = ("dev", "blind"), latency: bool = True) -> dict[str, Any]:
+        query_sets: tuple[str, ...] = ("dev", "meaning", "blind"), latency: bool = True) -> dict[str, Any]:
     from infra.settings import get_settings
     from models.embedding import get_embedder
     from models.retrieval import sparse as sparse_mod
@@ -369,7 +374,7 @@ def _build_menus_only(index_mod, engine, store, embedder, shops, menus):
 
 
 #: the query sets of a report and the key their scores sit under
-QUALITY_SETS = (("dev", "quality"), ("blind", "quality_blind"))
+QUALITY_SETS = (("dev", "quality"), ("meaning", "quality_meaning"), ("blind", "quality_blind"))
 
 
 @dataclass(frozen=True)
@@ -460,7 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-redis", action="store_true", help="no Redis (no L2)")
     parser.add_argument("--weights", default="",
                         help="extra RRF (dense,sparse) weights to evaluate on the DEV set, e.g. '1,0.5;2,1'")
-    parser.add_argument("--sets", default="dev,blind", help="query sets to score: dev, blind or both")
+    parser.add_argument("--sets", default="dev,meaning,blind",
+                        help="query sets to score, comma-separated: dev, meaning (both tunable), blind")
     parser.add_argument("--no-latency", action="store_true", help="quality only (skip the cache-level timings)")
     parser.add_argument("--out", type=Path, default=None, help="folder for the shard and report.json")
     args = parser.parse_args(argv)

@@ -264,7 +264,8 @@ def build_menu_doc(menu: Mapping[str, Any], shop: Mapping[str, Any]) -> Doc:
     ])
     # the sparse text also gets the plain words for what the dish is like (국물, 시원한, 튀김, 돼지고기...)
     role = _text(menu.get("category"))
-    meaning = meaning_words(menu_meaning(name, description, role), role)
+    meaning_tags = menu_meaning(name, description, role)
+    meaning = meaning_words(meaning_tags, role)
     # two parts: the dish's words are the same for a dish in every shop, the shop name for every dish
     parts = (" ".join([name, name, description, category_words(category), tags_ko, meaning]),
              _text(shop.get("shop_name")))
@@ -276,6 +277,8 @@ def build_menu_doc(menu: Mapping[str, Any], shop: Mapping[str, Any]) -> Doc:
         "menu_category": _text(menu.get("category")),
         "meal_kind": _text(menu.get("meal_kind")) or "unknown",  # dbt: marts/core/menus.sql, written back
         "dietary_tags": tags,
+        # what the dish is like, for reranking by what a request asks (``needs``, ``results``)
+        "meaning": sorted({*meaning_tags, *(["spicy"] if "spicy" in tags else [])}),
     })
     if price is not None:
         payload["price"] = price
@@ -293,4 +296,18 @@ def build_documents(
     shop_docs = [build_shop_doc(s, by_shop.get(int(s["id"]), [])) for s in shops]
     menu_docs = [build_menu_doc(m, shop_by_id[int(m["shop_id"])]) for m in menus
                  if int(m["shop_id"]) in shop_by_id]
+    mark_dishes(menu_docs)
     return shop_docs, menu_docs
+
+
+def mark_dishes(menu_docs: Sequence[Doc]) -> None:
+    """Give each menu its dish (``dish``: the hash of its dense text, which menus of one dish in
+    many shops share) and mark one menu per dish (the lowest id) as its representative
+    (``dish_rep``): searching representatives ranks distinct dishes, not copies of one dish."""
+    first: dict[str, int] = {}
+    for d in menu_docs:
+        dish = sha256_hex(d.text)[:16]
+        d.payload["dish"] = dish
+        first[dish] = min(first.get(dish, d.id), d.id)
+    for d in menu_docs:
+        d.payload["dish_rep"] = int(first[d.payload["dish"]] == d.id)

@@ -224,7 +224,7 @@ PAYLOAD_INDEXES: dict[str, dict[str, str]] = {
         "current_status": "keyword", "dietary_tags": "keyword", "price": "integer",
         "good_influence": "integer", "shop_id": "integer", "hours_known": "integer", "overnight": "integer",
         "open_min": "integer", "close_min": "integer", "break_start_min": "integer",
-        "break_end_min": "integer", "location": "geo",
+        "break_end_min": "integer", "location": "geo", "dish": "keyword", "dish_rep": "integer",
     },
     "shops": {
         "category": "keyword", "is_food_card_shop": "keyword", "current_status": "keyword",

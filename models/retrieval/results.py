@@ -17,9 +17,12 @@ ten ranks down), checked on the dev query set only.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from typing import Any
+
+from models.retrieval.needs import QueryNeed
 
 ASK_DRINK = re.compile(r"음료|마실|마시|마셔|드링크|커피|라떼|주스|에이드|스무디|쉐이크|셰이크|밀크티|버블티|우유|콜라|사이다|"
                        r"아이스티|\b차\b|음료수|목말")
@@ -30,9 +33,19 @@ DRINK, DESSERT, SIDE = "음료", "디저트", "사이드메뉴"
 NOT_ASKED = {DRINK: 0.35, DESSERT: 0.6, SIDE: 0.6}
 FOOD_WHEN_ONLY_DRINK_ASKED = 0.5
 SAME_DISH = 0.8
+NOT_NAMED = 0.75
 SAME_SHOP = 0.97  # a nudge only: dishes diversify first, shops break near-ties
 POOL_FACTOR = 3
 POOL_MIN = 30
+# a need (``needs.read_need``): a menu with an avoided tag keeps NEED_AVOIDED of its score, one
+# lacking a wanted group NEED_MISSED per group; the pool is larger so the rerank has answers to lift
+NEED_AVOIDED = 0.3
+NEED_MISSED = 0.6
+NEED_POOL_FACTOR = 6
+NEED_POOL_MIN = 60
+# distinct dishes searched besides the plain pool, and menus (shops) fetched for each
+DISH_CANDIDATES = 30
+DISH_COPIES = 2
 
 
 def payload(hit: Any) -> dict:
@@ -54,8 +67,14 @@ def asked_roles(query: str) -> set[str]:
     return roles
 
 
-def pool_size(limit: int, max_limit: int) -> int:
-    return min(max_limit, max(limit * POOL_FACTOR, POOL_MIN))
+def pool_size(limit: int, max_limit: int, need: QueryNeed | None = None) -> int:
+    """How many fused hits to arrange ``limit`` from: more when a need reranks them."""
+    factor, least = (NEED_POOL_FACTOR, NEED_POOL_MIN) if need else (POOL_FACTOR, POOL_MIN)
+    return min(max_limit, max(limit * factor, least))
+
+
+def menu_tags(p: dict) -> frozenset[str]:
+    return frozenset(p.get("meaning") or ())
 
 
 def role_factor(role: str, name: str, query: str, asked: set[str], dish: str | None = None) -> float:
@@ -69,10 +88,29 @@ def role_factor(role: str, name: str, query: str, asked: set[str], dish: str | N
     return 1.0
 
 
-def arrange(hits: Sequence[Any], query: str, limit: int, *, fused: bool = True, rrf_k: int = 60) -> list[Any]:
-    """The ``limit`` hits to show, in order (see the module doc). ``fused``: the scores are RRF
-    scores; otherwise (dense or sparse alone) the order is turned into RRF-scale scores first, so
-    the factors mean the same in every mode."""
+def rrf_scaled(hits: Sequence[Any], fused: bool, rrf_k: int) -> list[Any]:
+    """``hits`` with RRF-scale scores: fused scores are; a dense or sparse list's order is turned
+    into them (1 / (k + rank)), so the factors below mean the same in every mode."""
+    if fused:
+        return list(hits)
+    return [dataclasses.replace(h, score=1.0 / (rrf_k + rank + 1)) for rank, h in enumerate(hits)]
+
+
+def merge(*pools: Sequence[Any]) -> list[Any]:
+    """One pool of RRF-scale hits, each point once with its best score, best first."""
+    best: dict[Any, Any] = {}
+    for pool in pools:
+        for h in pool:
+            if h.id not in best or h.score > best[h.id].score:
+                best[h.id] = h
+    return sorted(best.values(), key=lambda h: -h.score)
+
+
+def arrange(hits: Sequence[Any], query: str, limit: int, *, need: QueryNeed | None = None,
+            named: frozenset[str] = frozenset()) -> list[Any]:
+    """The ``limit`` hits to show, in order (see the module doc), from RRF-scale ``hits``.
+    ``named``: the dish words the query names; a menu whose name has none of them keeps
+    ``NOT_NAMED`` of its score (a set that lists 만두 in its description is not 만두)."""
     asked = asked_roles(query)
     # each hit's dish and shop once: the greedy pick below compares every hit left for every slot
     dish = [dish_key(payload(h).get("menu_name", "")) for h in hits]
@@ -80,14 +118,22 @@ def arrange(hits: Sequence[Any], query: str, limit: int, *, fused: bool = True, 
     base = []
     for rank, h in enumerate(hits):
         p = payload(h)
-        score = h.score if fused else 1.0 / (rrf_k + rank + 1)
-        base.append(score * role_factor(p.get("menu_category", ""), p.get("menu_name", ""), query, asked, dish[rank]))
+        score = h.score
+        score *= role_factor(p.get("menu_category", ""), p.get("menu_name", ""), query, asked, dish[rank])
+        if need:
+            score *= need.factor(menu_tags(p), avoided=NEED_AVOIDED, missed=NEED_MISSED)
+        if named and not any(w in dish[rank] for w in named):
+            score *= NOT_NAMED
+        base.append(score)
+    # a dish the query names is what was asked for: its copies (other shops) are not repeats
+    compact = query.replace(" ", "")
+    repeats = [0.0 if d and d in compact else SAME_DISH for d in dish]
     left = list(range(len(hits)))
     dishes: dict[str, int] = {}
     shops: dict[Any, int] = {}
     out = []
     while left and len(out) < limit:
-        best = max(left, key=lambda i: (base[i] * SAME_DISH ** dishes.get(dish[i], 0)
+        best = max(left, key=lambda i: (base[i] * (repeats[i] ** dishes.get(dish[i], 0) if repeats[i] else 1.0)
                                         * SAME_SHOP ** shops.get(shop[i], 0), -i))
         left.remove(best)
         dishes[dish[best]] = dishes.get(dish[best], 0) + 1

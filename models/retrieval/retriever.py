@@ -16,6 +16,7 @@ import dataclasses
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +35,8 @@ from models.retrieval.documents import (
     SHOP_CONTENT,
     content_hash,
 )
-from models.retrieval.filters import SearchFilters, Target
+from models.retrieval.filters import Bool, Match, SearchFilters, Target
+from models.retrieval.needs import QueryNeed, read_need
 from models.retrieval.spelling import Speller, vocabulary_of
 from models.retrieval.store import RRF_K, Mode, VectorStore, make_store
 from models.retrieval.text import (
@@ -92,7 +94,7 @@ class SearchTrace:
     corrections: dict[str, str] = field(default_factory=dict)  # misspelled word → indexed word
 
 
-_PAYLOAD_DROP = {"content_hash", "payload_hash", "sparse_hash", "avgdl"}
+_PAYLOAD_DROP = {"content_hash", "payload_hash", "sparse_hash", "avgdl", "meaning"}
 
 
 def _known_words() -> set[str]:
@@ -105,6 +107,16 @@ def _known_words() -> set[str]:
     for text in [*CATEGORY_WORDS.values(), *DIETARY_KO.values(), *ROLE_WORDS.values(), *MEANING_WORDS.values()]:
         words.update(text.split())
     return {w for w in words if len(w) >= 2}
+
+
+@dataclass(frozen=True)
+class QueryReading:
+    """A corrected query as the search uses it (``Retriever._read``)."""
+
+    need: QueryNeed
+    named: frozenset[str]  # the words of menu names it names (a compound of one contains it)
+    dense_text: str
+    sparse_text: str
 
 
 #: how long the distinct menu prices behind ``canonical_filters`` are trusted under one generation
@@ -144,6 +156,9 @@ class Retriever:
                                               redis=self.redis, db=self.db)
         self.results = ResultCache(redis=self.redis, db=self.db, ttl_s=result_ttl_s)
         self.whatif_cache = LRUCache(2_000, ttl_s=result_ttl_s)  # search_each's answers (this process only)
+        # the dish ranking of a query does not depend on filters: one per query for all its what-ifs
+        # and for every child who asks it (keyed by the index generation as well)
+        self.dish_cache = LRUCache(5_000, ttl_s=result_ttl_s)
         self.use_result_cache = use_result_cache
         self.fusion_weights = tuple(float(w) for w in fusion_weights)  # RRF (dense, sparse)
         self._local = threading.local()
@@ -172,9 +187,9 @@ class Retriever:
             return current[1]
         with self._speller_lock:
             if self._speller is None or self._speller[0] != generation:
-                words = vocabulary_of(n for n in self.store.payload_values("menus", "menu_name") if n)
-                words.update({w: 1 for w in _known_words()})
-                self._speller = (generation, Speller(words))
+                names = vocabulary_of(n for n in self.store.payload_values("menus", "menu_name") if n)
+                words = names + Counter({w: 1 for w in _known_words() if w not in names})
+                self._speller = (generation, Speller(words, dish_words=names))
             return self._speller[1]
 
     def canonical_filters(self, flt: SearchFilters, target: Target = "menus") -> SearchFilters:
@@ -220,7 +235,8 @@ class Retriever:
         original = query_text if query_text is not None else ""
         normalized = normalize_query(query_text)
         fixed, trace.corrections = self.speller().rewrite(normalized) if normalized else (normalized, {})
-        dense_text = sparse_mod.dense_query(fixed) if mode != "sparse" else fixed
+        reading = self._read(fixed)
+        dense_text = reading.dense_text if mode != "sparse" else fixed
         trace.normalized_query, trace.dense_text = normalized, dense_text
         trace.truncated = len(" ".join(str(original).split())) > len(normalized)
         if target not in ("menus", "shops"):
@@ -240,7 +256,7 @@ class Retriever:
         qhash = ""
         if cache_on:
             # keyed by what was searched, so "떡볶이 먹고 싶어" and "떡볶이 먹을래" share one result
-            qhash = self.result_key(dense_text, flt, limit, target, mode)
+            qhash = self.result_key(dense_text, flt, limit, target, mode, reading.need)
             cached, level = self.results.get(qhash)
             trace.result_cache = level
             if cached is not None:
@@ -262,8 +278,8 @@ class Retriever:
         trace.embed_ms = (time.perf_counter() - t0) * 1000
 
         t1 = time.perf_counter()
-        sparse = sparse_mod.encode_query(fixed) if mode != "dense" else None
-        hits = self._ranked(target, fixed, dense, sparse, flt, limit, mode)
+        sparse = sparse_mod.encode_query(reading.sparse_text) if mode != "dense" else None
+        hits = self._ranked(target, fixed, dense, sparse, flt, limit, mode, reading)
         trace.search_ms = (time.perf_counter() - t1) * 1000
         trace.total_ms = (time.perf_counter() - started) * 1000
         if cache_on:
@@ -290,9 +306,10 @@ class Retriever:
         since a filtered search costs less than a Redis or PostgreSQL round trip."""
         normalized = normalize_query(query_text)
         fixed, _ = self.speller().rewrite(normalized) if normalized else (normalized, {})
-        dense_text = sparse_mod.dense_query(fixed)
+        reading = self._read(fixed)
+        dense_text = reading.dense_text
         flts = [self.canonical_filters(SearchFilters.from_dict(f), target) for f in filters]
-        keys = [self.result_key(dense_text, flt, limit, target, "whatif") for flt in flts]
+        keys = [self.result_key(dense_text, flt, limit, target, "whatif", reading.need) for flt in flts]
         found = [self.whatif_cache.get(k) for k in keys]
         if all(hits is not None for hits in found):
             return [list(hits) for hits in found]
@@ -300,26 +317,69 @@ class Retriever:
             dense = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         else:
             dense, _ = self._query_vector(dense_text)
-        sparse = sparse_mod.encode_query(fixed)
+        sparse = sparse_mod.encode_query(reading.sparse_text)
         out = []
         for key, flt, hits in zip(keys, flts, found):
             if hits is None:
-                hits = self._ranked(target, fixed, dense, sparse, flt, limit, "hybrid", diverse=False)
+                hits = self._ranked(target, fixed, dense, sparse, flt, limit, "hybrid", reading, diverse=False)
                 self.whatif_cache.set(key, hits)
             out.append(list(hits))
         return out
 
     def _ranked(self, target: Target, fixed: str, dense, sparse, flt: SearchFilters, limit: int, mode: Mode,
-                *, diverse: bool = True) -> list[Hit]:
+                reading: QueryReading, *, diverse: bool = True) -> list[Hit]:
         """One filtered search of an already read query, arranged and shaped as hits."""
         weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
-        # menus: a larger pool, then drinks/sides only when asked and several dishes before several shops
-        fetch = results_mod.pool_size(limit, MAX_LIMIT) if target == "menus" else limit
-        raw = self.store.search(target, dense=dense, sparse=sparse, condition=flt.to_condition(target, self.tz),
+        # menus: a larger pool, then reranked by the need, drinks/sides only when asked and several
+        # dishes before several shops
+        fetch = results_mod.pool_size(limit, MAX_LIMIT, reading.need) if target == "menus" else limit
+        condition = flt.to_condition(target, self.tz)
+        raw = self.store.search(target, dense=dense, sparse=sparse, condition=condition,
                                 limit=fetch, mode=mode, weights=weights, diverse=diverse)
         if target == "menus":
-            raw = results_mod.arrange(raw, fixed, limit, fused=mode == "hybrid", rrf_k=RRF_K)
+            dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
+            pool = results_mod.merge(results_mod.rrf_scaled(raw, mode == "hybrid", RRF_K),
+                                     self._menus_of(dishes, dense, sparse, condition, mode))
+            raw = results_mod.arrange(pool, fixed, limit, need=reading.need, named=reading.named)
         return self._hits(raw, target)
+
+    def _read(self, fixed: str) -> QueryReading:
+        """What a corrected query asks: the dish words it names, its need (a situation counts only
+        when no dish is named: "친구랑 불고기" asks for 불고기, not for something to share), and the
+        sparse query's text: the request, the plain words of its situation ("따뜻한" for rain) and
+        the index's compounds of its nouns (만두 → 물만두 군만두)."""
+        speller = self.speller()
+        nouns = [t[2:] for t in sparse_mod.query_terms(fixed) if t.startswith("N:")]
+        named = frozenset(n for n in nouns if n in speller.dish_words)
+        need = read_need(fixed, situations=not named)
+        compounds = dict.fromkeys(c for n in nouns for c in speller.compounds(n))
+        sparse_text = " ".join([fixed, need.words, *compounds]).strip()
+        return QueryReading(need, named, sparse_mod.dense_query(fixed), sparse_text)
+
+    def _dishes(self, reading: QueryReading, dense, sparse, mode: Mode, weights, diverse: bool) -> list[Any]:
+        """The best distinct dishes for a query, as their representatives (``dish_rep``) with
+        RRF-scale scores. 27,642 sample menus are 1,927 dishes, so a plain search's pool is often
+        one dish from fifty shops (계란국 × 60 for "따끈한 국 한 그릇") and nothing else to choose
+        from; ranking representatives ranks dishes. Unfiltered (a dish is what it is in any shop),
+        so cached per query text, mode and index generation."""
+        key = (reading.dense_text, reading.sparse_text, mode, weights, diverse, self.store.generation)
+        key_text = canonical_json(key)
+        found = self.dish_cache.get(key_text)
+        if found is None:
+            reps = self.store.search("menus", dense=dense, sparse=sparse, condition=Bool(must=(Match("dish_rep", 1),)),
+                                     limit=results_mod.DISH_CANDIDATES, mode=mode, weights=weights, diverse=diverse)
+            found = results_mod.rrf_scaled(reps, mode == "hybrid", RRF_K)
+            self.dish_cache.set(key_text, found)
+        return found
+
+    def _menus_of(self, dishes: Sequence[Any], dense, sparse, condition, mode: Mode) -> list[Any]:
+        """The best menus of each of ``dishes`` that pass ``condition`` (one batch of small searches),
+        each with its dish's score."""
+        copies = self.store.best_per_value("menus", dense=dense if mode != "sparse" else None, sparse=sparse,
+                                           condition=condition, key="dish",
+                                           values=[d.payload.get("dish", "") for d in dishes],
+                                           per_value=results_mod.DISH_COPIES)
+        return [dataclasses.replace(c, score=d.score) for d, found in zip(dishes, copies) for c in found]
 
     def _hits(self, raw: Sequence[Any], target: Target) -> list[Hit]:
         kind = "menu" if target == "menus" else "shop"
@@ -330,11 +390,13 @@ class Retriever:
     def last_trace(self) -> SearchTrace | None:
         return getattr(self._local, "trace", None)
 
-    def result_key(self, normalized: str, flt: SearchFilters, limit: int, target: str, mode: str) -> str:
+    def result_key(self, normalized: str, flt: SearchFilters, limit: int, target: str, mode: str,
+                   need: QueryNeed | None = None) -> str:
         """SHA-256 of the normalised query plus its filters (and what else changes the answer)."""
         return sha256_hex(canonical_json({
             "q": normalized, "f": flt.cache_key(self.tz), "t": target, "m": mode, "n": limit,
             "e": self.embedder.name, "g": self.store.generation, "w": self.fusion_weights,
+            **({"need": need.key()} if need else {}),
         }))
 
     def flush(self) -> None:

@@ -87,6 +87,7 @@ def max_edits(jamo_len: int) -> int:
 
 #: the most edits any word is allowed (``max_edits`` of a long word)
 MAX_EDITS = 2
+MAX_COMPOUNDS = 6  # compounds a head word brings into a sparse query (치킨 has more than that)
 
 
 def deletions(letters: str, depth: int) -> set[str]:
@@ -101,9 +102,11 @@ def deletions(letters: str, depth: int) -> set[str]:
 class Speller:
     """Corrections of unknown Hangul words towards ``vocabulary`` (word → how often it occurs)."""
 
-    def __init__(self, vocabulary: Counter[str] | Iterable[str]):
+    def __init__(self, vocabulary: Counter[str] | Iterable[str], *, dish_words: Iterable[str] | None = None):
         counts = vocabulary if isinstance(vocabulary, Counter) else Counter(vocabulary)
         self.counts = Counter({w: c for w, c in counts.items() if _HANGUL.fullmatch(w)})
+        #: the words of menu names (the vocabulary may add everyday words): what names a dish
+        self.dish_words = frozenset(self.counts if dish_words is None else dish_words)
         # Two strings within k edits share a string made from each by at most k deletions (a
         # substitution deletes the letter on both sides): only the words filed under one of the
         # query's own deletions are worth an edit distance (SymSpell's index). A scan of the whole
@@ -122,10 +125,29 @@ class Speller:
         self._keys = hashes[order]
         self._numbers = np.asarray(numbers, dtype=np.int32)[order]
         self._cache: dict[str, str | None] = {}
+        self._by_head: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.counts)
+
+    def compounds(self, word: str) -> list[str]:
+        """Vocabulary words that end with ``word``, most frequent first (만두 → 물만두, 군만두; 국수 →
+        잔치국수, 쌀국수): a Korean compound puts its head last, so a request for the head wants
+        them too, and the analyser reads many of them as one word."""
+        if len(word) < 2:
+            return []
+        if self._by_head is None:
+            with self._lock:
+                if self._by_head is None:
+                    by_head: dict[str, list[str]] = {}
+                    for w, _ in self.counts.most_common():
+                        if w not in self.dish_words:
+                            continue
+                        for k in range(2, len(w)):
+                            by_head.setdefault(w[-k:], []).append(w)
+                    self._by_head = by_head
+        return self._by_head.get(word, [])[:MAX_COMPOUNDS]
 
     def known(self, word: str) -> bool:
         return word in self.counts

@@ -4,7 +4,8 @@ from collections import Counter
 from types import SimpleNamespace
 
 from models.retrieval import results
-from models.retrieval.blindset import build_blind_queries, blind_grade
+from models.retrieval.blindset import build_blind_queries
+from models.retrieval.graded import need_grade as blind_grade
 from models.retrieval.meaning import meaning_words, menu_meaning
 from models.retrieval.sparse import SYNONYMS, query_terms
 from models.retrieval.spelling import Speller, edit_distance, jamo, vocabulary_of
@@ -106,8 +107,10 @@ def test_drinks_answer_only_when_asked_and_dishes_diversify_before_shops():
     assert [h.payload["menu_name"] for h in top] == ["김밥", "토스트", "계란국"]
     drinks = results.arrange(hits, "시원한 음료 마시고 싶어", 1)
     assert drinks[0].payload["menu_name"] == "사이다"
-    named = results.arrange(hits, "계란국 주세요", 2)
-    assert [h.payload["menu_name"] for h in named] == ["계란국", "김밥"]
+    # a dish the child names is what they asked for: it comes from several shops, not diversified away
+    named = results.arrange(hits, "계란국 주세요", 3)
+    assert [h.payload["menu_name"] for h in named] == ["계란국", "계란국", "계란국"]
+    assert len({h.payload["shop_id"] for h in named}) == 3
 
 
 def test_blind_set_is_large_graded_by_attributes_and_free_of_lexicon_spellings():

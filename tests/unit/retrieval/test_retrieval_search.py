@@ -167,21 +167,21 @@ def test_shop_search(retriever):
 
 
 def test_search_each_answers_as_separate_searches_would(retriever):
-    """What-ifs: one store search per filter set, without MMR (the caller picks by price, distance or
-    opening time), the same hits as a plain search without MMR; asked again, served by this process."""
+    """What-ifs: one store search per filter set (and one ranking of dishes for them all), without MMR
+    (the caller picks by price, distance or opening time); asked again, served by this process."""
     sets = [{"near": (37.5561, 126.9019, 3000), "max_price": 6000}, {"categories": ["분식"]}, {}]
     calls = []
     real = retriever.store.search
     retriever.store.search = lambda *a, **k: calls.append(k) or real(*a, **k)
     try:
         lists = retriever.search_each("떡볶이", sets, limit=5)
-        assert len(calls) == len(sets) and len(lists) == len(sets)
+        assert len(calls) == len(sets) + 1 and len(lists) == len(sets)
         assert all(k["diverse"] is False for k in calls)
         again = retriever.search_each("떡볶이", sets, limit=5)
-        assert len(calls) == len(sets)  # no store search the second time
+        assert len(calls) == len(sets) + 1  # no store search the second time
         assert [[h.id for h in hits] for hits in again] == [[h.id for h in hits] for hits in lists]
         retriever.search_each("떡볶이", [*sets, {"max_price": 4000}], limit=5)
-        assert len(calls) == len(sets) + 1  # only the new what-if is searched
+        assert len(calls) == len(sets) + 2  # only the new what-if is searched (its dishes are known)
     finally:
         retriever.store.search = real
     mmr, retriever.store.mmr_diversity = retriever.store.mmr_diversity, None
