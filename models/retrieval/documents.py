@@ -300,13 +300,19 @@ def build_documents(
     return shop_docs, menu_docs
 
 
+def dish_of(menu_name: str) -> str:
+    """A menu's dish: its name without spaces and bracketed sizes ("삼겹살 (1인분)" → 삼겹살). Shops
+    word descriptions and prices differently, so the dense text would split one dish many ways."""
+    return re.sub(r"\(.*?\)|\s", "", menu_name or "") or (menu_name or "")
+
+
 def mark_dishes(menu_docs: Sequence[Doc]) -> None:
-    """Give each menu its dish (``dish``: the hash of its dense text, which menus of one dish in
-    many shops share) and mark one menu per dish (the lowest id) as its representative
-    (``dish_rep``): searching representatives ranks distinct dishes, not copies of one dish."""
+    """Give each menu its dish (``dish_of`` its name) and mark one menu per dish (the lowest id) as
+    its representative (``dish_rep``): searching representatives ranks distinct dishes, not copies
+    of one dish."""
     first: dict[str, int] = {}
     for d in menu_docs:
-        dish = sha256_hex(d.text)[:16]
+        dish = dish_of(d.payload.get("menu_name", ""))
         d.payload["dish"] = dish
         first[dish] = min(first.get(dish, d.id), d.id)
     for d in menu_docs:

@@ -91,20 +91,24 @@ class QueryNeed:
     want: tuple[frozenset[str], ...] = ()
     avoid: frozenset[str] = frozenset()
     words: str = ""
+    #: wanted groups only a situation suggests (rain → warm): hints, weighed more lightly
+    hints: tuple[frozenset[str], ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.want or self.avoid)
+        return bool(self.want or self.avoid or self.hints)
 
     def key(self) -> str:
         """A stable text of the need, for cache keys."""
-        return ";".join(["+".join(sorted(g)) for g in self.want] + ["-" + t for t in sorted(self.avoid)])
+        return ";".join(["+".join(sorted(g)) for g in self.want] + ["~" + "+".join(sorted(g)) for g in self.hints]
+                        + ["-" + t for t in sorted(self.avoid)])
 
-    def factor(self, tags: frozenset[str] | set[str], *, avoided: float, missed: float) -> float:
+    def factor(self, tags: frozenset[str] | set[str], *, avoided: float, missed: float, hinted: float) -> float:
         """How much of its score a menu with ``tags`` keeps: ``avoided`` if it has an avoided tag,
-        ``missed`` for each wanted group it lacks."""
+        ``missed`` for each wanted group it lacks, ``hinted`` for each hinted one."""
         if tags & self.avoid:
             return avoided
-        return missed ** sum(1 for g in self.want if not tags & g)
+        return (missed ** sum(1 for g in self.want if not tags & g)
+                * hinted ** sum(1 for g in self.hints if not tags & g))
 
 
 def _qualities(text: str) -> list[frozenset[str]]:
@@ -132,17 +136,19 @@ def read_need(text: str, *, situations: bool = True) -> QueryNeed:
             avoid |= g
         positive = positive.replace(span, " ")
     want = [g for g in _qualities(positive) if not g & avoid]
+    hints: list[frozenset[str]] = []
     for rx, wanted, avoided in _SITUATIONS if situations else ():
         if rx.search(text):
-            want += [frozenset(group.split("/")) for group in wanted.split()]
+            hints += [frozenset(group.split("/")) for group in wanted.split()]
             avoid |= set(avoided.split())
     if "vegetarian" in avoid:
         avoid |= MEATS
     if avoid >= MEATS:  # "고기 없는", "고기 빼고": a meatless dish is wanted
         want.append(frozenset({"vegetarian"}))
     groups = _merge([g for g in want if not g <= avoid])
-    return QueryNeed(groups, frozenset(avoid), " ".join(dict.fromkeys(w for g in groups for w in _words_of(g))))
-
+    hinted = tuple(g for g in _merge([g for g in hints if not g <= avoid]) if g not in groups)
+    words = dict.fromkeys(w for g in (*groups, *hinted) for w in _words_of(g))
+    return QueryNeed(groups, frozenset(avoid), " ".join(words), hinted)
 
 def _words_of(group: frozenset[str]) -> list[str]:
     """The words the menu side writes for every tag of ``group`` (돼지고기/소고기/닭고기 → 고기)."""

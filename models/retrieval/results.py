@@ -38,11 +38,10 @@ SAME_SHOP = 0.97  # a nudge only: dishes diversify first, shops break near-ties
 POOL_FACTOR = 3
 POOL_MIN = 30
 # a need (``needs.read_need``): a menu with an avoided tag keeps NEED_AVOIDED of its score, one
-# lacking a wanted group NEED_MISSED per group; the pool is larger so the rerank has answers to lift
+# lacking a wanted group NEED_MISSED per group
 NEED_AVOIDED = 0.3
 NEED_MISSED = 0.6
-NEED_POOL_FACTOR = 6
-NEED_POOL_MIN = 60
+HINT_MISSED = 0.85  # a group only the situation suggests (rain → warm) is a hint, not a demand
 # distinct dishes searched besides the plain pool, and menus (shops) fetched for each
 DISH_CANDIDATES = 30
 DISH_COPIES = 2
@@ -67,25 +66,28 @@ def asked_roles(query: str) -> set[str]:
     return roles
 
 
-def pool_size(limit: int, max_limit: int, need: QueryNeed | None = None) -> int:
-    """How many fused hits to arrange ``limit`` from: more when a need reranks them."""
-    factor, least = (NEED_POOL_FACTOR, NEED_POOL_MIN) if need else (POOL_FACTOR, POOL_MIN)
-    return min(max_limit, max(limit * factor, least))
+def pool_size(limit: int, max_limit: int) -> int:
+    return min(max_limit, max(limit * POOL_FACTOR, POOL_MIN))
 
 
 def menu_tags(p: dict) -> frozenset[str]:
     return frozenset(p.get("meaning") or ())
 
 
-def role_factor(role: str, name: str, query: str, asked: set[str], dish: str | None = None) -> float:
-    dish = dish_key(name) if dish is None else dish
-    if name and dish and dish in query.replace(" ", ""):
-        return 1.0  # the query names this very item
+def role_factor(role: str, asked: set[str], named: bool = False) -> float:
+    """What a menu of category ``role`` keeps of its score; ``named``: the query names this item."""
+    if named:
+        return 1.0
     if role in NOT_ASKED and role not in asked:
         return NOT_ASKED[role]
     if asked == {DRINK} and role != DRINK:
         return FOOD_WHEN_ONLY_DRINK_ASKED
     return 1.0
+
+
+def names_item(dish: str, query: str, named: frozenset[str]) -> bool:
+    """Whether the query names this item: its whole dish key, or a dish word of it (``named``)."""
+    return bool(dish) and (dish in query.replace(" ", "") or any(w in dish for w in named))
 
 
 def rrf_scaled(hits: Sequence[Any], fused: bool, rrf_k: int) -> list[Any]:
@@ -96,13 +98,19 @@ def rrf_scaled(hits: Sequence[Any], fused: bool, rrf_k: int) -> list[Any]:
     return [dataclasses.replace(h, score=1.0 / (rrf_k + rank + 1)) for rank, h in enumerate(hits)]
 
 
-def merge(*pools: Sequence[Any]) -> list[Any]:
-    """One pool of RRF-scale hits, each point once with its best score, best first."""
+def merge(plain: Sequence[Any], dishes: Sequence[Any], by_dish: Sequence[Any]) -> list[Any]:
+    """One pool of RRF-scale hits from a plain search (``plain``), the ranked dishes' representatives
+    (``dishes``) and menus of those dishes (``by_dish``): each point once, at least as good as its
+    dish (a copy of a ranked dish found by the plain search is that dish too), best first."""
+    dish_score: dict[str, float] = {}
+    for d in dishes:
+        key = d.payload.get("dish")
+        dish_score[key] = max(dish_score.get(key, 0.0), d.score)
     best: dict[Any, Any] = {}
-    for pool in pools:
-        for h in pool:
-            if h.id not in best or h.score > best[h.id].score:
-                best[h.id] = h
+    for h in [*plain, *by_dish]:
+        score = max(h.score, dish_score.get(h.payload.get("dish"), 0.0))
+        if h.id not in best or score > best[h.id].score:
+            best[h.id] = h if score == h.score else dataclasses.replace(h, score=score)
     return sorted(best.values(), key=lambda h: -h.score)
 
 
@@ -115,25 +123,24 @@ def arrange(hits: Sequence[Any], query: str, limit: int, *, need: QueryNeed | No
     # each hit's dish and shop once: the greedy pick below compares every hit left for every slot
     dish = [dish_key(payload(h).get("menu_name", "")) for h in hits]
     shop = [payload(h).get("shop_id") for h in hits]
+    is_named = [names_item(d, query, named) for d in dish]
     base = []
-    for rank, h in enumerate(hits):
+    for h, item_named in zip(hits, is_named):
         p = payload(h)
-        score = h.score
-        score *= role_factor(p.get("menu_category", ""), p.get("menu_name", ""), query, asked, dish[rank])
+        score = h.score * role_factor(p.get("menu_category", ""), asked, item_named)
         if need:
-            score *= need.factor(menu_tags(p), avoided=NEED_AVOIDED, missed=NEED_MISSED)
-        if named and not any(w in dish[rank] for w in named):
+            score *= need.factor(menu_tags(p), avoided=NEED_AVOIDED, missed=NEED_MISSED, hinted=HINT_MISSED)
+        if named and not item_named:
             score *= NOT_NAMED
         base.append(score)
     # a dish the query names is what was asked for: its copies (other shops) are not repeats
-    compact = query.replace(" ", "")
-    repeats = [0.0 if d and d in compact else SAME_DISH for d in dish]
+    repeat = [1.0 if n else SAME_DISH for n in is_named]
     left = list(range(len(hits)))
     dishes: dict[str, int] = {}
     shops: dict[Any, int] = {}
     out = []
     while left and len(out) < limit:
-        best = max(left, key=lambda i: (base[i] * (repeats[i] ** dishes.get(dish[i], 0) if repeats[i] else 1.0)
+        best = max(left, key=lambda i: (base[i] * repeat[i] ** dishes.get(dish[i], 0)
                                         * SAME_SHOP ** shops.get(shop[i], 0), -i))
         left.remove(best)
         dishes[dish[best]] = dishes.get(dish[best], 0) + 1

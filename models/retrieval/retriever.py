@@ -13,6 +13,7 @@ query (dense + Korean-morpheme sparse, RRF fusion, filters inside the search) �
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import threading
 import time
@@ -97,15 +98,21 @@ class SearchTrace:
 _PAYLOAD_DROP = {"content_hash", "payload_hash", "sparse_hash", "avgdl", "meaning"}
 
 
-def _known_words() -> set[str]:
-    """Everyday words the speller must never "correct" towards a menu name (음식, 근처, 국물...)."""
+@functools.lru_cache(maxsize=1)
+def _kind_words() -> frozenset[str]:
+    """Words for kinds of food rather than a dish (국물, 고기, 튀김, 분식, 음료...): the need reads
+    them, and a request for 고기 is not a request for dishes with 고기 in their names."""
     from models.retrieval.documents import CATEGORY_WORDS, DIETARY_KO
     from models.retrieval.meaning import MEANING_WORDS, ROLE_WORDS
 
-    words = set(sparse_mod.STOP_NOUNS) | set(sparse_mod.SYNONYMS)
+    texts = [*CATEGORY_WORDS.values(), *DIETARY_KO.values(), *ROLE_WORDS.values(), *MEANING_WORDS.values()]
+    return frozenset(w for text in texts for w in text.split() if len(w) >= 2)
+
+
+def _known_words() -> set[str]:
+    """Everyday words the speller must never "correct" towards a menu name (음식, 근처, 국물...)."""
+    words = set(sparse_mod.STOP_NOUNS) | set(sparse_mod.SYNONYMS) | _kind_words()
     words.update(w for v in sparse_mod.SYNONYMS.values() for w in v)
-    for text in [*CATEGORY_WORDS.values(), *DIETARY_KO.values(), *ROLE_WORDS.values(), *MEANING_WORDS.values()]:
-        words.update(text.split())
     return {w for w in words if len(w) >= 2}
 
 
@@ -189,7 +196,7 @@ class Retriever:
             if self._speller is None or self._speller[0] != generation:
                 names = vocabulary_of(n for n in self.store.payload_values("menus", "menu_name") if n)
                 words = names + Counter({w: 1 for w in _known_words() if w not in names})
-                self._speller = (generation, Speller(words, dish_words=names))
+                self._speller = (generation, Speller(words, dish_words=names, is_word=sparse_mod.reads_as_korean))
             return self._speller[1]
 
     def canonical_filters(self, flt: SearchFilters, target: Target = "menus") -> SearchFilters:
@@ -332,13 +339,13 @@ class Retriever:
         weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
         # menus: a larger pool, then reranked by the need, drinks/sides only when asked and several
         # dishes before several shops
-        fetch = results_mod.pool_size(limit, MAX_LIMIT, reading.need) if target == "menus" else limit
+        fetch = results_mod.pool_size(limit, MAX_LIMIT) if target == "menus" else limit
         condition = flt.to_condition(target, self.tz)
         raw = self.store.search(target, dense=dense, sparse=sparse, condition=condition,
                                 limit=fetch, mode=mode, weights=weights, diverse=diverse)
         if target == "menus":
             dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
-            pool = results_mod.merge(results_mod.rrf_scaled(raw, mode == "hybrid", RRF_K),
+            pool = results_mod.merge(results_mod.rrf_scaled(raw, mode == "hybrid", RRF_K), dishes,
                                      self._menus_of(dishes, dense, sparse, condition, mode))
             raw = results_mod.arrange(pool, fixed, limit, need=reading.need, named=reading.named)
         return self._hits(raw, target)
@@ -350,9 +357,11 @@ class Retriever:
         the index's compounds of its nouns (만두 → 물만두 군만두)."""
         speller = self.speller()
         nouns = [t[2:] for t in sparse_mod.query_terms(fixed) if t.startswith("N:")]
-        named = frozenset(n for n in nouns if n in speller.dish_words)
+        compounds = {n: speller.compounds(n) for n in nouns}
+        # a dish word, or the head of some (만두 of 물만두 and 군만두), but not a kind of food (고기)
+        named = frozenset(n for n in nouns if (n in speller.dish_words or compounds[n]) and n not in _kind_words())
         need = read_need(fixed, situations=not named)
-        compounds = dict.fromkeys(c for n in nouns for c in speller.compounds(n))
+        compounds = dict.fromkeys(c for n in nouns for c in compounds[n])
         sparse_text = " ".join([fixed, need.words, *compounds]).strip()
         return QueryReading(need, named, sparse_mod.dense_query(fixed), sparse_text)
 

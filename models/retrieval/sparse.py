@@ -114,6 +114,27 @@ def warm_up() -> None:
     get_kiwi()
 
 
+# Kiwi scores a noun its dictionary holds above about -13 (운동 -8.8, 몸살 -12.5, 생일 -10.7) and one
+# it guesses below about -16 (짜장멘 -27.8, 감튀 -16.7): the line between a word and a misspelling
+DICTIONARY_WORD_SCORE = -14.0
+_FUNCTION_TAGS = ("J", "E", "XS", "VCP", "VCN", "VX", "NNB", "S")
+_PREDICATE_TAGS = {"VV", "VA", "XR", "MAG", "MM"}
+
+
+@functools.lru_cache(maxsize=20_000)
+def reads_as_korean(word: str) -> bool:
+    """Whether Kiwi reads ``word`` as ordinary Korean rather than a misspelling: one noun its
+    dictionary holds, with particles ("운동", "닭으로"), or a verb or adjective form with no noun
+    ("튀긴", "바삭하게", "땡겨"). A misspelt dish is a guessed noun ("짜장멘") or a noun run into
+    other pieces ("삼결살" = 삼 + 결 + 살, "된장찌게" = 된장 + 찌 + 게), and stays correctable."""
+    tokens = get_kiwi().tokenize(word)
+    content = [t for t in tokens if not t.tag.startswith(_FUNCTION_TAGS)]
+    nouns = [t for t in content if t.tag in ("NNG", "NNP")]
+    if nouns:
+        return len(content) == 1 and nouns[0].score >= DICTIONARY_WORD_SCORE
+    return bool(content) and all(t.tag.split("-")[0] in _PREDICATE_TAGS for t in content)
+
+
 def term_index(term: str) -> int:
     return zlib.crc32(term.encode("utf-8")) & 0xFFFFFFFF
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -102,11 +102,14 @@ def deletions(letters: str, depth: int) -> set[str]:
 class Speller:
     """Corrections of unknown Hangul words towards ``vocabulary`` (word → how often it occurs)."""
 
-    def __init__(self, vocabulary: Counter[str] | Iterable[str], *, dish_words: Iterable[str] | None = None):
+    def __init__(self, vocabulary: Counter[str] | Iterable[str], *, dish_words: Iterable[str] | None = None,
+                 is_word: Callable[[str], bool] | None = None):
         counts = vocabulary if isinstance(vocabulary, Counter) else Counter(vocabulary)
         self.counts = Counter({w: c for w, c in counts.items() if _HANGUL.fullmatch(w)})
         #: the words of menu names (the vocabulary may add everyday words): what names a dish
         self.dish_words = frozenset(self.counts if dish_words is None else dish_words)
+        #: a word of the language the index has no use for (운동, 몸살) is not a misspelt menu word
+        self.is_word = is_word or (lambda word: False)
         # Two strings within k edits share a string made from each by at most k deletions (a
         # substitution deletes the letter on both sides): only the words filed under one of the
         # query's own deletions are worth an edit distance (SymSpell's index). A scan of the whole
@@ -157,7 +160,7 @@ class Speller:
         if word in self._cache:
             return self._cache[word]
         fixed = None
-        if len(word) >= 2 and word not in self.counts:
+        if len(word) >= 2 and word not in self.counts and not self.is_word(word):
             j = sound(word)
             bound = max_edits(len(j))
             best, found = bound + 1, []
