@@ -19,7 +19,7 @@ _RULES: tuple[tuple[str, str, str], ...] = (
              r"수프|울면|물냉면|어묵|전골|똠얌", "국물"),
     ("noodle", r"면\b|면[ ,.]|면$|국수|우동|라멘|파스타|스파게티|쫄면|모밀|메밀|팟타이|분짜|올리오|아라비아따|라볶이|"
                r"짜장면|짬뽕(?!밥)|면발|사리", "면"),
-    ("rice", r"밥|덮밥|[가-힣]동\b|리조또|죽\b|죽$|정식|도시락|라이스|고렝|초밥", "밥"),
+    ("rice", r"밥|덮밥|(?:규|가츠|사케|텐|부타|오야코|카이센)동|돈부리|리조또|죽\b|죽$|정식|도시락|라이스|고렝|초밥", "밥"),
     ("bread", r"빵|버거|토스트|샌드위치|피자|크루아상|베이글|와플|크로플|반미|핫도그|고로케|바게트|도우", "빵"),
     ("fried", r"튀긴|튀김|튀겨|바삭|후라이드|까스|카츠|강정|너겟|고로케|치즈볼|치즈스틱|탕수육|깐풍기|짜조|부친", "튀김 바삭한"),
     ("grilled", r"구운|구이|숯불|불판|석쇠|스테이크|삼겹살|목살|갈비살|직화|구워", "구이"),
@@ -39,6 +39,8 @@ _RULES: tuple[tuple[str, str, str], ...] = (
     ("tofu", r"두부", "두부"),
     ("dairy", r"치즈|우유|크림|라떼|요거트|모차렐라|버터|밀크", "치즈 우유"),
 )
+_SET_ADDITIONS = re.compile(r"에\s|\+|,|와\s|과\s|랑\s")
+_SERVED_HOT = {"soup", "grilled"}
 _COMPILED = tuple((tag, re.compile(pattern), words) for tag, pattern, words in _RULES)
 _MEATS = {"pork", "beef", "chicken", "seafood"}
 ROLE_WORDS = {"메인메뉴": "식사", "세트메뉴": "식사 세트", "사이드메뉴": "사이드", "음료": "음료 마실 것",
@@ -47,10 +49,20 @@ ROLE_WORDS = {"메인메뉴": "식사", "세트메뉴": "식사 세트", "사이
 
 def menu_meaning(name: str, description: str, role: str = "") -> list[str]:
     """The meaning tags of a menu (sorted), from its name and description."""
-    text = f"{name} {description}"
+    if role == "세트메뉴":
+        # "매콤한 치즈떡볶이에 순대와 쿨피스를 더한 세트": the set is its main dish; what it adds
+        # (a drink, a side) does not make it cold, sweet or fried
+        description = _SET_ADDITIONS.split(description, maxsplit=1)[0]
+        text = f"{name} {description} 세트"
+    else:
+        text = f"{name} {description}"
     tags = {tag for tag, rx, _ in _COMPILED if rx.search(text)}
+    if "cold" in tags:
+        tags.discard("warm")
+    elif tags & _SERVED_HOT:
+        tags.add("warm")  # a cooked main course comes hot unless its text says otherwise
     if role in ("음료",):
-        tags -= {"soup", "noodle", "rice", "fried", "grilled", "hearty"}
+        tags -= {"soup", "noodle", "rice", "fried", "grilled", "hearty", "warm"}
     if role in ("메인메뉴", "세트메뉴", "사이드메뉴") and not tags & _MEATS:
         tags.add("vegetarian")
     return sorted(tags)

@@ -85,9 +85,14 @@ def role_factor(role: str, asked: set[str], named: bool = False) -> float:
     return 1.0
 
 
-def names_item(dish: str, query: str, named: frozenset[str]) -> bool:
-    """Whether the query names this item: its whole dish key, or a dish word of it (``named``)."""
-    return bool(dish) and (dish in query.replace(" ", "") or any(w in dish for w in named))
+def names_item(dish: str, query: str, named: frozenset[str]) -> tuple[bool, bool]:
+    """(the query names this item, the item's name has a dish word the query names). An item is
+    named by its whole name or by its head: 만두 names 물만두 and 군만두 (Korean compounds end with
+    their head); 치즈떡볶이 only contains 치즈 when the query asks for 치즈."""
+    if not dish:
+        return False, False
+    exact = dish in query.replace(" ", "") or any(dish.endswith(w) for w in named)
+    return exact, exact or any(w in dish for w in named)
 
 
 def rrf_scaled(hits: Sequence[Any], fused: bool, rrf_k: int) -> list[Any]:
@@ -123,18 +128,18 @@ def arrange(hits: Sequence[Any], query: str, limit: int, *, need: QueryNeed | No
     # each hit's dish and shop once: the greedy pick below compares every hit left for every slot
     dish = [dish_key(payload(h).get("menu_name", "")) for h in hits]
     shop = [payload(h).get("shop_id") for h in hits]
-    is_named = [names_item(d, query, named) for d in dish]
+    naming = [names_item(d, query, named) for d in dish]
     base = []
-    for h, item_named in zip(hits, is_named):
+    for h, (exact, contains) in zip(hits, naming):
         p = payload(h)
-        score = h.score * role_factor(p.get("menu_category", ""), asked, item_named)
+        score = h.score * role_factor(p.get("menu_category", ""), asked, exact)
         if need:
             score *= need.factor(menu_tags(p), avoided=NEED_AVOIDED, missed=NEED_MISSED, hinted=HINT_MISSED)
-        if named and not item_named:
+        if named and not contains:
             score *= NOT_NAMED
         base.append(score)
     # a dish the query names is what was asked for: its copies (other shops) are not repeats
-    repeat = [1.0 if n else SAME_DISH for n in is_named]
+    repeat = [1.0 if contains else SAME_DISH for _, contains in naming]
     left = list(range(len(hits)))
     dishes: dict[str, int] = {}
     shops: dict[Any, int] = {}
