@@ -8,7 +8,8 @@ from general knowledge of what children eat when (rain → something warm, exam 
 sweet, after football → meat). Its phrasings are its own. Cue words, factors and pool sizes are
 chosen on this set and ``evalset``; the blind set is scored once with what they chose.
 
-Relevance is graded exactly as the blind set's (``graded``).
+Relevance is graded exactly as the blind set's (``graded``). No text is in both sets (a test checks;
+six phrasings both sets happened to share were reworded here, after the tuning they took part in).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ NEEDS: tuple[Need, ...] = (
     need("매콤한 거 땡김|매운 음식 도전|얼큰하고 매운 거", "spicy1/spicy2"),
     need("하나도 안 매운 밥|매운 거 못 먹어요 밥 추천|순한 맛 식사", "", avoid="hot"),
     need("국수 종류|면발 쫄깃한 거|면 요리 추천 좀", "noodle"),
-    need("빵 종류 먹고 싶다|빵으로 때울래|빵 들어간 메뉴", "bread", serve="food"),
+    need("빵 종류로 먹을래|빵으로 때울래|빵 들어간 메뉴", "bread", serve="food"),
     need("튀김 종류|튀긴 음식 추천|바삭하게 튀긴 고기", "fried", serve="food"),
     need("구이 요리|불에 구운 고기 먹고 싶어|구워 나오는 메뉴", "grilled"),
     need("야채로만 된 요리|고기 빼고 채소로|비건 메뉴 있나요", "vegetarian"),
@@ -41,8 +42,8 @@ NEEDS: tuple[Need, ...] = (
     need("튀긴 거 말고 밥|기름에 튀기지 않은 식사", "rice", avoid="fried"),
     need("고기 들어간 면|고기 넣은 국수", "meat noodle"),
     need("해물 들어간 국물|해산물 국물 요리", "seafood soup"),
-    need("매운 국물 요리|얼큰한 국물", "soup spicy1/spicy2"),
-    need("달달한 음료|단 음료수 마실래|달콤한 마실 것", "sweet", serve="drink"),
+    need("매운 국물 요리|얼큰한 국물 요리 없나", "soup spicy1/spicy2"),
+    need("달달한 음료수 하나|단 음료수 마실래|달콤한 마실 것", "sweet", serve="drink"),
     # --- situation ----------------------------------------------------------------------------
     need("비가 와서 따뜻한 거 생각나|비 오는 날 먹을 음식 추천|장마철에 땡기는 거", "warm", kind="situation"),
     need("추워서 몸 녹일 거|겨울에 먹기 좋은 음식|으슬으슬 추운 날 먹을 거", "warm", kind="situation"),
@@ -54,7 +55,7 @@ NEEDS: tuple[Need, ...] = (
          kind="situation"),
     need("친구들이랑 나눠 먹을 거|여럿이 같이 먹을 메뉴|생일파티에 시킬 거", "share", serve="food", kind="situation"),
     need("운동 끝나고 고기|축구하고 배고파서 고기|체육 끝나고 든든하게 고기", "meat hearty", kind="situation"),
-    need("다이어트 중이라 가벼운 거|살 안 찌는 메뉴|칼로리 낮은 음식", "light", avoid="fried", serve="food",
+    need("다이어트 중인데 가볍게 먹을 거|살 안 찌는 메뉴|칼로리 낮은 음식", "light", avoid="fried", serve="food",
          kind="situation"),
     need("혼자 든든하게 한 끼|혼밥하는데 배부르게", "hearty", kind="situation"),
     need("스트레스 받아서 매운 거|화나서 엄청 매운 거 먹을래", "spicy1/spicy2", kind="situation"),
@@ -62,13 +63,13 @@ NEEDS: tuple[Need, ...] = (
     # --- budget -------------------------------------------------------------------------------
     need("만원으로 고기 배부르게|만원 있는데 고기 먹을래", "meat", budget=10000, kind="budget"),
     need("4천원으로 밥|사천원 밥 먹을 수 있는 곳", "rice", budget=4000, kind="budget"),
-    need("3천원 이하 간식|삼천원으로 간단한 거", "light", serve="food", budget=3000, kind="budget"),
+    need("3천원 안으로 간식|삼천원으로 간단한 거", "light", serve="food", budget=3000, kind="budget"),
     need("6천원으로 국물 요리|육천원 국물 있는 밥", "soup", budget=6000, kind="budget"),
     # --- typo: dish names misspelled ----------------------------------------------------------
     need("된장찌게 먹을래|된장지개", "", serve="food", kind="typo", dishes="된장찌개"),
     need("돈까쓰 먹고 싶어|돈가쑤", "", serve="food", kind="typo", dishes="돈까스"),
     need("비빈밥 주세요|비빔빱", "", serve="food", kind="typo", dishes="비빔밥"),
-    need("잠뽕 먹을래|짭뽕", "", serve="food", kind="typo", dishes="짬뽕"),
+    need("잠뽕 먹을래|쨤뽕", "", serve="food", kind="typo", dishes="짬뽕"),
     need("볶음밤|볶은밥 먹고파", "", serve="food", kind="typo", dishes="볶음밥 김치볶음밥"),
     need("팟타히|팓타이", "", serve="food", kind="typo", dishes="팟타이"),
     need("함박스테잌|함박스태이크", "", serve="food", kind="typo", dishes="함박스테이크"),

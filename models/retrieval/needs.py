@@ -125,9 +125,15 @@ def _merge(groups: list[frozenset[str]]) -> tuple[frozenset[str], ...]:
 
 
 @functools.lru_cache(maxsize=4096)
-def read_need(text: str, *, situations: bool = True) -> QueryNeed:
+def read_need(text: str, *, named: frozenset[str] = frozenset()) -> QueryNeed:
     """The need of a (normalised) query; empty when it asks nothing of what a dish is like.
-    ``situations=False``: only what the words say of the food (the query names a dish)."""
+
+    ``named``: the dish words the query names. They are not read as qualities (김밥 is not a
+    request for 밥, 치즈떡볶이 not one for 치즈), and a query that names a dish gets no situation
+    hints ("친구랑 불고기" asks for 불고기, not for something to share)."""
+    for word in sorted(named, key=len, reverse=True):
+        text = text.replace(word, " ")
+    situations = not named
     avoid_spans = [m.group(1) for rx in (_AVOID_AFTER, _AVOID_NOT, _AVOID_BEFORE) for m in rx.finditer(text)]
     avoid: set[str] = set()
     positive = text

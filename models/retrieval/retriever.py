@@ -360,7 +360,7 @@ class Retriever:
         compounds = {n: speller.compounds(n) for n in nouns}
         # a dish word, or the head of some (만두 of 물만두 and 군만두), but not a kind of food (고기)
         named = frozenset(n for n in nouns if (n in speller.dish_words or compounds[n]) and n not in _kind_words())
-        need = read_need(fixed, situations=not named)
+        need = read_need(fixed, named=named)
         compounds = dict.fromkeys(c for n in nouns for c in compounds[n])
         sparse_text = " ".join([fixed, need.words, *compounds]).strip()
         return QueryReading(need, named, sparse_mod.dense_query(fixed), sparse_text)

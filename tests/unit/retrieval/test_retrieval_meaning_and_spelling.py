@@ -130,3 +130,58 @@ def test_blind_set_is_large_graded_by_attributes_and_free_of_lexicon_spellings()
     for q in queries:
         if q.kind == "typo":
             assert q.text.split()[0] not in SYNONYMS
+
+
+def test_compounds_of_a_head_word_come_from_dish_words_only():
+    speller = Speller(VOCAB + Counter({"국물": 1}), dish_words=VOCAB)
+    assert set(speller.compounds("김밥")) == {"참치김밥"}
+    assert set(speller.compounds("우동")) == {"튀김우동"}
+    assert speller.compounds("국물") == [] and speller.compounds("밥") == []  # one syllable: too short
+
+
+def test_ordinary_korean_is_not_corrected_towards_a_menu():
+    from models.retrieval.sparse import reads_as_korean
+
+    for word in ("운동", "몸살", "닭으로", "튀긴", "바삭하게", "땡겨"):
+        assert reads_as_korean(word), word
+    for word in ("짜장멘", "삼결살", "된장찌게", "떡뽀끼를", "우똥"):
+        assert not reads_as_korean(word), word
+    speller = Speller(vocabulary_of(["우동", "목살"]), is_word=reads_as_korean)
+    assert speller.rewrite("운동 끝나고 고기")[0] == "운동 끝나고 고기"
+    assert speller.rewrite("우똥 먹을래")[0] == "우동 먹을래"
+
+
+def test_a_set_means_its_main_dish_and_soup_comes_warm():
+    tags = menu_meaning("치즈떡볶이 세트", "매콤한 치즈떡볶이에 순대와 쿨피스를 더한 실속 세트", "세트메뉴")
+    assert "hearty" in tags and not {"cold", "sweet", "pork"} & set(tags)
+    assert "warm" in menu_meaning("된장찌개", "구수한 집된장 찌개", "메인메뉴")
+    cold = menu_meaning("물냉면", "살얼음 동동 띄운 시원한 물냉면", "메인메뉴")
+    assert "cold" in cold and "warm" not in cold and "rice" not in cold  # 동동 is not a 덮밥 (규동)
+
+
+def test_one_representative_per_dish():
+    from models.retrieval.documents import build_documents, dish_of
+
+    assert dish_of("삼겹살 (1인분)") == "삼겹살" and dish_of("크림 파스타") == "크림파스타"
+    shops = [{"id": 1, "shop_name": "가"}, {"id": 2, "shop_name": "나"}]
+    menus = [{"id": 7, "shop_id": 2, "menu_name": "김밥", "price": 3000, "category": "메인메뉴"},
+             {"id": 5, "shop_id": 1, "menu_name": "김밥", "price": 3500, "description": "참기름 듬뿍",
+              "category": "메인메뉴"},
+             {"id": 6, "shop_id": 1, "menu_name": "라면", "price": 4000, "category": "메인메뉴"}]
+    _, docs = build_documents(shops, menus)
+    by_id = {d.id: d.payload for d in docs}
+    assert by_id[5]["dish"] == by_id[7]["dish"] == "김밥"
+    assert (by_id[5]["dish_rep"], by_id[7]["dish_rep"], by_id[6]["dish_rep"]) == (1, 0, 1)
+    assert "meaning" in by_id[6] and "soup" in by_id[6]["meaning"]
+
+
+def test_meaning_dev_set_is_separate_from_the_blind_set_and_graded_alike():
+    from models.retrieval.meaningset import build_meaning_queries
+
+    dev = build_meaning_queries()
+    blind = {q.text for q in build_blind_queries()}
+    assert len(dev) >= 100 and not {q.text for q in dev} & blind
+    assert Counter(q.kind for q in dev)["situation"] >= 30
+    rain = next(q for q in dev if q.text == "비 오는 날 먹을 음식 추천")
+    assert blind_grade(rain, {"dish_type": "찌개", "attributes": ["soup", "warm"], "price": 8000}, "메인메뉴") == 2
+    assert blind_grade(rain, {"dish_type": "냉면", "attributes": ["cold", "noodle"], "price": 8000}, "메인메뉴") == 0

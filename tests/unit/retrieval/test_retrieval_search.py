@@ -211,3 +211,35 @@ def test_a_price_ceiling_is_keyed_by_the_menu_prices_it_admits(retriever):
     b = retriever.search("떡볶이", {"max_price": low}, limit=5)
     assert [h.id for h in a] == [h.id for h in b]
     assert retriever.last_trace.result_cache in ("l1", "l2")  # the second ceiling found the first's entry
+
+
+def test_best_per_value_searches_each_dish_under_the_filter(retriever, embedder):
+    """One batch of small searches, one per dish, each inside the filter (both backends)."""
+    from models.retrieval.filters import SearchFilters
+
+    vec = embedder.embed_queries(["된장찌개"])[0]
+    found = retriever.store.best_per_value("menus", dense=vec, sparse=None, condition=None, key="dish",
+                                           values=["된장찌개", "라면", "없는요리"], per_value=5)
+    assert [len(hits) for hits in found] == [2, 1, 0]
+    assert all(h.payload["dish"] == "된장찌개" for h in found[0])
+    cheap = SearchFilters(max_price=min(h.payload["price"] for h in found[0])).to_condition("menus", KST)
+    narrowed = retriever.store.best_per_value("menus", dense=vec, sparse=None, condition=cheap, key="dish",
+                                              values=["된장찌개"], per_value=5)
+    assert len(narrowed[0]) == 1
+
+
+def test_a_need_gets_several_dishes_ranked_as_dishes(retriever):
+    """"국물 있는 따뜻한 거" names no dish: the list shows soups of several kinds, one dish ranked
+    once through its representative, and the ranking of dishes is cached for the next child."""
+    from models.retrieval.meaning import menu_meaning
+
+    rows = demo_data.menu_rows()
+    hits = retriever.search("국물 있는 따뜻한 거", limit=5, use_cache=False)
+    names = [h.payload["menu_name"] for h in hits]
+    assert len(set(names)) >= 4, names
+    soups = [h for h in hits if "soup" in menu_meaning(rows[h.id - 1]["menu_name"], rows[h.id - 1].get("description")
+                                                       or "", rows[h.id - 1].get("category") or "")]
+    assert len(soups) >= 3, names
+    cached = len(retriever.dish_cache._data)
+    retriever.search("국물 있는 따뜻한 거", limit=5, use_cache=False)
+    assert len(retriever.dish_cache._data) == cached
