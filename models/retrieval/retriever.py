@@ -126,6 +126,10 @@ class QueryReading:
     sparse_text: str
 
 
+#: the plain filtered search runs only when the best dishes' menus under the filter are fewer than
+#: the pool divided by this
+PLAIN_WHEN_FEWER = 1
+
 #: how long the distinct menu prices behind ``canonical_filters`` are trusted under one generation
 PRICE_POINTS_TTL_S = 300.0
 
@@ -339,16 +343,21 @@ class Retriever:
         weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
         # menus: a larger pool, then reranked by the need, drinks/sides only when asked and several
         # dishes before several shops
-        fetch = results_mod.pool_size(limit, MAX_LIMIT) if target == "menus" else limit
         condition = flt.to_condition(target, self.tz)
-        raw = self.store.search(target, dense=dense, sparse=sparse, condition=condition,
-                                limit=fetch, mode=mode, weights=weights, diverse=diverse)
-        if target == "menus":
-            dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
-            pool = results_mod.merge(results_mod.rrf_scaled(raw, mode == "hybrid", RRF_K), dishes,
-                                     self._menus_of(dishes, dense, sparse, condition, mode))
-            raw = results_mod.arrange(pool, fixed, limit, need=reading.need, named=reading.named)
-        return self._hits(raw, target)
+        if target != "menus":
+            return self._hits(self.store.search(target, dense=dense, sparse=sparse, condition=condition, limit=limit,
+                                                mode=mode, weights=weights, diverse=diverse), target)
+        dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
+        by_dish = self._menus_of(dishes, dense, sparse, condition, mode, fixed, reading.named, limit)
+        plain: list[Any] = []
+        if len(by_dish) < results_mod.pool_size(limit, MAX_LIMIT) // PLAIN_WHEN_FEWER:
+            # few of the best dishes are served under this filter (near home, a low budget): the
+            # filtered search itself finds what is there
+            plain = results_mod.rrf_scaled(self.store.search(
+                target, dense=dense, sparse=sparse, condition=condition, limit=results_mod.pool_size(limit, MAX_LIMIT),
+                mode=mode, weights=weights, diverse=diverse), mode == "hybrid", RRF_K)
+        pool = results_mod.merge(plain, dishes, by_dish)
+        return self._hits(results_mod.arrange(pool, fixed, limit, need=reading.need, named=reading.named), target)
 
     def _read(self, fixed: str) -> QueryReading:
         """What a corrected query asks: the dish words it names, its need (a situation counts only
@@ -381,13 +390,15 @@ class Retriever:
             self.dish_cache.set(key_text, found)
         return found
 
-    def _menus_of(self, dishes: Sequence[Any], dense, sparse, condition, mode: Mode) -> list[Any]:
+    def _menus_of(self, dishes: Sequence[Any], dense, sparse, condition, mode: Mode, fixed: str,
+                  named: frozenset[str], limit: int) -> list[Any]:
         """The best menus of each of ``dishes`` that pass ``condition`` (one batch of small searches),
-        each with its dish's score."""
+        each with its dish's score: ``DISH_COPIES`` shops of each, ``limit`` of a dish the query
+        names (a child asking for 떡볶이 may get it from ten shops)."""
+        names = [d.payload.get("dish", "") for d in dishes]
+        counts = [limit if results_mod.names_item(n, fixed, named)[0] else results_mod.DISH_COPIES for n in names]
         copies = self.store.best_per_value("menus", dense=dense if mode != "sparse" else None, sparse=sparse,
-                                           condition=condition, key="dish",
-                                           values=[d.payload.get("dish", "") for d in dishes],
-                                           per_value=results_mod.DISH_COPIES)
+                                           condition=condition, key="dish", values=names, per_value=counts)
         return [dataclasses.replace(c, score=d.score) for d, found in zip(dishes, copies) for c in found]
 
     def _hits(self, raw: Sequence[Any], target: Target) -> list[Hit]:

@@ -123,10 +123,10 @@ class VectorStore(ABC):
     @abstractmethod
     def best_per_value(self, name: str, *, dense: Sequence[float] | None, sparse: SparseVec | None,
                        condition: Bool | None, key: str, values: Sequence[str | int],
-                       per_value: int) -> list[list[StoreHit]]:
-        """For each of ``values``, the ``per_value`` points nearest to the query (dense, else
-        sparse) among those with payload ``key`` equal to it that pass ``condition``: one batch of
-        small filtered searches, in the order of ``values``."""
+                       per_value: int | Sequence[int]) -> list[list[StoreHit]]:
+        """For each of ``values``, the ``per_value`` points (one count for all, or one per value)
+        nearest to the query (dense, else sparse) among those with payload ``key`` equal to it that
+        pass ``condition``: one batch of small filtered searches, in the order of ``values``."""
 
     def begin_build(self) -> None:
         """Start a batch of updates (the edge backend stages a new generation)."""
@@ -160,6 +160,10 @@ def _prefetch_limit(limit: int, prefetch_limit: int | None) -> int:
 
 def _mmr_candidates(prefetch: int) -> int:
     return max(MMR_CANDIDATES, prefetch * 4)
+
+
+def _counts(per_value: int | Sequence[int], n: int) -> list[int]:
+    return [int(per_value)] * n if isinstance(per_value, int) else [int(c) for c in per_value]
 
 
 def _and_match(condition: Bool | None, key: str, value: str | int) -> Bool:
@@ -499,8 +503,9 @@ class EdgeStore(VectorStore):
         else:
             return [[] for _ in values]
         dialect = _EdgeDialect(qe)
-        requests = [qe.QueryRequest(limit=per_value, query=query, with_payload=True,
-                                    filter=dialect.translate(_and_match(condition, key, v))) for v in values]
+        requests = [qe.QueryRequest(limit=n, query=query, with_payload=True,
+                                    filter=dialect.translate(_and_match(condition, key, v)))
+                    for v, n in zip(values, _counts(per_value, len(values)))]
         return [[StoreHit(int(p.id), float(p.score), dict(p.payload or {})) for p in points]
                 for points in shard.query_batch(qe.QueryBatchRequest(requests))]
 
@@ -657,8 +662,9 @@ class ServerStore(VectorStore):
         else:
             return [[] for _ in values]
         dialect = _ServerDialect(m)
-        requests = [m.QueryRequest(query=query, using=using, limit=per_value, with_payload=True,
-                                   filter=dialect.translate(_and_match(condition, key, v))) for v in values]
+        requests = [m.QueryRequest(query=query, using=using, limit=n, with_payload=True,
+                                   filter=dialect.translate(_and_match(condition, key, v)))
+                    for v, n in zip(values, _counts(per_value, len(values)))]
         return [[StoreHit(int(p.id), float(p.score), dict(p.payload or {})) for p in res.points]
                 for res in self.client.query_batch_points(self._name(name), requests=requests)]
 

@@ -37,7 +37,8 @@ def qdrant_index(context: dg.AssetExecutionContext, postgres: PostgresResource) 
     # a catalogue without hidden truth (production) has nothing to grade against: no materialization
     output_required=False,
     description="recall@10, MRR@10 and nDCG@10 of dense, sparse and hybrid search over the index the "
-    "service reads, on the dev query set and the blind one, by query type (figures inline, MLflow run "
+    "service reads, on the two dev query sets (dish names, meaning) and the blind one, by query type "
+    "(figures inline, MLflow run "
     "in naviyam-retrieval). Graded against the generated sample's hidden truth; skipped without it.",
 )
 def retrieval_quality(context: dg.AssetExecutionContext, postgres: PostgresResource) -> Iterator[dg.MaterializeResult]:

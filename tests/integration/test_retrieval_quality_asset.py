@@ -33,7 +33,7 @@ def _materialize(database: str):
     return result.asset_materializations_for_node("retrieval__retrieval_quality")
 
 
-def test_the_served_index_is_graded_on_both_query_sets(migrated_engine, own_data_dir):
+def test_the_served_index_is_graded_on_every_query_set(migrated_engine, own_data_dir):
     from infra.sample_data.generator import generate
     from models.retrieval.index import build_index
     from models.retrieval.sample import load_from_files
@@ -50,14 +50,14 @@ def test_the_served_index_is_graded_on_both_query_sets(migrated_engine, own_data
 
     [materialization] = _materialize(migrated_engine.url.database)
     meta = {k: v.value for k, v in materialization.metadata.items()}
-    for query_set in ("dev", "blind"):
+    for query_set in ("dev", "meaning", "blind"):
         for metric in ("mrr_at_10", "recall_at_10", "ndcg_at_10"):
             assert 0.0 <= meta[f"{query_set}_hybrid_{metric}"] <= 1.0
         assert meta[f"{query_set}_hybrid_mrr_at_10"] > 0.2  # a real index finds real dishes
     assert meta["queries"] > 20
     assert "| blind | hybrid |" in meta["modes"] and "| dense |" in meta["modes"]
     assert "query type" in meta["by_query_type"]
-    assert meta["plots"].count("data:image/png;base64,") == 2  # by query type: dev and blind
+    assert meta["plots"].count("data:image/png;base64,") == 3  # by query type: dev, meaning and blind
     assert meta["mlflow_run_id"]
     report = own_data_dir.data_dir / "bench" / "retrieval" / "report-index.json"
     assert report.exists()
