@@ -126,10 +126,6 @@ class QueryReading:
     sparse_text: str
 
 
-#: the plain filtered search runs only when the best dishes' menus under the filter are fewer than
-#: the pool divided by this
-PLAIN_WHEN_FEWER = 1
-
 #: how long the distinct menu prices behind ``canonical_filters`` are trusted under one generation
 PRICE_POINTS_TTL_S = 300.0
 
@@ -347,15 +343,36 @@ class Retriever:
         if target != "menus":
             return self._hits(self.store.search(target, dense=dense, sparse=sparse, condition=condition, limit=limit,
                                                 mode=mode, weights=weights, diverse=diverse), target)
-        dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
-        by_dish = self._menus_of(dishes, dense, sparse, condition, mode, fixed, reading.named, limit)
+        pool_size = results_mod.pool_size(limit, MAX_LIMIT)
+
+        def plain_search() -> list[Any]:
+            return results_mod.rrf_scaled(self.store.search(
+                target, dense=dense, sparse=sparse, condition=condition, limit=pool_size, mode=mode,
+                weights=weights, diverse=diverse), mode == "hybrid", RRF_K)
+
+        dishes: list[Any] = []
+        by_dish: list[Any] = []
         plain: list[Any] = []
-        if len(by_dish) < results_mod.pool_size(limit, MAX_LIMIT) // PLAIN_WHEN_FEWER:
-            # few of the best dishes are served under this filter (near home, a low budget): the
-            # filtered search itself finds what is there
-            plain = results_mod.rrf_scaled(self.store.search(
-                target, dense=dense, sparse=sparse, condition=condition, limit=results_mod.pool_size(limit, MAX_LIMIT),
-                mode=mode, weights=weights, diverse=diverse), mode == "hybrid", RRF_K)
+        if reading.named:
+            # a named dish: the filtered search finds its copies (from several shops) directly
+            plain = plain_search()
+        elif flt.near is not None or flt.shop_ids:
+            # a place narrows the menus to a few shops: the filtered search is cheap and already
+            # sees many dishes; the best dishes' menus are fetched only when it does not
+            plain = plain_search()
+            if len({h.payload.get("dish") for h in plain}) < limit:
+                dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
+                here = self.store.present_values("menus", key="dish", condition=condition,
+                                                 values=[d.payload.get("dish", "") for d in dishes])
+                by_dish = self._menus_of([d for d in dishes if d.payload.get("dish") in here], dense, sparse,
+                                         condition, mode, fixed, reading.named, limit)
+        else:
+            # a wide filter: copies of one dish fill a plain search, so the best dishes come first
+            # and the filtered search only fills in where few of their menus pass the filter
+            dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
+            by_dish = self._menus_of(dishes, dense, sparse, condition, mode, fixed, reading.named, limit)
+            if len(by_dish) < pool_size:
+                plain = plain_search()
         pool = results_mod.merge(plain, dishes, by_dish)
         return self._hits(results_mod.arrange(pool, fixed, limit, need=reading.need, named=reading.named), target)
 

@@ -128,6 +128,12 @@ class VectorStore(ABC):
         nearest to the query (dense, else sparse) among those with payload ``key`` equal to it that
         pass ``condition``: one batch of small filtered searches, in the order of ``values``."""
 
+    @abstractmethod
+    def present_values(self, name: str, *, key: str, values: Sequence[str | int],
+                       condition: Bool | None) -> set[str | int]:
+        """Which of ``values`` some point that passes ``condition`` has as payload ``key`` (one
+        facet count: cheap where the condition is narrow, as a place is)."""
+
     def begin_build(self) -> None:
         """Start a batch of updates (the edge backend stages a new generation)."""
 
@@ -162,14 +168,12 @@ def _mmr_candidates(prefetch: int) -> int:
     return max(MMR_CANDIDATES, prefetch * 4)
 
 
+def _nonempty(condition: Bool | None) -> tuple[Bool, ...]:
+    return (condition,) if condition is not None and not condition.is_empty() else ()
+
+
 def _counts(per_value: int | Sequence[int], n: int) -> list[int]:
     return [int(per_value)] * n if isinstance(per_value, int) else [int(c) for c in per_value]
-
-
-def _and_match(condition: Bool | None, key: str, value: str | int) -> Bool:
-    """``condition`` and payload ``key`` equal to ``value``."""
-    rest = (condition,) if condition is not None and not condition.is_empty() else ()
-    return Bool(must=(Match(key, value), *rest))
 
 
 class FilterDialect(ABC):
@@ -202,6 +206,11 @@ class FilterDialect(ABC):
         if isinstance(c, Bool):
             return self.translate(c)
         raise TypeError(f"unknown condition {c!r}")
+
+    def each_value(self, condition: Bool | None, key: str, values: Sequence[str | int]) -> list:
+        """One filter per value: ``condition`` (translated once) and payload ``key`` equal to it."""
+        common = [self.translate(c) for c in _nonempty(condition)]
+        return [self.filter([self.match(key, v), *common], None, None) for v in values]
 
     def translate(self, b: Bool | None):
         """The backend's filter object for ``b`` (None when there is nothing to filter)."""
@@ -502,12 +511,19 @@ class EdgeStore(VectorStore):
             query = qe.Query.Nearest(qe.SparseVector(list(sparse.indices), list(sparse.values)), using=SPARSE)
         else:
             return [[] for _ in values]
-        dialect = _EdgeDialect(qe)
-        requests = [qe.QueryRequest(limit=n, query=query, with_payload=True,
-                                    filter=dialect.translate(_and_match(condition, key, v)))
-                    for v, n in zip(values, _counts(per_value, len(values)))]
+        filters = _EdgeDialect(qe).each_value(condition, key, values)
+        requests = [qe.QueryRequest(limit=n, query=query, with_payload=True, filter=f)
+                    for f, n in zip(filters, _counts(per_value, len(values)))]
         return [[StoreHit(int(p.id), float(p.score), dict(p.payload or {})) for p in points]
                 for points in shard.query_batch(qe.QueryBatchRequest(requests))]
+
+    def present_values(self, name, *, key, values, condition) -> set[str | int]:
+        qe = self._qe
+        shard = self._reader(name)
+        if shard is None or not values:
+            return set()
+        flt = _EdgeDialect(qe).translate(Bool(must=(MatchAny(key, tuple(values)), *_nonempty(condition))))
+        return {h.value for h in shard.facet(qe.FacetRequest(key, limit=len(values), exact=True, filter=flt)).hits}
 
     def close(self) -> None:
         with self._lock:
@@ -661,12 +677,18 @@ class ServerStore(VectorStore):
             query, using = m.SparseVector(indices=list(sparse.indices), values=list(sparse.values)), SPARSE
         else:
             return [[] for _ in values]
-        dialect = _ServerDialect(m)
-        requests = [m.QueryRequest(query=query, using=using, limit=n, with_payload=True,
-                                   filter=dialect.translate(_and_match(condition, key, v)))
-                    for v, n in zip(values, _counts(per_value, len(values)))]
+        filters = _ServerDialect(m).each_value(condition, key, values)
+        requests = [m.QueryRequest(query=query, using=using, limit=n, with_payload=True, filter=f)
+                    for f, n in zip(filters, _counts(per_value, len(values)))]
         return [[StoreHit(int(p.id), float(p.score), dict(p.payload or {})) for p in res.points]
                 for res in self.client.query_batch_points(self._name(name), requests=requests)]
+
+    def present_values(self, name, *, key, values, condition) -> set[str | int]:
+        if not values:
+            return set()
+        flt = _ServerDialect(self._m).translate(Bool(must=(MatchAny(key, tuple(values)), *_nonempty(condition))))
+        res = self.client.facet(self._name(name), key, facet_filter=flt, limit=len(values), exact=True)
+        return {h.value for h in res.hits}
 
     @property
     def generation(self) -> str:

@@ -178,7 +178,7 @@ def test_search_each_answers_as_separate_searches_would(retriever):
         lists = retriever.search_each("떡볶이", sets, limit=5)
         first = len(calls)
         assert 1 <= first <= len(sets) + 1 and len(lists) == len(sets)
-        assert sum(1 for k in calls if k["condition"] is not None and "dish_rep" in str(k["condition"])) == 1
+        assert sum(1 for k in calls if "dish_rep" in str(k["condition"])) <= 1  # dishes ranked once for all
         assert all(k["diverse"] is False for k in calls)
         again = retriever.search_each("떡볶이", sets, limit=5)
         assert len(calls) == first  # no store search the second time
@@ -229,6 +229,10 @@ def test_best_per_value_searches_each_dish_under_the_filter(retriever, embedder)
     narrowed = retriever.store.best_per_value("menus", dense=vec, sparse=None, condition=cheap, key="dish",
                                               values=["된장찌개"], per_value=5)
     assert len(narrowed[0]) == 1
+    # which dishes are served at all under a filter: one facet count
+    assert retriever.store.present_values("menus", key="dish", values=["된장찌개", "라면", "없는요리"],
+                                          condition=None) == {"된장찌개", "라면"}
+    assert "된장찌개" in retriever.store.present_values("menus", key="dish", values=["된장찌개"], condition=cheap)
 
 
 def test_a_need_gets_several_dishes_ranked_as_dishes(retriever):
@@ -243,6 +247,12 @@ def test_a_need_gets_several_dishes_ranked_as_dishes(retriever):
     soups = [h for h in hits if "soup" in menu_meaning(rows[h.id - 1]["menu_name"], rows[h.id - 1].get("description")
                                                        or "", rows[h.id - 1].get("category") or "")]
     assert len(soups) >= 3, names
-    cached = len(retriever.dish_cache._data)
-    retriever.search("국물 있는 따뜻한 거", limit=5, use_cache=False)
-    assert len(retriever.dish_cache._data) == cached
+    calls = []
+    real = retriever.store.search
+    retriever.store.search = lambda *a, **k: calls.append(k) or real(*a, **k)
+    try:
+        again = retriever.search("국물 있는 따뜻한 거", limit=5, use_cache=False)
+    finally:
+        retriever.store.search = real
+    assert [h.id for h in again] == [h.id for h in hits]
+    assert not any("dish_rep" in str(k["condition"]) for k in calls)  # the dish ranking was cached
