@@ -337,17 +337,21 @@ class Retriever:
                 reading: QueryReading, *, diverse: bool = True) -> list[Hit]:
         """One filtered search of an already read query, arranged and shaped as hits."""
         weights = None if self.fusion_weights == (1.0, 1.0) else self.fusion_weights
-        # menus: a larger pool, then reranked by the need, drinks/sides only when asked and several
-        # dishes before several shops
         condition = flt.to_condition(target, self.tz)
         if target != "menus":
             return self._hits(self.store.search(target, dense=dense, sparse=sparse, condition=condition, limit=limit,
                                                 mode=mode, weights=weights, diverse=diverse), target)
+        pool = self._menu_pool(reading, dense, sparse, flt, condition, limit, mode, weights, diverse)
+        return self._hits(results_mod.arrange(pool, fixed, limit, need=reading.need, named=reading.named), target)
+
+    def _menu_pool(self, reading: QueryReading, dense, sparse, flt: SearchFilters, condition, limit: int, mode: Mode,
+                   weights, diverse: bool) -> list[Any]:
+        """The candidates ``results.arrange`` picks the list from (RRF-scale scores)."""
         pool_size = results_mod.pool_size(limit, MAX_LIMIT)
 
         def plain_search() -> list[Any]:
             return results_mod.rrf_scaled(self.store.search(
-                target, dense=dense, sparse=sparse, condition=condition, limit=pool_size, mode=mode,
+                "menus", dense=dense, sparse=sparse, condition=condition, limit=pool_size, mode=mode,
                 weights=weights, diverse=diverse), mode == "hybrid", RRF_K)
 
         dishes: list[Any] = []
@@ -357,24 +361,24 @@ class Retriever:
             # a named dish: the filtered search finds its copies (from several shops) directly
             plain = plain_search()
         elif flt.near is not None or flt.shop_ids:
-            # a place narrows the menus to a few shops: the filtered search is cheap and already
-            # sees many dishes; the best dishes' menus are fetched only when it does not
+            # a place narrows the menus to a few shops: the filtered search is cheap there and sees
+            # many dishes; the best dishes' menus are fetched only when its pool lacks variety, and
+            # only for the dishes served there
             plain = plain_search()
             if len({h.payload.get("dish") for h in plain}) < limit:
                 dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
                 here = self.store.present_values("menus", key="dish", condition=condition,
                                                  values=[d.payload.get("dish", "") for d in dishes])
                 by_dish = self._menus_of([d for d in dishes if d.payload.get("dish") in here], dense, sparse,
-                                         condition, mode, fixed, reading.named, limit)
+                                         condition, mode)
         else:
             # a wide filter: copies of one dish fill a plain search, so the best dishes come first
             # and the filtered search only fills in where few of their menus pass the filter
             dishes = self._dishes(reading, dense, sparse, mode, weights, diverse)
-            by_dish = self._menus_of(dishes, dense, sparse, condition, mode, fixed, reading.named, limit)
+            by_dish = self._menus_of(dishes, dense, sparse, condition, mode)
             if len(by_dish) < pool_size:
                 plain = plain_search()
-        pool = results_mod.merge(plain, dishes, by_dish)
-        return self._hits(results_mod.arrange(pool, fixed, limit, need=reading.need, named=reading.named), target)
+        return results_mod.merge(plain, dishes, by_dish)
 
     def _read(self, fixed: str) -> QueryReading:
         """What a corrected query asks: the dish words it names, its need (a situation counts only
@@ -407,15 +411,13 @@ class Retriever:
             self.dish_cache.set(key_text, found)
         return found
 
-    def _menus_of(self, dishes: Sequence[Any], dense, sparse, condition, mode: Mode, fixed: str,
-                  named: frozenset[str], limit: int) -> list[Any]:
-        """The best menus of each of ``dishes`` that pass ``condition`` (one batch of small searches),
-        each with its dish's score: ``DISH_COPIES`` shops of each, ``limit`` of a dish the query
-        names (a child asking for 떡볶이 may get it from ten shops)."""
-        names = [d.payload.get("dish", "") for d in dishes]
-        counts = [limit if results_mod.names_item(n, fixed, named)[0] else results_mod.DISH_COPIES for n in names]
+    def _menus_of(self, dishes: Sequence[Any], dense, sparse, condition, mode: Mode) -> list[Any]:
+        """``DISH_COPIES`` menus (shops) of each of ``dishes`` that pass ``condition`` (one batch of
+        small searches), each with its dish's score."""
         copies = self.store.best_per_value("menus", dense=dense if mode != "sparse" else None, sparse=sparse,
-                                           condition=condition, key="dish", values=names, per_value=counts)
+                                           condition=condition, key="dish",
+                                           values=[d.payload.get("dish", "") for d in dishes],
+                                           per_value=results_mod.DISH_COPIES)
         return [dataclasses.replace(c, score=d.score) for d, found in zip(dishes, copies) for c in found]
 
     def _hits(self, raw: Sequence[Any], target: Target) -> list[Hit]:

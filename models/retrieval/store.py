@@ -123,10 +123,10 @@ class VectorStore(ABC):
     @abstractmethod
     def best_per_value(self, name: str, *, dense: Sequence[float] | None, sparse: SparseVec | None,
                        condition: Bool | None, key: str, values: Sequence[str | int],
-                       per_value: int | Sequence[int]) -> list[list[StoreHit]]:
-        """For each of ``values``, the ``per_value`` points (one count for all, or one per value)
-        nearest to the query (dense, else sparse) among those with payload ``key`` equal to it that
-        pass ``condition``: one batch of small filtered searches, in the order of ``values``."""
+                       per_value: int) -> list[list[StoreHit]]:
+        """For each of ``values``, the ``per_value`` points nearest to the query (dense, else
+        sparse) among those with payload ``key`` equal to it that pass ``condition``: one batch of
+        small filtered searches, in the order of ``values``."""
 
     @abstractmethod
     def present_values(self, name: str, *, key: str, values: Sequence[str | int],
@@ -170,10 +170,6 @@ def _mmr_candidates(prefetch: int) -> int:
 
 def _nonempty(condition: Bool | None) -> tuple[Bool, ...]:
     return (condition,) if condition is not None and not condition.is_empty() else ()
-
-
-def _counts(per_value: int | Sequence[int], n: int) -> list[int]:
-    return [int(per_value)] * n if isinstance(per_value, int) else [int(c) for c in per_value]
 
 
 class FilterDialect(ABC):
@@ -512,8 +508,7 @@ class EdgeStore(VectorStore):
         else:
             return [[] for _ in values]
         filters = _EdgeDialect(qe).each_value(condition, key, values)
-        requests = [qe.QueryRequest(limit=n, query=query, with_payload=True, filter=f)
-                    for f, n in zip(filters, _counts(per_value, len(values)))]
+        requests = [qe.QueryRequest(limit=per_value, query=query, with_payload=True, filter=f) for f in filters]
         return [[StoreHit(int(p.id), float(p.score), dict(p.payload or {})) for p in points]
                 for points in shard.query_batch(qe.QueryBatchRequest(requests))]
 
@@ -678,8 +673,8 @@ class ServerStore(VectorStore):
         else:
             return [[] for _ in values]
         filters = _ServerDialect(m).each_value(condition, key, values)
-        requests = [m.QueryRequest(query=query, using=using, limit=n, with_payload=True, filter=f)
-                    for f, n in zip(filters, _counts(per_value, len(values)))]
+        requests = [m.QueryRequest(query=query, using=using, limit=per_value, with_payload=True, filter=f)
+                    for f in filters]
         return [[StoreHit(int(p.id), float(p.score), dict(p.payload or {})) for p in res.points]
                 for res in self.client.query_batch_points(self._name(name), requests=requests)]
 
