@@ -15,9 +15,9 @@ answer the need and which only share a word with it:
   avoids meat).
 
 ``QueryNeed.words`` are the words the menu side (``meaning``) writes into the sparse documents for
-the wanted tags ("따뜻한", "나눠 먹는", "고기"): added to the sparse query, they let a request that
-names neither a dish nor a quality ("비 오는 날 먹을 거", "당 충전") reach the menus that answer it. ``results``
-uses ``want`` / ``avoid`` to rerank the pool (``need_factor``).
+the wanted and hinted tags ("따뜻한", "나눠 먹는", "고기"): added to the sparse query, they let a
+request that names neither a dish nor a quality ("비 오는 날 먹을 거", "당 충전") reach the menus
+that answer it. ``results.arrange`` reranks the pool with ``QueryNeed.factor``.
 """
 
 from __future__ import annotations
@@ -30,10 +30,8 @@ from models.retrieval.meaning import MEANING_WORDS
 
 
 MEATS = frozenset({"pork", "beef", "chicken"})
-HOT = frozenset({"spicy"})
 
-# what the request says the food is like, beyond the dish words the menu rules know
-# (tag group → cue); a group is "any of" its tags
+# what the request's own words say the food is like: tag group ("any of" its tags) → cue
 _QUALITY: tuple[tuple[frozenset[str], re.Pattern[str]], ...] = tuple(
     (frozenset(tags.split()), re.compile(cue)) for tags, cue in (
         ("soup", r"국물|국\b|탕\b|찌개|전골"),

@@ -51,7 +51,7 @@ POOL_MIN = 30
 NEED_AVOIDED = 0.3
 NEED_MISSED = 0.6
 HINT_MISSED = 0.85  # a group only the situation suggests (rain → warm) is a hint, not a demand
-# distinct dishes searched besides the plain pool, and menus (shops) fetched for each
+# a request that names no dish: the best distinct dishes ranked, and the menus (shops) fetched for each
 DISH_CANDIDATES = 30
 DISH_COPIES = 2
 
@@ -61,6 +61,8 @@ def payload(hit: Any) -> dict:
 
 
 def dish_key(name: str) -> str:
+    """What counts as one dish on a shown list: sizes, counts and 세트 aside (a set repeats its dish).
+    The index's own dish (``documents.dish_of``) keeps 세트: a set is ranked as an item of its own."""
     return re.sub(r"\(.*?\)|세트|\s|\d+\s*pcs", "", name or "")
 
 
