@@ -470,6 +470,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-latency", action="store_true", help="quality only (skip the cache-level timings)")
     parser.add_argument("--out", type=Path, default=None, help="folder for the shard and report.json")
     args = parser.parse_args(argv)
+    known = [name for name, _ in QUALITY_SETS]
+    unknown = sorted(set(args.sets.split(",")) - set(known))
+    if unknown:
+        parser.error(f"--sets: unknown query set(s) {', '.join(unknown)}; choose from {', '.join(known)}")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     # a fresh Redis key prefix per run, so measured misses miss and the run leaves no shared keys

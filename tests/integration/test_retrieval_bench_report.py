@@ -42,3 +42,12 @@ def test_the_benchmark_publishes_figures_by_query_type_and_an_mlflow_run(tmp_pat
 def test_a_latency_only_benchmark_publishes_nothing(tmp_path):
     assert publish({"scale": 1.0, "latency": {}}, tmp_path, "demo") == Published()
     assert not list(tmp_path.iterdir())
+
+
+def test_an_unknown_query_set_is_refused_before_anything_runs(capsys):
+    from models.retrieval.bench import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--sets", "dev,blnd", "--no-latency"])
+    assert exit_info.value.code == 2
+    assert "unknown query set(s) blnd" in capsys.readouterr().err
