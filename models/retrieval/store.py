@@ -473,7 +473,10 @@ class EdgeStore(VectorStore):
         if shard is None:
             return []
         flt = _EdgeDialect(qe).translate(condition)
-        dense_q, sparse_q = self._nearest(dense, sparse)
+        has_sparse = sparse is not None and not sparse.is_empty()
+        dense_q = qe.Query.Nearest(_floats(dense), using=DENSE) if dense is not None else None
+        sparse_q = (qe.Query.Nearest(qe.SparseVector(list(sparse.indices), list(sparse.values)), using=SPARSE)
+                    if has_sparse else None)
         if mode == "hybrid" and dense_q is not None and sparse_q is not None:
             pl = _prefetch_limit(limit, prefetch_limit or self.prefetch_limit)
             request = qe.QueryRequest(
@@ -496,22 +499,18 @@ class EdgeStore(VectorStore):
     def best_per_value(self, name, *, dense, sparse, condition, key, values, per_value) -> list[list[StoreHit]]:
         qe = self._qe
         shard = self._reader(name)
-        dense_q, sparse_q = self._nearest(dense, sparse)
-        query = dense_q if dense_q is not None else sparse_q
-        if shard is None or query is None or not values:
+        if shard is None or not values:
+            return [[] for _ in values]
+        if dense is not None:
+            query = qe.Query.Nearest(_floats(dense), using=DENSE)
+        elif sparse is not None and not sparse.is_empty():
+            query = qe.Query.Nearest(qe.SparseVector(list(sparse.indices), list(sparse.values)), using=SPARSE)
+        else:
             return [[] for _ in values]
         filters = _EdgeDialect(qe).each_value(condition, key, values)
         requests = [qe.QueryRequest(limit=per_value, query=query, with_payload=True, filter=f) for f in filters]
         return [[StoreHit(int(p.id), float(p.score), dict(p.payload or {})) for p in points]
                 for points in shard.query_batch(qe.QueryBatchRequest(requests))]
-
-    def _nearest(self, dense, sparse):
-        """(dense, sparse) nearest-neighbour queries, None where the vector is missing or empty."""
-        qe = self._qe
-        dense_q = qe.Query.Nearest(_floats(dense), using=DENSE) if dense is not None else None
-        sparse_q = (qe.Query.Nearest(qe.SparseVector(list(sparse.indices), list(sparse.values)), using=SPARSE)
-                    if sparse is not None and not sparse.is_empty() else None)
-        return dense_q, sparse_q
 
     def present_values(self, name, *, key, values, condition) -> set[str | int]:
         qe = self._qe
@@ -637,7 +636,9 @@ class ServerStore(VectorStore):
         m = self._m
         coll = self._name(name)
         flt = _ServerDialect(m).translate(condition)
-        dense_v, sparse_v = self._vectors(dense, sparse)
+        has_sparse = sparse is not None and not sparse.is_empty()
+        sparse_v = m.SparseVector(indices=list(sparse.indices), values=list(sparse.values)) if has_sparse else None
+        dense_v = _floats(dense) if dense is not None else None
         if mode == "hybrid" and dense_v is not None and sparse_v is not None:
             pl = _prefetch_limit(limit, prefetch_limit or self.prefetch_limit)
             dense_query = (m.NearestQuery(nearest=dense_v, mmr=m.Mmr(diversity=self.mmr_diversity,
@@ -663,21 +664,19 @@ class ServerStore(VectorStore):
 
     def best_per_value(self, name, *, dense, sparse, condition, key, values, per_value) -> list[list[StoreHit]]:
         m = self._m
-        dense_v, sparse_v = self._vectors(dense, sparse)
-        query, using = (dense_v, DENSE) if dense_v is not None else (sparse_v, SPARSE)
-        if not values or query is None:
+        if not values:
+            return []
+        if dense is not None:
+            query, using = _floats(dense), DENSE
+        elif sparse is not None and not sparse.is_empty():
+            query, using = m.SparseVector(indices=list(sparse.indices), values=list(sparse.values)), SPARSE
+        else:
             return [[] for _ in values]
         filters = _ServerDialect(m).each_value(condition, key, values)
         requests = [m.QueryRequest(query=query, using=using, limit=per_value, with_payload=True, filter=f)
                     for f in filters]
         return [[StoreHit(int(p.id), float(p.score), dict(p.payload or {})) for p in res.points]
                 for res in self.client.query_batch_points(self._name(name), requests=requests)]
-
-    def _vectors(self, dense, sparse):
-        """(dense, sparse) query vectors, None where the vector is missing or empty."""
-        sparse_v = (self._m.SparseVector(indices=list(sparse.indices), values=list(sparse.values))
-                    if sparse is not None and not sparse.is_empty() else None)
-        return (_floats(dense) if dense is not None else None), sparse_v
 
     def present_values(self, name, *, key, values, condition) -> set[str | int]:
         if not values:
