@@ -161,11 +161,6 @@ class SearchFilters:
             key["shop_ids"] = sorted({int(i) for i in self.shop_ids})
         return key
 
-    @property
-    def local(self) -> bool:
-        """Whether the filter keeps the menus of a few shops only (a place, or a list of shops)."""
-        return self.near is not None or bool(self.shop_ids)
-
     def to_condition(self, target: Target, tz) -> Bool:
         must: list[Condition] = []
         must_not: list[Condition] = []

@@ -120,15 +120,10 @@ def _known_words() -> set[str]:
 class QueryReading:
     """A corrected query as the search uses it (``Retriever._read``)."""
 
-    text: str  # the corrected query
     need: QueryNeed
     named: frozenset[str]  # the words of menu names it names (a compound of one contains it)
     dense_text: str
-    also: str  # words the sparse query searches besides the request's: the need's, compounds
-
-    def sparse(self):
-        """The sparse query: the request and the added words, analysed together."""
-        return sparse_mod.encode_query(" ".join((self.text, self.also)).strip())
+    sparse_text: str
 
 
 #: how long the distinct menu prices behind ``canonical_filters`` are trusted under one generation
@@ -290,7 +285,7 @@ class Retriever:
         trace.embed_ms = (time.perf_counter() - t0) * 1000
 
         t1 = time.perf_counter()
-        sparse = reading.sparse() if mode != "dense" else None
+        sparse = sparse_mod.encode_query(reading.sparse_text) if mode != "dense" else None
         hits = self._ranked(target, fixed, dense, sparse, flt, limit, mode, reading)
         trace.search_ms = (time.perf_counter() - t1) * 1000
         trace.total_ms = (time.perf_counter() - started) * 1000
@@ -329,7 +324,7 @@ class Retriever:
             dense = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         else:
             dense, _ = self._query_vector(dense_text)
-        sparse = reading.sparse()
+        sparse = sparse_mod.encode_query(reading.sparse_text)
         out = []
         for key, flt, hits in zip(keys, flts, found):
             if hits is None:
@@ -365,7 +360,7 @@ class Retriever:
         if reading.named:
             # a named dish: the filtered search finds its copies (from several shops) directly
             plain = plain_search()
-        elif flt.local:
+        elif flt.near is not None or flt.shop_ids:
             # a place narrows the menus to a few shops: the filtered search is cheap there and sees
             # many dishes; the best dishes' menus are fetched only when its pool lacks variety, and
             # only for the dishes served there
@@ -388,8 +383,8 @@ class Retriever:
     def _read(self, fixed: str) -> QueryReading:
         """What a corrected query asks: the dish words it names, its need (a situation counts only
         when no dish is named: "친구랑 불고기" asks for 불고기, not for something to share), and the
-        words the sparse query adds to it: the menu side's words for the need ("따뜻한" for rain)
-        and the index's compounds of its nouns (만두 → 물만두 군만두)."""
+        sparse query's text: the request, the plain words of its situation ("따뜻한" for rain) and
+        the index's compounds of its nouns (만두 → 물만두 군만두)."""
         speller = self.speller()
         nouns = [t[2:] for t in sparse_mod.query_terms(fixed) if t.startswith("N:")]
         compounds = {n: speller.compounds(n) for n in nouns}
@@ -397,8 +392,8 @@ class Retriever:
         named = frozenset(n for n in nouns if (n in speller.dish_words or compounds[n]) and n not in _kind_words())
         need = read_need(fixed, named=named)
         compounds = dict.fromkeys(c for n in nouns for c in compounds[n])
-        also = " ".join([need.words, *compounds]).strip()
-        return QueryReading(fixed, need, named, sparse_mod.dense_query(fixed), also)
+        sparse_text = " ".join([fixed, need.words, *compounds]).strip()
+        return QueryReading(need, named, sparse_mod.dense_query(fixed), sparse_text)
 
     def _dishes(self, reading: QueryReading, dense, sparse, mode: Mode, weights, diverse: bool) -> list[Any]:
         """The best distinct dishes for a query, as their representatives (``dish_rep``) with
@@ -406,7 +401,7 @@ class Retriever:
         one dish from fifty shops (계란국 × 60 for "따끈한 국 한 그릇") and nothing else to choose
         from; ranking representatives ranks dishes. Unfiltered (a dish is what it is in any shop),
         so cached per query text, mode and index generation."""
-        key = (reading.dense_text, reading.text, reading.also, mode, weights, diverse, self.store.generation)
+        key = (reading.dense_text, reading.sparse_text, mode, weights, diverse, self.store.generation)
         key_text = canonical_json(key)
         found = self.dish_cache.get(key_text)
         if found is None:
