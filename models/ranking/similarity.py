@@ -101,14 +101,16 @@ class ContentIndex:
 
     @classmethod
     def from_tables(cls, shops: pd.DataFrame, menus: pd.DataFrame, embedder: object | None = None) -> ContentIndex:
-        """Embed every shop's retrieval document (``models.retrieval.documents.build_shop_doc``)."""
+        """Embed every shop's retrieval document (``models.retrieval.documents.build_shop_doc``) with
+        its menu summary: the content a taste is made of is what a shop sells as much as what it says."""
         from models.embedding import get_embedder
         from models.retrieval.documents import build_shop_doc
 
         embedder = embedder or get_embedder()
         by_shop = {sid: g.to_dict("records") for sid, g in menus.groupby("shop_id")}
         rows = shops.sort_values("id").to_dict("records")
-        texts = [build_shop_doc(r, by_shop.get(r["id"], [])).text for r in rows]
+        docs = [build_shop_doc(r, by_shop.get(r["id"], [])) for r in rows]
+        texts = [". ".join(t for t in (d.text, d.extra_texts["menu_summary"]) if t) for d in docs]
         vectors = np.asarray(embedder.embed_passages(texts), dtype=np.float32)  # type: ignore[attr-defined]
         return cls(shop_ids=np.array([int(r["id"]) for r in rows], dtype=np.int64), vectors=vectors,
                    model=str(getattr(embedder, "name", "")))

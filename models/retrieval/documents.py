@@ -200,40 +200,29 @@ def content_hash(model_name: str, content_type: str, text: str) -> str:
     return sha256_hex(model_name, side, text)
 
 
-#: main dishes named in a shop's dense document: what the shop is known for. The whole menu is in
-#: the sparse text and, as vectors, in ``menu_summary_embedding`` (the mean of the menus' vectors);
-#: twelve names made a shop document 108 tokens long, 60 % of what a first build embedded
-SIGNATURE_DISHES = 4
-
-
 def build_shop_doc(shop: Mapping[str, Any], menus: Sequence[Mapping[str, Any]], max_menus: int = 12) -> Doc:
+    """A shop's dense text is what the shop says of itself: its name, its kind and its owner's
+    message (``shops.description_embedding``, the spec's 가게 설명). What it sells is not repeated
+    there: the whole menu is in the sparse text, and the shop point's vector joins the description to
+    the mean of the shop's menu vectors (``index.shop_point_vector``). Its district and its card and
+    착한가게 flags are payload filters. Four signature dishes, the district and the flags made a
+    shop text 70 tokens; shop texts were two thirds of what a first build embedded."""
     menus_sorted = sorted(menus, key=lambda m: (_text(m.get("category")) != "메인메뉴", int(m.get("id") or 0)))
     names = []
     for m in menus_sorted:
         name = _text(m.get("menu_name"))
         if name and name not in names:
             names.append(name)
-    shown = names[:max_menus]
     prices = [int(m["price"]) for m in menus if m.get("price") is not None]
     category = _text(shop.get("category"))
-    flags = []
-    if _flag_yn(shop.get("is_food_card_shop")) in {"Y", "P"}:
-        flags.append("급식카드 사용 가능")
-    if _bool_int(shop.get("is_good_influence_shop")):
-        flags.append("착한가게")
-    menu_summary = f"{category} 메뉴: " + ", ".join(shown) if shown else ""
-    mains = [_text(m.get("menu_name")) for m in menus_sorted if _text(m.get("category")) == "메인메뉴"]
-    signature = list(dict.fromkeys(n for n in mains if n))[:SIGNATURE_DISHES] or shown[:SIGNATURE_DISHES]
+    menu_summary = f"{category} 메뉴: " + ", ".join(names[:max_menus]) if names else ""
     text = _join([
         _text(shop.get("shop_name")),
         category_words(category) if category else "",
-        address_area(shop.get("address_name")),
         _text(shop.get("owner_message")),
-        "대표 메뉴: " + ", ".join(signature) if signature else "",
-        " ".join(flags),
     ])
-    lexical = " ".join([_text(shop.get("shop_name"))] * 2 + [category_words(category), " ".join(names[:30]),
-                                                             _text(shop.get("owner_message"))])
+    lexical = " ".join([_text(shop.get("shop_name"))] * 2 + [category_words(category), address_area(shop.get("address_name")),
+                                                             " ".join(names[:30]), _text(shop.get("owner_message"))])
     payload = _shop_common_payload(shop)
     payload["menu_count"] = len(menus)
     if prices:

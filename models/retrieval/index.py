@@ -266,15 +266,18 @@ def build_index(
         side.submit(sparse_mod.get_kiwi)
         vectors = resolve_embeddings(engine, embedder, texts, batch_size=batch_size, summary=summary)
         lap("embed")
+        summaries = menu_summary_vectors(menu_docs, vectors, menu_hash)
+        shop_points, shop_point_hash = shop_point_vectors(shop_docs, menu_docs, vectors, shop_hash, menu_hash,
+                                                          summaries)
         existing = {name: store.fingerprints(name) for name in ("shops", "menus")}
         columns = (side.submit(_write_embedding_columns, engine, shop_docs, menu_docs, vectors, shop_hash, menu_hash,
-                               _content_changed(shop_docs, shop_hash, existing["shops"]),
+                               summaries, _content_changed(shop_docs, shop_point_hash, existing["shops"]),
                                _content_changed(menu_docs, menu_hash, existing["menus"]), full)
                    if write_embedding_columns and engine is not None else None)
         staged = [False]
         try:
-            _sync_collection(store, "shops", shop_docs, vectors, shop_hash, embedder.dim, full, summary.shops,
-                             staged, existing["shops"])
+            _sync_collection(store, "shops", shop_docs, shop_points, shop_point_hash, embedder.dim, full,
+                             summary.shops, staged, existing["shops"])
             lap("shops")
             _sync_collection(store, "menus", menu_docs, vectors, menu_hash, embedder.dim, full, summary.menus,
                              staged, existing["menus"])
@@ -312,13 +315,42 @@ def menu_summary_vectors(menu_docs: Sequence[Doc], vectors: dict[str, np.ndarray
     return {sid: v / (np.linalg.norm(v) or 1.0) for sid, v in sums.items()}
 
 
-def _write_embedding_columns(engine, shop_docs, menu_docs, vectors, shop_hash, menu_hash,
+def shop_point_vectors(shop_docs: Sequence[Doc], menu_docs: Sequence[Doc], vectors: dict[str, np.ndarray],
+                       shop_hash: dict[int, str], menu_hash: dict[int, str],
+                       summaries: dict[int, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[int, str]]:
+    """The shop points' dense vectors and their fingerprints: (key → vector, shop id → key).
+
+    A shop point is what the shop says of itself and what it sells: the normalised sum of its
+    description vector and its menu summary, at no embedding cost. Its key hashes the description
+    and every menu text of the shop, so a changed menu rewrites the shop's point in a refresh."""
+    menus_of: dict[int, list[str]] = {}
+    for d in menu_docs:
+        menus_of.setdefault(int(d.payload["shop_id"]), []).append(menu_hash[d.id])
+    points: dict[str, np.ndarray] = {}
+    keys: dict[int, str] = {}
+    for d in shop_docs:
+        key = sha256_hex(shop_hash[d.id], *sorted(menus_of.get(d.id, ())))
+        keys[d.id] = key
+        if key not in points:
+            points[key] = shop_point_vector(vectors[shop_hash[d.id]], summaries.get(d.id))
+    return points, keys
+
+
+def shop_point_vector(description: np.ndarray, menu_summary: np.ndarray | None) -> np.ndarray:
+    """The normalised sum of a shop's description vector and its menu summary (the description alone
+    for a shop without menus)."""
+    if menu_summary is None:
+        return np.asarray(description, dtype=np.float32)
+    v = np.asarray(description, dtype=np.float32) + menu_summary
+    return v / (np.linalg.norm(v) or 1.0)
+
+
+def _write_embedding_columns(engine, shop_docs, menu_docs, vectors, shop_hash, menu_hash, summaries,
                              changed_shops, changed_menus, full) -> int:
     with engine.connect() as conn:
         null_shops = {r[0] for r in conn.execute(text(
             "SELECT id FROM shops WHERE description_embedding IS NULL OR menu_summary_embedding IS NULL"))}
         null_menus = {r[0] for r in conn.execute(text("SELECT id FROM menus WHERE description_embedding IS NULL"))}
-    summaries = menu_summary_vectors(menu_docs, vectors, menu_hash)
     # a changed menu changes its shop's summary even when the shop's own text is the same
     summary_changed = {int(d.payload["shop_id"]) for d in menu_docs if d.id in changed_menus}
     as_json = functools.lru_cache(maxsize=None)(lambda h: vector_json(vectors[h]))  # one text per distinct vector

@@ -38,6 +38,8 @@ def test_incremental_build_writes_only_changes(tmp_path, embedder, monkeypatch):
     assert third.menus.deleted == 1
     assert third.menus.payload_updated == 3  # the three menus of shop 6
     assert third.shops.payload_updated >= 1
+    # a shop point holds its menus' summary: the shops whose menus changed or went are rewritten
+    assert third.shops.upserted == len({int(menus2[0]["shop_id"]), int(removed["shop_id"])})
     assert store.generation != gen1
     assert store.count("menus") == len(menus2)
     assert removed["id"] not in store.fingerprints("menus")
@@ -59,3 +61,13 @@ def test_a_second_process_style_reader_sees_published_generations(tmp_path, embe
     assert reader.count("menus") == len(menus) - 2
     writer.close()
     reader.close()
+
+
+def test_a_shop_point_is_its_description_and_its_menus():
+    import numpy as np
+
+    from models.retrieval.index import shop_point_vector
+
+    description, summary = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
+    assert np.allclose(shop_point_vector(description, summary), [2 ** -0.5, 2 ** -0.5])
+    assert np.allclose(shop_point_vector(description, None), description)  # a shop without menus
