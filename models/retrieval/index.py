@@ -13,12 +13,12 @@ Call ``build_index(engine)`` from the Dagster asset (or ``python -m models.retri
 
 from __future__ import annotations
 
-import functools
 import logging
+import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -61,10 +61,12 @@ class IndexSummary:
     generation: str = ""
     embedder: str = ""
     seconds: float = 0.0
-    embed_seconds: float = 0.0
-    # where the time went: documents (load + build), embed (cache lookups + embedding), shops/menus
-    # (Kiwi terms, sparse vectors, store writes), publish, columns (PostgreSQL embedding columns,
-    # written beside the shops/menus/publish stages: what is left of them once those are done)
+    embed_seconds: float = 0.0  # from the first embedding to the last (the shops' part beside the menus' writes)
+    # where the time went: documents (load, build, cache lookups), embed (the menus' texts, every
+    # core), menus (Kiwi terms, sparse vectors, store writes; the shops' texts are embedded beside
+    # them on the other core), embed_shops (what was left of the shops' texts, every core), shops,
+    # publish, columns (PostgreSQL embedding columns, written beside the shops and publish stages:
+    # what is left of them once those are done)
     stage_seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -84,51 +86,93 @@ def _chunks(items: Sequence, n: int) -> Iterable[Sequence]:
         yield items[i:i + n]
 
 
+def cached_embeddings(engine: Engine | None, embedder: TextEmbedder, hashes: Sequence[str]) -> dict[str, np.ndarray]:
+    """The vectors ``embedding_cache`` holds for ``hashes`` (their ``last_accessed`` touched)."""
+    vectors: dict[str, np.ndarray] = {}
+    if engine is None:
+        return vectors
+    with engine.connect() as conn:
+        for part in _chunks(list(hashes), 2000):
+            rows = conn.execute(text(
+                "SELECT content_hash, embedding_vector FROM embedding_cache WHERE content_hash = ANY(:hs)"
+                " AND is_valid AND embedding_model = :m AND embedding_dimension = :d"),
+                {"hs": list(part), "m": embedder.name, "d": embedder.dim})
+            for h, vec in rows:
+                vectors[h] = np.asarray(_json_list(vec), dtype=np.float32)
+    if vectors:
+        with engine.begin() as conn:
+            for part in _chunks(list(vectors), 5000):
+                conn.execute(text("UPDATE embedding_cache SET last_accessed = now() WHERE content_hash = ANY(:hs)"),
+                             {"hs": list(part)})
+    return vectors
+
+
+class BatchEmbedding:
+    """Embeds ``missing`` (hashes of ``texts``: hash → (content_type, text)) shortest first,
+    ``batch_size`` per call, storing each call's vectors in ``embedding_cache`` at once (an
+    interrupted build keeps them); neighbours in length share a batch, so the runtime pads little.
+
+    ``run()`` embeds them all on the calling thread with every core. ``run_beside()``, on a side
+    thread, embeds batches on one core until ``finish()``, on the caller's thread, takes over what is
+    left with every core: the caller does single-threaded work on the other core meanwhile."""
+
+    def __init__(self, engine: Engine | None, embedder: TextEmbedder, texts: dict[str, tuple[str, str]],
+                 missing: Sequence[str], batch_size: int, progress: Progress) -> None:
+        self.engine, self.embedder, self.texts, self.progress = engine, embedder, texts, progress
+        self.vectors: dict[str, np.ndarray] = {}
+        ordered = sorted(missing, key=lambda h: len(texts[h][1]))
+        self._batches = deque(ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size))
+        self._handed_over = threading.Event()
+
+    def _embed(self, part: Sequence[str]) -> None:
+        start = time.perf_counter()
+        matrix = self.embedder.embed_passages([self.texts[h][1] for h in part])
+        per_doc_ms = (time.perf_counter() - start) * 1000 / max(1, len(part))
+        rows = []
+        for h, vec in zip(part, matrix):
+            self.vectors[h] = vec
+            rows.append(embedding_row(h, self.texts[h][0], self.texts[h][1], vec, self.embedder.name, per_doc_ms))
+        if self.engine is not None:
+            with self.engine.begin() as conn:
+                conn.execute(text(UPSERT_EMBEDDING_SQL), rows)
+        self.progress.update(len(part))
+
+    def run(self) -> dict[str, np.ndarray]:
+        while self._batches:
+            self._embed(self._batches.popleft())
+        return self.vectors
+
+    def run_beside(self) -> None:
+        with self.embedder.one_thread():
+            while not self._handed_over.is_set():
+                try:
+                    part = self._batches.popleft()
+                except IndexError:
+                    return
+                self._embed(part)
+
+    def finish(self, beside: Future | None) -> dict[str, np.ndarray]:
+        """Stop the side thread after its current batch and embed the rest here."""
+        self._handed_over.set()
+        if beside is not None:
+            beside.result()
+        return self.run()
+
+
 def resolve_embeddings(
     engine: Engine | None, embedder: TextEmbedder, texts: dict[str, tuple[str, str]], *, batch_size: int = 256,
     summary: IndexSummary | None = None,
 ) -> dict[str, np.ndarray]:
     """content_hash → vector for ``texts`` (hash → (content_type, text)), embedding only what
-    ``embedding_cache`` lacks and storing what was embedded.
-
-    Missing texts are embedded shortest first, ``batch_size`` per call (each call's vectors are
-    stored at once, so an interrupted build keeps them): neighbours in length share a batch, so the
-    runtime pads little, and the progress line's rate is per document."""
-    vectors: dict[str, np.ndarray] = {}
-    hashes = list(texts)
-    if engine is not None:
-        with engine.connect() as conn:
-            for part in _chunks(hashes, 2000):
-                rows = conn.execute(text(
-                    "SELECT content_hash, embedding_vector FROM embedding_cache WHERE content_hash = ANY(:hs)"
-                    " AND is_valid AND embedding_model = :m AND embedding_dimension = :d"),
-                    {"hs": list(part), "m": embedder.name, "d": embedder.dim})
-                for h, vec in rows:
-                    vectors[h] = np.asarray(_json_list(vec), dtype=np.float32)
-        if vectors:
-            with engine.begin() as conn:
-                for part in _chunks(list(vectors), 5000):
-                    conn.execute(text("UPDATE embedding_cache SET last_accessed = now() WHERE content_hash = ANY(:hs)"),
-                                 {"hs": list(part)})
-    missing = sorted((h for h in hashes if h not in vectors), key=lambda h: len(texts[h][1]))
+    ``embedding_cache`` lacks (``BatchEmbedding``) and storing what was embedded."""
+    vectors = cached_embeddings(engine, embedder, list(texts))
+    missing = [h for h in texts if h not in vectors]
     if summary is not None:
         summary.reused += len(vectors)
         summary.embedded += len(missing)
     t0 = time.perf_counter()
-    with Progress("embed documents", total=len(missing), unit="docs",
-                  mode="off" if not missing else None) as bar:
-        for part in _chunks(missing, batch_size):
-            start = time.perf_counter()
-            matrix = embedder.embed_passages([texts[h][1] for h in part])
-            per_doc_ms = (time.perf_counter() - start) * 1000 / max(1, len(part))
-            rows = []
-            for h, vec in zip(part, matrix):
-                vectors[h] = vec
-                rows.append(embedding_row(h, texts[h][0], texts[h][1], vec, embedder.name, per_doc_ms))
-            if engine is not None:
-                with engine.begin() as conn:
-                    conn.execute(text(UPSERT_EMBEDDING_SQL), rows)
-            bar.update(len(part))
+    with Progress("embed documents", total=len(missing), unit="docs", mode="off" if not missing else None) as bar:
+        vectors.update(BatchEmbedding(engine, embedder, texts, missing, batch_size, bar).run())
     if summary is not None:
         summary.embed_seconds += time.perf_counter() - t0
     return vectors
@@ -249,39 +293,57 @@ def build_index(
     shop_docs, menu_docs = build_documents(shops, menus)
     lap("documents")
 
-    texts: dict[str, tuple[str, str]] = {}
+    shop_texts: dict[str, tuple[str, str]] = {}
+    menu_texts: dict[str, tuple[str, str]] = {}
     shop_hash: dict[int, str] = {}
     menu_hash: dict[int, str] = {}
     for d in shop_docs:
         shop_hash[d.id] = content_hash(embedder.name, d.content_type, d.text)
-        texts[shop_hash[d.id]] = (d.content_type, d.text)
+        shop_texts[shop_hash[d.id]] = (d.content_type, d.text)
     for d in menu_docs:
         menu_hash[d.id] = content_hash(embedder.name, d.content_type, d.text)
-        texts[menu_hash[d.id]] = (d.content_type, d.text)
-    summary.texts = len(texts)
-    # Side work runs on a second thread while this one is busy: Kiwi loads (3 s) during the
-    # embedding, and PostgreSQL's embedding columns are written (the database server's work) while
-    # the points are analysed, written and optimized (Kiwi's and Qdrant's)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-side") as side:
-        side.submit(sparse_mod.get_kiwi)
-        vectors = resolve_embeddings(engine, embedder, texts, batch_size=batch_size, summary=summary)
+        menu_texts[menu_hash[d.id]] = (d.content_type, d.text)
+    summary.texts = len(shop_texts.keys() | menu_texts.keys())
+    vectors = cached_embeddings(engine, embedder, list(shop_texts.keys() | menu_texts.keys()))
+    missing_menus = [h for h in menu_texts if h not in vectors]
+    missing_shops = [h for h in shop_texts if h not in vectors and h not in menu_texts]
+    summary.reused, summary.embedded = len(vectors), len(missing_menus) + len(missing_shops)
+    # Side work runs on a second thread while this one is busy: the shops' texts are embedded on one
+    # core while this thread analyses, writes and compacts the menus on the other (Kiwi and Qdrant,
+    # one core's work); PostgreSQL's embedding columns are written (the database server's work)
+    # while the shops are written and published. Kiwi loads when the menus need it: loaded beside
+    # the two-thread embedding it made three busy threads on two cores
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="index-side") as side, \
+            Progress("embed documents", total=summary.embedded, unit="docs",
+                     mode="off" if not summary.embedded else None) as bar:
+        embedding_started = time.perf_counter()
+        vectors.update(BatchEmbedding(engine, embedder, menu_texts, missing_menus, batch_size, bar).run())
         lap("embed")
-        summaries = menu_summary_vectors(menu_docs, vectors, menu_hash)
-        shop_points, shop_point_hash = shop_point_vectors(shop_docs, menu_docs, vectors, shop_hash, menu_hash,
-                                                          summaries)
-        existing = {name: store.fingerprints(name) for name in ("shops", "menus")}
-        columns = (side.submit(_write_embedding_columns, engine, shop_docs, menu_docs, vectors, shop_hash, menu_hash,
-                               summaries, _content_changed(shop_docs, shop_point_hash, existing["shops"]),
-                               _content_changed(menu_docs, menu_hash, existing["menus"]), full)
-                   if write_embedding_columns and engine is not None else None)
+        shops_embedding = BatchEmbedding(engine, embedder, shop_texts, missing_shops, batch_size, bar)
+        beside = side.submit(shops_embedding.run_beside) if missing_shops and embedder.can_limit_threads else None
         staged = [False]
         try:
+            try:
+                existing = {name: store.fingerprints(name) for name in ("shops", "menus")}
+                _sync_collection(store, "menus", menu_docs, vectors, menu_hash, embedder.dim, full, summary.menus,
+                                 staged, existing["menus"])
+                if staged[0]:
+                    store.finish_collection("menus")
+                lap("menus")
+            finally:
+                vectors.update(shops_embedding.finish(beside))
+            summary.embed_seconds = time.perf_counter() - embedding_started
+            lap("embed_shops")
+            summaries = menu_summary_vectors(menu_docs, vectors, menu_hash)
+            shop_points, shop_point_hash = shop_point_vectors(shop_docs, menu_docs, vectors, shop_hash, menu_hash,
+                                                              summaries)
+            columns = (side.submit(_write_embedding_columns, engine, shop_docs, menu_docs, vectors, shop_hash,
+                                   menu_hash, summaries, _content_changed(shop_docs, shop_point_hash, existing["shops"]),
+                                   _content_changed(menu_docs, menu_hash, existing["menus"]), full)
+                       if write_embedding_columns and engine is not None else None)
             _sync_collection(store, "shops", shop_docs, shop_points, shop_point_hash, embedder.dim, full,
                              summary.shops, staged, existing["shops"])
             lap("shops")
-            _sync_collection(store, "menus", menu_docs, vectors, menu_hash, embedder.dim, full, summary.menus,
-                             staged, existing["menus"])
-            lap("menus")
             if staged[0]:
                 store.commit_build()
             lap("publish")
@@ -353,35 +415,67 @@ def _write_embedding_columns(engine, shop_docs, menu_docs, vectors, shop_hash, m
         null_menus = {r[0] for r in conn.execute(text("SELECT id FROM menus WHERE description_embedding IS NULL"))}
     # a changed menu changes its shop's summary even when the shop's own text is the same
     summary_changed = {int(d.payload["shop_id"]) for d in menu_docs if d.id in changed_menus}
-    as_json = functools.lru_cache(maxsize=None)(lambda h: vector_json(vectors[h]))  # one text per distinct vector
+    staged = _StagedVectors()
     shop_rows = []
     for d in shop_docs:
         if full or d.id in changed_shops or d.id in summary_changed or d.id in null_shops:
             ms = summaries.get(d.id)
-            shop_rows.append((d.id, as_json(shop_hash[d.id]), vector_json(ms) if ms is not None else None))
-    menu_rows = [(d.id, as_json(menu_hash[d.id])) for d in menu_docs
+            shop_rows.append((d.id, staged.key(shop_hash[d.id], vectors[shop_hash[d.id]]),
+                              staged.key(f"summary:{d.id}", ms) if ms is not None else None))
+    menu_rows = [(d.id, staged.key(menu_hash[d.id], vectors[menu_hash[d.id]])) for d in menu_docs
                  if full or d.id in changed_menus or d.id in null_menus]
-    with engine.begin() as conn:
-        _update_by_copy(conn, "shops", ("description_embedding", "menu_summary_embedding"), shop_rows)
-        _update_by_copy(conn, "menus", ("description_embedding",), menu_rows)
+    if shop_rows or menu_rows:
+        with engine.begin() as conn:
+            staged.copy(conn)
+            _update_by_copy(conn, "shops", ("description_embedding", "menu_summary_embedding"), shop_rows)
+            _update_by_copy(conn, "menus", ("description_embedding",), menu_rows)
     return len(shop_rows) + len(menu_rows)
 
 
+STAGED_VECTORS = "staged_embedding_vectors"
+
+
+class _StagedVectors:
+    """The distinct vectors a column write needs, numbered: the ×1 sample's 27,642 menus hold
+    1,927 vectors, so the rows name a vector by number and each vector's JSON crosses to
+    PostgreSQL once (sending every row's own copy, 135 MB, took 4.5 of a first build's seconds)."""
+
+    def __init__(self) -> None:
+        self._numbers: dict[str, int] = {}
+        self._rows: list[tuple[int, str]] = []
+
+    def key(self, name: str, vector: np.ndarray) -> int:
+        number = self._numbers.get(name)
+        if number is None:
+            number = self._numbers[name] = len(self._rows)
+            self._rows.append((number, vector_json(vector)))
+        return number
+
+    def copy(self, conn) -> None:
+        with conn.connection.driver_connection.cursor() as cur:
+            cur.execute(f"CREATE TEMP TABLE {STAGED_VECTORS} (k integer PRIMARY KEY, v jsonb) ON COMMIT DROP")
+            with cur.copy(f"COPY {STAGED_VECTORS} (k, v) FROM STDIN") as copy:
+                for row in self._rows:
+                    copy.write_row(row)
+
+
 def _update_by_copy(conn, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """``UPDATE table SET columns`` for ``rows`` of (id, jsonb text, ...): one COPY into a temporary
-    table and one joined UPDATE, not a statement per row (the 30k rows of the sample's first build:
-    17 s as batched UPDATEs)."""
+    """``UPDATE table SET columns`` for ``rows`` of (id, vector number or None, ...) naming rows of
+    the staged vectors (``_StagedVectors``): one COPY into a temporary table and one joined UPDATE,
+    not a statement per row (the 30k rows of the sample's first build: 17 s as batched UPDATEs)."""
     if not rows:
         return
     staged = f"staged_{table}_embeddings"
+    keys = [f"k{i}" for i in range(len(columns))]
     with conn.connection.driver_connection.cursor() as cur:
         cur.execute(f"CREATE TEMP TABLE {staged} (id integer PRIMARY KEY, "
-                    f"{', '.join(f'{c} jsonb' for c in columns)}) ON COMMIT DROP")
-        with cur.copy(f"COPY {staged} (id, {', '.join(columns)}) FROM STDIN") as copy:
+                    f"{', '.join(f'{k} integer' for k in keys)}) ON COMMIT DROP")
+        with cur.copy(f"COPY {staged} (id, {', '.join(keys)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        cur.execute(f"UPDATE {table} t SET {', '.join(f'{c} = s.{c}' for c in columns)} "
-                    f"FROM {staged} s WHERE t.id = s.id")
+        joins = " ".join(f"LEFT JOIN {STAGED_VECTORS} v{i} ON v{i}.k = s.{k}" for i, k in enumerate(keys))
+        cur.execute(f"UPDATE {table} t SET {', '.join(f'{c} = v{i}.v' for i, c in enumerate(columns))} "
+                    f"FROM {staged} s {joins} WHERE t.id = s.id")
 
 
 def main(argv: list[str] | None = None) -> None:  # pragma: no cover - thin CLI

@@ -137,6 +137,10 @@ class VectorStore(ABC):
     def begin_build(self) -> None:
         """Start a batch of updates (the edge backend stages a new generation)."""
 
+    def finish_collection(self, name: str) -> None:
+        """The staged collection ``name`` will get no more writes in this batch: compact it now,
+        before ``commit_build`` (the edge backend merges its segments; a server compacts on its own)."""
+
     def commit_build(self) -> None:
         """Make the batch of updates visible to searches."""
 
@@ -279,6 +283,7 @@ class EdgeStore(VectorStore):
         self._readers: dict[str, tuple[str, Any]] = {}  # collection → (generation dir, shard)
         self._checked: dict[str, float] = {}
         self._writers: dict[str, tuple[str, Any]] = {}  # staged generation per collection
+        self._optimized: set[str] = set()  # staged collections compacted already (finish_collection)
         self._lock = threading.RLock()
         self._build_lock_file = None
         self.mmr_diversity = mmr_diversity
@@ -428,11 +433,20 @@ class EdgeStore(VectorStore):
             shard = self._writers[name][1] if name in self._writers else self._reader(name)
         return 0 if shard is None else int(shard.info().points_count)
 
+    def finish_collection(self, name: str) -> None:
+        with self._lock:
+            entry = self._writers.get(name)
+        if entry is not None and name not in self._optimized:
+            entry[1].optimize()
+            self._optimized.add(name)
+
     def commit_build(self) -> None:
         with self._lock:
             writers, self._writers = self._writers, {}
+            optimized, self._optimized = self._optimized, set()
             for name, (gen, shard) in writers.items():
-                shard.optimize()
+                if name not in optimized:
+                    shard.optimize()
                 shard.flush()
                 shard.close()
                 self._publish(name, gen)
@@ -443,6 +457,7 @@ class EdgeStore(VectorStore):
     def abort_build(self) -> None:
         with self._lock:
             writers, self._writers = self._writers, {}
+            self._optimized = set()
             for name, (gen, shard) in writers.items():
                 try:
                     shard.close()

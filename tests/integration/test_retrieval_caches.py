@@ -79,6 +79,17 @@ def test_build_from_tables_fills_embedding_cache_and_columns(engine, store, embe
     assert _scalar(engine, "SELECT count(*) FROM menus WHERE description_embedding IS NULL") == 0
     assert _scalar(engine, "SELECT count(*) FROM shops WHERE menu_summary_embedding IS NULL") == 0
     assert _scalar(engine, "SELECT jsonb_array_length(description_embedding) FROM shops WHERE id = 1") == 384
+    # each row holds its own text's vector (rows name a staged vector by number: none may be swapped)
+    from models.retrieval.documents import build_documents
+
+    with engine.connect() as conn:
+        shop_docs, menu_docs = build_documents(
+            [dict(r._mapping) for r in conn.execute(text(f"SELECT {', '.join(SHOP_COLS)} FROM shops"))],
+            [dict(r._mapping) for r in conn.execute(text(f"SELECT {', '.join(MENU_COLS)} FROM menus"))])
+        cached = dict(conn.execute(text("SELECT original_content, embedding_vector FROM embedding_cache")).all())
+        for table, docs in (("shops", shop_docs), ("menus", menu_docs)):
+            stored = dict(conn.execute(text(f"SELECT id, description_embedding FROM {table}")).all())
+            assert all(stored[d.id] == cached[d.text] for d in docs), table
     row = dict(next(iter(engine.connect().execute(text(
         "SELECT embedding_model, embedding_dimension, vector_norm, computation_time_ms, is_valid "
         "FROM embedding_cache LIMIT 1"))))._mapping)

