@@ -361,7 +361,7 @@ def _build_menus_only(index_mod, engine, store, embedder, shops, menus):
     staged = [False]
     try:
         index_mod._sync_collection(store, "menus", menu_docs, vectors, menu_hash, embedder.dim, False,
-                                   summary.menus, staged)
+                                   summary.menus, staged, store.fingerprints("menus"))
         if staged[0]:
             store.commit_build()
     except BaseException:

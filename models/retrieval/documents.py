@@ -1,9 +1,9 @@
 """Search documents and payloads built from ``shops`` / ``menus`` rows.
 
-A row is a plain mapping with the spec's column names (§4). Each shop yields two texts (the shop
-document, embedded into ``shops.description_embedding`` and the shop point, and the menu summary,
-embedded into ``shops.menu_summary_embedding``); each menu yields one text (``menus.description_embedding``
-and the menu point). Payloads carry what searches filter on: flags are stored as integers or
+A row is a plain mapping with the spec's column names (§4). Each shop yields one text, what it says
+of itself (``shops.description_embedding``; the shop point joins it to the mean of the shop's menu
+vectors, ``index.shop_point_vector``); each menu yields one text (``menus.description_embedding`` and
+the menu point). Payloads carry what searches filter on: flags are stored as integers or
 keywords, never booleans (a boolean payload matched with ``MatchValue(True)`` finds nothing in Qdrant
 Edge 0.9).
 """
