@@ -158,6 +158,25 @@ def otlp() -> OtlpReceiver:
     receiver.server.shutdown()
 
 
+def _wait_every_worker(url: str, workers: int, timeout: float = 120.0) -> None:
+    """Until each of the service's workers has answered a request: ``/readyz`` passes once the
+    first worker is up, and a test that starts while the second one still warms up (models, the
+    shard, a first search: a second of both cores) measures that start, not what it tests."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout
+    while len(seen) < workers:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only workers {sorted(seen)} of {workers} answered within {timeout:.0f}s")
+        try:  # a new connection each time, so the workers take turns accepting
+            r = httpx.post(url + "/status", json={}, headers={"X-API-Key": API_KEY, "Connection": "close"},
+                           timeout=10)
+            if r.status_code == 200:
+                seen.add(int(r.json()["worker_pid"]))
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def service(e2e_env, settings, otlp) -> Service:
     """The service, reaching PostgreSQL and Redis through TCP proxies the outage tests can cut."""
@@ -188,6 +207,7 @@ def service(e2e_env, settings, otlp) -> Service:
     url = f"http://127.0.0.1:{port}"
     try:
         wait_ready(url, timeout=240, proc=proc)
+        _wait_every_worker(url, settings.serving_workers)
     except Exception:
         stop_service(proc)
         print(log_path.read_text()[-4000:])
