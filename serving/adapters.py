@@ -97,6 +97,13 @@ class QdrantRetrieval:
         """(the query vector ``search`` would compute for ``text``, the cache level that served it)."""
         return self.retriever.query_vector(text)
 
+    def warm_up(self) -> None:
+        """Load the query embedder's model and runtime now, past the caches: a warm-up query the
+        embedding caches (Redis, PostgreSQL) already hold loads nothing, and the first uncached
+        query of a child then paid the load (a second of tokenizer, weights and trace, holding the
+        GIL: a readiness probe beside it waited 2.4 s)."""
+        self.retriever.embedder.warm_up()
+
     def search(self, query_text: str, filters: Mapping[str, Any], limit: int, query_vector: Any = None) -> SearchOutcome:
         hits = self.retriever.search(query_text, dict(filters), limit=limit, query_vector=query_vector)
         trace = self.retriever.last_trace

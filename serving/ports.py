@@ -86,6 +86,9 @@ class RetrievalPort(Protocol):
 
     def ready(self) -> bool: ...
 
+    def warm_up(self) -> None:
+        """Load what the first query would load (models, runtimes), whatever the caches hold."""
+
 
 @dataclass
 class ScoreResult:

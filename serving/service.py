@@ -321,6 +321,7 @@ def warm_up(pipeline, status: dict[str, str]) -> None:
     started = time.perf_counter()
     try:
         pipeline.nlu.parse("배고픈데 5천원밖에 없어")
+        pipeline.retrieval.warm_up()
         vec, _ = pipeline.retrieval.embed("떡볶이 먹고 싶어")
         pipeline.retrieval.search("떡볶이 먹고 싶어", {"open_now": True}, 10, query_vector=vec)
         from serving import places

