@@ -151,11 +151,15 @@ class BatchEmbedding:
                     return
                 self._embed(part)
 
-    def finish(self, beside: Future | None) -> dict[str, np.ndarray]:
-        """Stop the side thread after its current batch and embed the rest here."""
+    def stop(self, beside: Future | None) -> None:
+        """Stop the side thread after its current batch (what it embedded is stored)."""
         self._handed_over.set()
         if beside is not None:
             beside.result()
+
+    def finish(self, beside: Future | None) -> dict[str, np.ndarray]:
+        """Stop the side thread after its current batch and embed the rest here."""
+        self.stop(beside)
         return self.run()
 
 
@@ -330,8 +334,10 @@ def build_index(
                 if staged[0]:
                     store.finish_collection("menus")
                 lap("menus")
-            finally:
-                vectors.update(shops_embedding.finish(beside))
+            except BaseException:
+                shops_embedding.stop(beside)  # a failed or interrupted build stops after the current batch
+                raise
+            vectors.update(shops_embedding.finish(beside))
             summary.embed_seconds = time.perf_counter() - embedding_started
             lap("embed_shops")
             summaries = menu_summary_vectors(menu_docs, vectors, menu_hash)

@@ -154,3 +154,38 @@ def test_thread_limit_holds_only_the_calling_thread():
     t.join()
     assert seen["side"] == 1
     assert torch.get_num_threads() == before  # the caller's own count is untouched
+
+
+def test_a_failed_menu_write_stops_the_shop_embedding(tmp_path, embedder, monkeypatch):
+    """The menus' writes fail while the shops' texts embed beside them: the build raises without
+    embedding the rest of the shops first (Ctrl-C must not wait for a whole embedding)."""
+    import time
+
+    import pytest
+
+    from models.retrieval import index as index_mod
+
+    shops, menus = demo_data.shop_rows(), demo_data.menu_rows()
+    embedded: list[str] = []
+    real = embedder.embed_passages
+
+    def slow_embed(texts):  # a batch takes a while, as a real one does
+        embedded.extend(texts)
+        time.sleep(0.2)
+        return real(texts)
+
+    monkeypatch.setattr(embedder, "embed_passages", slow_embed)
+    real_sync = index_mod._sync_collection
+
+    def failing_sync(store, name, *args, **kwargs):
+        if name == "menus":
+            raise RuntimeError("disk full")
+        return real_sync(store, name, *args, **kwargs)
+
+    monkeypatch.setattr(index_mod, "_sync_collection", failing_sync)
+    store = EdgeStore(tmp_path, reload_interval_s=0)
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_index(None, store=store, embedder=embedder, shops=shops, menus=menus, batch_size=4)
+    shop_texts = {d.text for d in index_mod.build_documents(shops, menus)[0]}
+    assert len(shop_texts & set(embedded)) < len(shop_texts)  # not every shop text was embedded
+    store.close()
