@@ -210,21 +210,15 @@ class E5TorchRuntime:
             current.append(i)
         if current:
             batches.append(current)
-        limit = getattr(_local, "threads", None)
-        if limit is not None and torch.get_num_threads() != limit:
-            previous = torch.get_num_threads()  # this thread's count (see ``thread_limit``): no lock
-            torch.set_num_threads(limit)
-            try:
-                self._run(batches, ids, out, on_batch)
-            finally:
-                torch.set_num_threads(previous)
-            return out
-        if limit is not None or not self.num_threads or torch.get_num_threads() == self.num_threads:
+        limit = getattr(_local, "threads", None)  # this thread's own limit (``thread_limit``) wins
+        want = limit if limit is not None else self.num_threads
+        if not want or torch.get_num_threads() == want:
             self._run(batches, ids, out, on_batch)
             return out
-        with self._lock:
+        # a thread's own limit needs no lock; the runtime's count is set under it
+        with contextlib.nullcontext() if limit is not None else self._lock:
             previous = torch.get_num_threads()
-            torch.set_num_threads(self.num_threads)
+            torch.set_num_threads(want)
             try:
                 self._run(batches, ids, out, on_batch)
             finally:

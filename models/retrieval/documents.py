@@ -221,8 +221,9 @@ def build_shop_doc(shop: Mapping[str, Any], menus: Sequence[Mapping[str, Any]], 
         category_words(category) if category else "",
         _text(shop.get("owner_message")),
     ])
-    lexical = " ".join([_text(shop.get("shop_name"))] * 2 + [category_words(category), address_area(shop.get("address_name")),
-                                                             " ".join(names[:30]), _text(shop.get("owner_message"))])
+    lexical = " ".join([_text(shop.get("shop_name"))] * 2 + [
+        category_words(category), address_area(shop.get("address_name")), " ".join(names[:30]),
+        _text(shop.get("owner_message"))])
     payload = _shop_common_payload(shop)
     payload["menu_count"] = len(menus)
     if prices:
